@@ -1,0 +1,92 @@
+//! Small browser services for components: storage, time, scrolling,
+//! clipboard. Each has a server-side stand-in so that components compile
+//! and render the same markup during SSR without touching web-sys.
+
+const NICKNAME_KEY: &str = "noom.nickname";
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use wasm_bindgen::JsValue;
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+
+    pub fn load(key: &str) -> Option<String> {
+        storage()?.get_item(key).ok()?
+    }
+
+    pub fn save(key: &str, value: &str) {
+        if let Some(s) = storage() {
+            let _ = s.set_item(key, value);
+        }
+    }
+
+    pub fn now_ms() -> u64 {
+        js_sys::Date::now() as u64
+    }
+
+    pub fn clock(ts_ms: u64) -> String {
+        let date = js_sys::Date::new(&JsValue::from_f64(ts_ms as f64));
+        format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    }
+
+    pub fn scroll_to_end(el: &web_sys::Element) {
+        el.set_scroll_top(el.scroll_height());
+    }
+
+    pub fn page_url() -> String {
+        web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+    }
+
+    pub fn copy_text(text: &str) {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(text);
+        }
+    }
+
+    pub fn encode_path_segment(s: &str) -> String {
+        js_sys::encode_uri_component(s).into()
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    pub fn load(_key: &str) -> Option<String> {
+        None
+    }
+    pub fn save(_key: &str, _value: &str) {}
+    pub fn now_ms() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+    pub fn clock(ts_ms: u64) -> String {
+        let minutes = ts_ms / 60_000;
+        format!("{:02}:{:02}", (minutes / 60) % 24, minutes % 60)
+    }
+    pub fn scroll_to_end(_el: &leptos::web_sys::Element) {}
+    pub fn page_url() -> String {
+        String::new()
+    }
+    pub fn copy_text(_text: &str) {}
+    pub fn encode_path_segment(s: &str) -> String {
+        s.to_owned()
+    }
+}
+
+pub use imp::{clock, copy_text, now_ms, page_url, scroll_to_end};
+
+pub fn load_nickname() -> Option<String> {
+    imp::load(NICKNAME_KEY).filter(|n| !n.trim().is_empty())
+}
+
+pub fn save_nickname(nickname: &str) {
+    imp::save(NICKNAME_KEY, nickname);
+}
+
+/// The app path of a room's page.
+pub fn room_path(room: &str) -> String {
+    format!("/r/{}", imp::encode_path_segment(room))
+}

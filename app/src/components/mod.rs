@@ -1,0 +1,32 @@
+mod chat;
+mod members;
+mod nickname;
+mod room_list;
+mod status;
+mod topbar;
+
+pub use chat::ChatPanel;
+pub use members::{MemberList, Stage};
+pub use nickname::NicknamePrompt;
+pub use room_list::RoomList;
+pub use status::{ConnStatus, ProblemBanner};
+pub use topbar::TopBar;
+
+/// Up to two initials for an avatar ("Ada Lovelace" → "AL").
+pub fn initials(name: &str) -> String {
+    let mut words = name.split_whitespace();
+    let first = words.next().and_then(|w| w.chars().next());
+    let last = words.last().and_then(|w| w.chars().next());
+    first.into_iter().chain(last).flat_map(char::to_uppercase).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn initials_take_first_and_last_words() {
+        assert_eq!(super::initials("Ada Lovelace"), "AL");
+        assert_eq!(super::initials("ada"), "A");
+        assert_eq!(super::initials("  grace  brewster  hopper "), "GH");
+        assert_eq!(super::initials(""), "");
+    }
+}

@@ -1,0 +1,43 @@
+use crate::{browser, rules, session::use_session};
+use leptos::prelude::*;
+
+/// Asks for a nickname before entering `room` (a shared link opened by
+/// someone new). Remembers it for next time.
+#[component]
+pub fn NicknamePrompt(room: String) -> impl IntoView {
+    let session = use_session();
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match rules::normalize_nickname(&name.get_untracked()) {
+            Ok(nickname) => {
+                browser::save_nickname(&nickname);
+                session.act(|m| m.set_nickname(nickname));
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    };
+    view! {
+        <div class="overlay">
+            <form class="card prompt" on:submit=submit aria-labelledby="prompt-title">
+                <h2 id="prompt-title">"Join " <span class="room-ref">{room}</span></h2>
+                <p class="muted">"Choose the name others will see."</p>
+                <label class="field">
+                    <span>"Your name"</span>
+                    <input
+                        type="text"
+                        aria-label="Your name"
+                        autocomplete="nickname"
+                        maxlength="32"
+                        autofocus
+                        prop:value=move || name.get()
+                        on:input=move |ev| { name.set(event_target_value(&ev)); error.set(None); }
+                    />
+                </label>
+                <p class="form-error" role="alert">{move || error.get()}</p>
+                <button type="submit" class="primary">"Join room"</button>
+            </form>
+        </div>
+    }
+}

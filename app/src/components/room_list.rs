@@ -1,0 +1,45 @@
+use crate::session::use_session;
+use leptos::prelude::*;
+
+fn people(count: u32) -> String {
+    if count == 1 { "1 person".into() } else { format!("{count} people") }
+}
+
+/// The live list of public rooms; `on_join` receives the chosen room.
+#[component]
+pub fn RoomList(on_join: Callback<String>) -> impl IntoView {
+    let session = use_session();
+    let known = Memo::new(move |_| session.model.with(|m| m.rooms_known));
+    let rooms = Memo::new(move |_| session.model.with(|m| m.rooms.clone()));
+    view! {
+        <section class="card rooms" aria-labelledby="rooms-title">
+            <div class="card-head">
+                <h2 id="rooms-title">"Public rooms"</h2>
+                <span class="muted live" aria-hidden="true">"live"</span>
+            </div>
+            <Show when=move || known.get() fallback=|| view! { <p class="muted">"Loading rooms…"</p> }>
+                <Show
+                    when=move || !rooms.with(Vec::is_empty)
+                    fallback=|| view! { <p class="empty">"No rooms yet. Start one and share the link."</p> }
+                >
+                    <ul class="room-list" data-testid="room-list">
+                        <For each=move || rooms.get() key=|r| (r.name.clone(), r.count) let:room>
+                            <li class="room-row" data-room=room.name.clone()>
+                                <span class="room-name">{room.name.clone()}</span>
+                                <span class="room-count" data-testid="room-count">{people(room.count)}</span>
+                                <button
+                                    class="secondary"
+                                    aria-label=format!("Join room {}", room.name)
+                                    on:click={
+                                        let name = room.name.clone();
+                                        move |_| on_join.run(name.clone())
+                                    }
+                                >"Join"</button>
+                            </li>
+                        </For>
+                    </ul>
+                </Show>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,98 @@
+use crate::components::{ProblemBanner, RoomList, TopBar};
+use crate::session::use_session;
+use crate::{browser, rules};
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+/// `/`: pick a nickname, see the public rooms, create or join one.
+#[component]
+pub fn LobbyPage() -> AnyView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let nickname = RwSignal::new(String::new());
+    let room = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let nickname_ref = NodeRef::<Input>::new();
+
+    // Fill the field once the stored nickname is known (after hydration).
+    Effect::new(move |_| {
+        let stored = session.model.with(|m| m.wanted_nickname.clone());
+        if let Some(stored) = stored {
+            if nickname.get_untracked().is_empty() {
+                nickname.set(stored);
+            }
+        }
+    });
+
+    let enter = Callback::new(move |target: String| {
+        let nick = match rules::normalize_nickname(&nickname.get_untracked()) {
+            Ok(nick) => nick,
+            Err(_) => {
+                error.set(Some("Choose a nickname first (up to 32 characters).".into()));
+                if let Some(input) = nickname_ref.get_untracked() {
+                    let _ = input.focus();
+                }
+                return;
+            }
+        };
+        browser::save_nickname(&nick);
+        session.act(|m| m.set_nickname(nick));
+        navigate(&browser::room_path(&target), Default::default());
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match rules::room_slug(&room.get_untracked()) {
+            Some(slug) => enter.run(slug),
+            None => error.set(Some("Type a room name: letters, digits, '-', '_' or '.'.".into())),
+        }
+    };
+    let preview = move || rules::room_slug(&room.get()).map(|slug| format!("noom link: /r/{slug}"));
+
+    view! {
+        <Title text=""/>
+        <div class="page lobby">
+            <TopBar/>
+            <ProblemBanner/>
+            <main class="lobby-main">
+                <section class="hero">
+                    <h1>"Video calls that just open."</h1>
+                    <p class="muted">"Pick a name, open a room, share the link. Nothing to install."</p>
+                </section>
+                <form class="card join-card" on:submit=submit aria-label="Create or join a room">
+                    <label class="field">
+                        <span>"Your name"</span>
+                        <input
+                            type="text"
+                            node_ref=nickname_ref
+                            aria-label="Your name"
+                            placeholder="e.g. Ada"
+                            autocomplete="nickname"
+                            maxlength="32"
+                            prop:value=move || nickname.get()
+                            on:input=move |ev| { nickname.set(event_target_value(&ev)); error.set(None); }
+                        />
+                    </label>
+                    <label class="field">
+                        <span>"Room"</span>
+                        <input
+                            type="text"
+                            aria-label="Room name"
+                            placeholder="e.g. team-standup"
+                            maxlength="64"
+                            prop:value=move || room.get()
+                            on:input=move |ev| { room.set(event_target_value(&ev)); error.set(None); }
+                        />
+                    </label>
+                    <p class="hint" aria-live="polite">{preview}</p>
+                    <p class="form-error" role="alert">{move || error.get()}</p>
+                    <button type="submit" class="primary wide">"Create or join room"</button>
+                </form>
+                <RoomList on_join=enter/>
+            </main>
+        </div>
+    }
+    .into_any()
+}

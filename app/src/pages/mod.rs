@@ -1,0 +1,7 @@
+mod lobby;
+mod not_found;
+mod room;
+
+pub use lobby::LobbyPage;
+pub use not_found::NotFound;
+pub use room::RoomPage;

@@ -1,0 +1,20 @@
+use crate::components::TopBar;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <Title text="Not found"/>
+        <div class="page">
+            <TopBar/>
+            <main class="center">
+                <div class="card narrow">
+                    <h1>"Nothing here"</h1>
+                    <p class="muted">"That page does not exist. Rooms live at /r/room-name."</p>
+                    <a class="button primary" href="/">"Back to the lobby"</a>
+                </div>
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,354 @@
+//! The one wire contract between the Noom server and the browser app.
+//!
+//! Every message on `/ws` is one of these enums as internally tagged JSON
+//! (`{"type": "join", "room": "standup"}`). Both the server and the WASM
+//! client compile this file, so a change here changes both sides at once.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest nickname, in characters, after trimming.
+pub const MAX_NICKNAME_CHARS: usize = 32;
+/// Longest room name, in characters.
+pub const MAX_ROOM_CHARS: usize = 64;
+/// Longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 2000;
+/// Largest WebSocket message the server accepts; larger ones close the socket.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// WebSocket close code the server uses for frames over [`MAX_FRAME_BYTES`].
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// WebSocket close code the server uses when a client cannot keep up.
+pub const CLOSE_TOO_SLOW: u16 = 1008;
+
+/// A connection's identity, chosen by the server: unguessable, so knowing
+/// one is not a way to reach a peer outside your room.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PeerId(pub String);
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A participant as others see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: PeerId,
+    pub nickname: String,
+}
+
+/// One public room as the lobby lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub name: String,
+    pub count: u32,
+}
+
+/// What a browser says to the server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    SetNickname {
+        nickname: String,
+    },
+    /// Joining while in another room moves the peer.
+    Join {
+        room: String,
+    },
+    Leave,
+    /// `nonce` is echoed back so the sender can match its optimistic copy.
+    Chat {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<u64>,
+    },
+    /// Relayed to `to` only if both are in the same room.
+    Signal {
+        to: PeerId,
+        payload: SignalPayload,
+    },
+}
+
+impl ClientMsg {
+    /// Every `type` tag of [`ClientMsg`]; lets the decoder tell an unknown
+    /// message type from a known one with bad fields.
+    pub const TYPES: &'static [&'static str] = &["set_nickname", "join", "leave", "chat", "signal"];
+}
+
+/// What the WebRTC code exchanges through the server, opaque to the server
+/// apart from being well-formed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SignalPayload {
+    Description {
+        sdp_type: SdpType,
+        sdp: String,
+    },
+    Candidate {
+        candidate: String,
+        #[serde(default)]
+        sdp_mid: Option<String>,
+        #[serde(default)]
+        sdp_m_line_index: Option<u16>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SdpType {
+    Offer,
+    Answer,
+    Pranswer,
+    Rollback,
+}
+
+/// What the server says to a browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// First message on every connection.
+    Welcome { id: PeerId },
+    /// The nickname as the server stored it (trimmed).
+    NicknameSet { nickname: String },
+    /// The whole public room list; sent when a peer enters the lobby.
+    Rooms { rooms: Vec<RoomSummary> },
+    /// Coalesced changes to the room list since the last update.
+    RoomsChanged {
+        changed: Vec<RoomSummary>,
+        removed: Vec<String>,
+    },
+    /// You are in `room`; `members` includes you, in join order.
+    Joined { room: String, members: Vec<Member> },
+    /// You left `room` and are back in the lobby.
+    Left { room: String },
+    PeerJoined { peer: Member },
+    PeerLeft { peer: Member },
+    PeerRenamed { peer: Member },
+    Chat {
+        from: Member,
+        text: String,
+        /// Server time, milliseconds since the Unix epoch.
+        ts: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<u64>,
+    },
+    Signal { from: PeerId, payload: SignalPayload },
+    Error { code: ErrorCode, message: String },
+}
+
+/// Why the server refused something; the UI keys its wording off this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadMessage,
+    UnknownType,
+    InvalidNickname,
+    InvalidRoom,
+    InvalidChat,
+    ChatTooLong,
+    NicknameRequired,
+    NotInRoom,
+    PeerNotInRoom,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadMessage => "bad_message",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::InvalidNickname => "invalid_nickname",
+            ErrorCode::InvalidRoom => "invalid_room",
+            ErrorCode::InvalidChat => "invalid_chat",
+            ErrorCode::ChatTooLong => "chat_too_long",
+            ErrorCode::NicknameRequired => "nickname_required",
+            ErrorCode::NotInRoom => "not_in_room",
+            ErrorCode::PeerNotInRoom => "peer_not_in_room",
+        }
+    }
+}
+
+/// Input that breaks the contract, with a reason a person can read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("message is not valid JSON: {0}")]
+    Malformed(String),
+    #[error("message has no string `type` field")]
+    MissingType,
+    #[error("unknown message type `{0}`")]
+    UnknownType(String),
+    #[error("bad `{kind}` message: {detail}")]
+    BadFields { kind: String, detail: String },
+    #[error("nickname must be 1 to {MAX_NICKNAME_CHARS} characters, without control characters")]
+    Nickname,
+    #[error("room name must be 1 to {MAX_ROOM_CHARS} letters, digits, '-', '_' or '.'")]
+    Room,
+    #[error("chat message is empty")]
+    EmptyChat,
+    #[error("chat message is longer than {MAX_CHAT_CHARS} characters")]
+    ChatTooLong,
+}
+
+impl InputError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            InputError::Malformed(_) | InputError::MissingType | InputError::BadFields { .. } => {
+                ErrorCode::BadMessage
+            }
+            InputError::UnknownType(_) => ErrorCode::UnknownType,
+            InputError::Nickname => ErrorCode::InvalidNickname,
+            InputError::Room => ErrorCode::InvalidRoom,
+            InputError::EmptyChat => ErrorCode::InvalidChat,
+            InputError::ChatTooLong => ErrorCode::ChatTooLong,
+        }
+    }
+}
+
+/// Decodes one text frame from a browser. The fast path is a single parse;
+/// only a failure pays for working out which kind of failure it was.
+pub fn decode_client(text: &str) -> Result<ClientMsg, InputError> {
+    let err = match serde_json::from_str::<ClientMsg>(text) {
+        Ok(msg) => return Ok(msg),
+        Err(err) => err,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| InputError::Malformed(e.to_string()))?;
+    let kind = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .ok_or(InputError::MissingType)?;
+    if !ClientMsg::TYPES.contains(&kind) {
+        return Err(InputError::UnknownType(truncate(kind, 40)));
+    }
+    Err(InputError::BadFields {
+        kind: kind.to_owned(),
+        detail: err.to_string(),
+    })
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+/// Encodes a server message. Our own types always serialize.
+pub fn encode<T: Serialize>(msg: &T) -> String {
+    serde_json::to_string(msg).expect("protocol types serialize infallibly")
+}
+
+/// Decodes a server message (browser and test side).
+pub fn decode_server(text: &str) -> Result<ServerMsg, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip_client(msg: ClientMsg) {
+        let text = encode(&msg);
+        assert_eq!(decode_client(&text).unwrap(), msg, "{text}");
+    }
+
+    #[test]
+    fn client_messages_round_trip() {
+        round_trip_client(ClientMsg::SetNickname { nickname: "Ada".into() });
+        round_trip_client(ClientMsg::Join { room: "standup".into() });
+        round_trip_client(ClientMsg::Leave);
+        round_trip_client(ClientMsg::Chat { text: "hi".into(), nonce: Some(7) });
+        round_trip_client(ClientMsg::Chat { text: "hi".into(), nonce: None });
+        round_trip_client(ClientMsg::Signal {
+            to: PeerId("p1".into()),
+            payload: SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() },
+        });
+        round_trip_client(ClientMsg::Signal {
+            to: PeerId("p1".into()),
+            payload: SignalPayload::Candidate {
+                candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host".into(),
+                sdp_mid: Some("0".into()),
+                sdp_m_line_index: Some(0),
+            },
+        });
+    }
+
+    #[test]
+    fn server_messages_round_trip() {
+        let member = Member { id: PeerId("a".into()), nickname: "Ada".into() };
+        let all = vec![
+            ServerMsg::Welcome { id: PeerId("a".into()) },
+            ServerMsg::NicknameSet { nickname: "Ada".into() },
+            ServerMsg::Rooms { rooms: vec![RoomSummary { name: "x".into(), count: 2 }] },
+            ServerMsg::RoomsChanged { changed: vec![], removed: vec!["y".into()] },
+            ServerMsg::Joined { room: "x".into(), members: vec![member.clone()] },
+            ServerMsg::Left { room: "x".into() },
+            ServerMsg::PeerJoined { peer: member.clone() },
+            ServerMsg::PeerLeft { peer: member.clone() },
+            ServerMsg::PeerRenamed { peer: member.clone() },
+            ServerMsg::Chat { from: member, text: "hi".into(), ts: 1, nonce: Some(3) },
+            ServerMsg::Error { code: ErrorCode::ChatTooLong, message: "long".into() },
+        ];
+        for msg in all {
+            let text = encode(&msg);
+            assert_eq!(decode_server(&text).unwrap(), msg, "{text}");
+        }
+    }
+
+    #[test]
+    fn wire_format_is_tagged_snake_case() {
+        assert_eq!(encode(&ClientMsg::Join { room: "a".into() }), r#"{"type":"join","room":"a"}"#);
+        assert_eq!(encode(&ClientMsg::Leave), r#"{"type":"leave"}"#);
+        let err = ServerMsg::Error { code: ErrorCode::NotInRoom, message: "m".into() };
+        assert_eq!(encode(&err), r#"{"type":"error","code":"not_in_room","message":"m"}"#);
+    }
+
+    #[test]
+    fn every_client_type_tag_is_listed() {
+        let samples = [
+            ClientMsg::SetNickname { nickname: String::new() },
+            ClientMsg::Join { room: String::new() },
+            ClientMsg::Leave,
+            ClientMsg::Chat { text: String::new(), nonce: None },
+            ClientMsg::Signal {
+                to: PeerId(String::new()),
+                payload: SignalPayload::Description { sdp_type: SdpType::Answer, sdp: String::new() },
+            },
+        ];
+        for msg in samples {
+            let value: serde_json::Value = serde_json::from_str(&encode(&msg)).unwrap();
+            let tag = value["type"].as_str().unwrap();
+            assert!(ClientMsg::TYPES.contains(&tag), "{tag} missing from ClientMsg::TYPES");
+        }
+        assert_eq!(ClientMsg::TYPES.len(), 5);
+    }
+
+    #[test]
+    fn error_code_strings_match_serde() {
+        for code in [
+            ErrorCode::BadMessage,
+            ErrorCode::UnknownType,
+            ErrorCode::InvalidNickname,
+            ErrorCode::InvalidRoom,
+            ErrorCode::InvalidChat,
+            ErrorCode::ChatTooLong,
+            ErrorCode::NicknameRequired,
+            ErrorCode::NotInRoom,
+            ErrorCode::PeerNotInRoom,
+        ] {
+            assert_eq!(encode(&code), format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn decoder_classifies_failures() {
+        assert!(matches!(decode_client("{not json"), Err(InputError::Malformed(_))));
+        assert_eq!(decode_client("[1,2]"), Err(InputError::MissingType));
+        assert_eq!(decode_client(r#"{"room":"x"}"#), Err(InputError::MissingType));
+        assert_eq!(
+            decode_client(r#"{"type":"teleport"}"#),
+            Err(InputError::UnknownType("teleport".into()))
+        );
+        let bad = decode_client(r#"{"type":"join","room":5}"#).unwrap_err();
+        assert!(matches!(bad, InputError::BadFields { ref kind, .. } if kind == "join"));
+        assert_eq!(bad.code(), ErrorCode::BadMessage);
+    }
+}

@@ -1,0 +1,329 @@
+//! What the page knows about its server session, as plain data.
+//!
+//! The model keeps what the user *wants* (nickname, room) apart from what
+//! the server has *confirmed*, so that after a reconnect it can ask for the
+//! same things again. Every method returns the messages to send; the
+//! reactive glue in `session::mod` sends them. No browser APIs here, so the
+//! rules are unit-tested natively.
+
+use crate::protocol::{ClientMsg, ErrorCode, Member, PeerId, RoomSummary, ServerMsg};
+use crate::rules;
+
+/// Chat history kept per room; older entries are dropped.
+pub const MAX_LOG: usize = 500;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conn {
+    /// First connection attempt since the page loaded.
+    Connecting,
+    Open,
+    /// The socket dropped; the next attempt is in `retry_ms`.
+    Reconnecting { retry_ms: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogEntry {
+    Chat {
+        from: Member,
+        text: String,
+        ts: u64,
+        mine: bool,
+        /// Shown at once when typed; cleared when the server's copy arrives.
+        pending: bool,
+        nonce: Option<u64>,
+    },
+    Notice { text: String, ts: u64 },
+}
+
+impl LogEntry {
+    pub fn is_pending(&self) -> bool {
+        matches!(self, LogEntry::Chat { pending: true, .. })
+    }
+}
+
+/// A log entry with a number unique within its room, for keyed rendering.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logged {
+    pub seq: u64,
+    pub entry: LogEntry,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomView {
+    pub name: String,
+    pub members: Vec<Member>,
+    pub log: Vec<Logged>,
+    next_seq: u64,
+}
+
+impl RoomView {
+    fn new(name: String, members: Vec<Member>) -> Self {
+        RoomView { name, members, log: Vec::new(), next_seq: 0 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub conn: Conn,
+    pub me: Option<PeerId>,
+    pub wanted_nickname: Option<String>,
+    pub nickname: Option<String>,
+    pub wanted_room: Option<String>,
+    /// The room as last confirmed by the server. Kept (not cleared) while
+    /// reconnecting, so the chat history stays on screen.
+    pub room: Option<RoomView>,
+    pub rooms: Vec<RoomSummary>,
+    /// False until the first room list arrives, so the lobby can say "loading".
+    pub rooms_known: bool,
+    pub problem: Option<Problem>,
+    next_nonce: u64,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            conn: Conn::Connecting,
+            me: None,
+            wanted_nickname: None,
+            nickname: None,
+            wanted_room: None,
+            room: None,
+            rooms: Vec::new(),
+            rooms_known: false,
+            problem: None,
+            next_nonce: 1,
+        }
+    }
+}
+
+impl Model {
+    pub fn with_nickname(nickname: Option<String>) -> Self {
+        Model { wanted_nickname: nickname, ..Model::default() }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.conn == Conn::Open
+    }
+
+    /// Whether the server has confirmed we are in `name`.
+    pub fn in_room(&self, name: &str) -> bool {
+        self.room.as_ref().is_some_and(|r| r.name == name) && self.wanted_room.as_deref() == Some(name)
+    }
+
+    fn when_open(&self, msgs: Vec<ClientMsg>) -> Vec<ClientMsg> {
+        if self.is_open() {
+            msgs
+        } else {
+            // Not lost: `Welcome` replays what is wanted.
+            Vec::new()
+        }
+    }
+
+    pub fn set_nickname(&mut self, nickname: String) -> Vec<ClientMsg> {
+        self.wanted_nickname = Some(nickname.clone());
+        self.when_open(vec![ClientMsg::SetNickname { nickname }])
+    }
+
+    pub fn enter_room(&mut self, room: String) -> Vec<ClientMsg> {
+        if self.wanted_room.as_deref() == Some(room.as_str()) {
+            return Vec::new();
+        }
+        self.wanted_room = Some(room.clone());
+        self.problem = None;
+        if self.room.as_ref().is_some_and(|r| r.name != room) {
+            self.room = None;
+        }
+        let mut msgs = Vec::new();
+        if self.nickname.is_none() {
+            if let Some(nickname) = self.wanted_nickname.clone() {
+                msgs.push(ClientMsg::SetNickname { nickname });
+            }
+        }
+        msgs.push(ClientMsg::Join { room });
+        self.when_open(msgs)
+    }
+
+    pub fn leave_room(&mut self) -> Vec<ClientMsg> {
+        if self.wanted_room.take().is_none() && self.room.is_none() {
+            return Vec::new();
+        }
+        self.room = None;
+        self.when_open(vec![ClientMsg::Leave])
+    }
+
+    /// Shows the message at once and returns it to send, or says why not.
+    pub fn send_chat(&mut self, text: &str, now_ms: u64) -> Result<Vec<ClientMsg>, String> {
+        rules::validate_chat(text).map_err(|e| e.to_string())?;
+        if !self.is_open() {
+            return Err("not connected; wait a moment".into());
+        }
+        let from = Member {
+            id: self.me.clone().unwrap_or(PeerId(String::new())),
+            nickname: self.nickname.clone().unwrap_or_default(),
+        };
+        let room = self.room.as_mut().ok_or("you are not in a room yet")?;
+        let nonce = self.next_nonce;
+        self.next_nonce += 1;
+        push_log(
+            room,
+            LogEntry::Chat { from, text: text.to_owned(), ts: now_ms, mine: true, pending: true, nonce: Some(nonce) },
+        );
+        Ok(vec![ClientMsg::Chat { text: text.to_owned(), nonce: Some(nonce) }])
+    }
+
+    pub fn dismiss_problem(&mut self) {
+        self.problem = None;
+    }
+
+    pub fn on_connecting(&mut self, retry_ms: u32) {
+        self.conn = if self.me.is_none() && self.conn == Conn::Connecting {
+            Conn::Connecting
+        } else {
+            Conn::Reconnecting { retry_ms }
+        };
+        self.nickname = None;
+        // Pending chats were not confirmed; they may or may not have arrived.
+        if let Some(room) = self.room.as_mut() {
+            for logged in &mut room.log {
+                if let LogEntry::Chat { pending, .. } = &mut logged.entry {
+                    *pending = false;
+                }
+            }
+        }
+    }
+
+    /// Applies one server message; returns what to send in reply.
+    pub fn on_server(&mut self, msg: ServerMsg, now_ms: u64) -> Vec<ClientMsg> {
+        match msg {
+            ServerMsg::Welcome { id } => {
+                self.conn = Conn::Open;
+                self.me = Some(id);
+                self.nickname = None;
+                return self.replay();
+            }
+            ServerMsg::NicknameSet { nickname } => {
+                self.nickname = Some(nickname.clone());
+                self.wanted_nickname = Some(nickname);
+            }
+            ServerMsg::Rooms { rooms } => {
+                self.rooms = rooms;
+                self.rooms_known = true;
+            }
+            ServerMsg::RoomsChanged { changed, removed } => self.apply_room_changes(changed, removed),
+            ServerMsg::Joined { room, members } => self.on_joined(room, members, now_ms),
+            ServerMsg::Left { room } => {
+                if self.room.as_ref().is_some_and(|r| r.name == room) {
+                    self.room = None;
+                }
+            }
+            ServerMsg::PeerJoined { peer } => {
+                if let Some(room) = self.room.as_mut() {
+                    let text = format!("{} joined", peer.nickname);
+                    room.members.retain(|m| m.id != peer.id);
+                    room.members.push(peer);
+                    push_log(room, LogEntry::Notice { text, ts: now_ms });
+                }
+            }
+            ServerMsg::PeerLeft { peer } => {
+                if let Some(room) = self.room.as_mut() {
+                    room.members.retain(|m| m.id != peer.id);
+                    push_log(room, LogEntry::Notice { text: format!("{} left", peer.nickname), ts: now_ms });
+                }
+            }
+            ServerMsg::PeerRenamed { peer } => {
+                if let Some(room) = self.room.as_mut() {
+                    if let Some(m) = room.members.iter_mut().find(|m| m.id == peer.id) {
+                        if m.nickname != peer.nickname {
+                            let text = format!("{} is now {}", m.nickname, peer.nickname);
+                            m.nickname = peer.nickname;
+                            push_log(room, LogEntry::Notice { text, ts: now_ms });
+                        }
+                    }
+                }
+            }
+            ServerMsg::Chat { from, text, ts, nonce } => self.on_chat(from, text, ts, nonce),
+            ServerMsg::Signal { .. } => {}
+            ServerMsg::Error { code, message } => {
+                if code == ErrorCode::InvalidRoom || code == ErrorCode::NicknameRequired {
+                    // The join failed: stop asking for it after reconnects.
+                    self.wanted_room = None;
+                }
+                self.problem = Some(Problem { code, message });
+            }
+        }
+        Vec::new()
+    }
+
+    /// After (re)connecting, ask again for what the user wanted.
+    fn replay(&mut self) -> Vec<ClientMsg> {
+        let mut msgs = Vec::new();
+        if let Some(nickname) = self.wanted_nickname.clone() {
+            msgs.push(ClientMsg::SetNickname { nickname });
+            if let Some(room) = self.wanted_room.clone() {
+                msgs.push(ClientMsg::Join { room });
+            }
+        }
+        msgs
+    }
+
+    fn on_joined(&mut self, name: String, members: Vec<Member>, now_ms: u64) {
+        if self.wanted_room.as_deref() != Some(name.as_str()) {
+            return;
+        }
+        match self.room.as_mut() {
+            // A rejoin after reconnecting keeps the history.
+            Some(room) if room.name == name => {
+                room.members = members;
+                push_log(room, LogEntry::Notice { text: "Reconnected".into(), ts: now_ms });
+            }
+            _ => {
+                let text = format!("You joined {name}");
+                let mut room = RoomView::new(name, members);
+                push_log(&mut room, LogEntry::Notice { text, ts: now_ms });
+                self.room = Some(room);
+            }
+        }
+    }
+
+    fn on_chat(&mut self, from: Member, text: String, ts: u64, nonce: Option<u64>) {
+        let mine = self.me.as_ref() == Some(&from.id);
+        let Some(room) = self.room.as_mut() else { return };
+        if mine && nonce.is_some() {
+            let echo = room.log.iter_mut().rev().map(|l| &mut l.entry).find(|e| {
+                matches!(e, LogEntry::Chat { mine: true, nonce: n, .. } if *n == nonce)
+            });
+            if let Some(LogEntry::Chat { pending, ts: shown_ts, .. }) = echo {
+                *pending = false;
+                *shown_ts = ts;
+                return;
+            }
+        }
+        push_log(room, LogEntry::Chat { from, text, ts, mine, pending: false, nonce });
+    }
+
+    fn apply_room_changes(&mut self, changed: Vec<RoomSummary>, removed: Vec<String>) {
+        self.rooms.retain(|r| !removed.contains(&r.name));
+        for summary in changed {
+            match self.rooms.iter_mut().find(|r| r.name == summary.name) {
+                Some(existing) => existing.count = summary.count,
+                None => self.rooms.push(summary),
+            }
+        }
+        self.rooms.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    }
+}
+
+fn push_log(room: &mut RoomView, entry: LogEntry) {
+    room.log.push(Logged { seq: room.next_seq, entry });
+    room.next_seq += 1;
+    if room.log.len() > MAX_LOG {
+        let excess = room.log.len() - MAX_LOG;
+        room.log.drain(..excess);
+    }
+}

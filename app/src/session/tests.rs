@@ -1,0 +1,176 @@
+use super::model::*;
+use crate::protocol::{ClientMsg, ErrorCode, Member, PeerId, RoomSummary, ServerMsg};
+
+fn member(id: &str, nick: &str) -> Member {
+    Member { id: PeerId(id.into()), nickname: nick.into() }
+}
+
+fn welcomed(id: &str) -> Model {
+    let mut m = Model::default();
+    m.on_server(ServerMsg::Welcome { id: PeerId(id.into()) }, 0);
+    m
+}
+
+fn joined(m: &mut Model, room: &str, members: Vec<Member>) {
+    m.on_server(ServerMsg::Joined { room: room.into(), members }, 0);
+}
+
+#[test]
+fn nothing_is_sent_before_the_socket_is_open() {
+    let mut m = Model::default();
+    assert!(m.set_nickname("Ada".into()).is_empty());
+    assert!(m.enter_room("x".into()).is_empty());
+    assert_eq!(m.send_chat("hi", 0).unwrap_err(), "not connected; wait a moment");
+}
+
+#[test]
+fn welcome_replays_nickname_and_room() {
+    let mut m = Model::default();
+    m.set_nickname("Ada".into());
+    m.enter_room("standup".into());
+    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("p1".into()) }, 0);
+    assert_eq!(
+        sent,
+        vec![ClientMsg::SetNickname { nickname: "Ada".into() }, ClientMsg::Join { room: "standup".into() }]
+    );
+    assert!(m.is_open());
+}
+
+#[test]
+fn a_room_without_a_nickname_is_not_joined_on_replay() {
+    let mut m = Model::default();
+    m.enter_room("standup".into());
+    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("p1".into()) }, 0);
+    assert!(sent.is_empty());
+}
+
+#[test]
+fn entering_a_room_sends_the_nickname_first_when_unconfirmed() {
+    let mut m = welcomed("me");
+    m.set_nickname("Ada".into());
+    let sent = m.enter_room("x".into());
+    assert_eq!(sent, vec![ClientMsg::SetNickname { nickname: "Ada".into() }, ClientMsg::Join { room: "x".into() }]);
+    m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
+    m.leave_room();
+    assert_eq!(m.enter_room("y".into()), vec![ClientMsg::Join { room: "y".into() }]);
+    assert!(m.enter_room("y".into()).is_empty(), "already wanted");
+}
+
+#[test]
+fn own_chat_shows_at_once_then_is_confirmed() {
+    let mut m = welcomed("me");
+    m.set_nickname("Ada".into());
+    m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
+    m.enter_room("x".into());
+    joined(&mut m, "x", vec![member("me", "Ada")]);
+    let sent = m.send_chat("hello", 100).unwrap();
+    assert_eq!(sent, vec![ClientMsg::Chat { text: "hello".into(), nonce: Some(1) }]);
+    let room = m.room.as_ref().unwrap();
+    assert!(matches!(room.log.last().map(|l| &l.entry), Some(LogEntry::Chat { pending: true, mine: true, .. })));
+
+    m.on_server(ServerMsg::Chat { from: member("me", "Ada"), text: "hello".into(), ts: 150, nonce: Some(1) }, 0);
+    let room = m.room.as_ref().unwrap();
+    let chats: Vec<_> = room.log.iter().map(|l| &l.entry).filter(|e| matches!(e, LogEntry::Chat { .. })).collect();
+    assert_eq!(chats.len(), 1, "the echo replaces, not duplicates");
+    assert!(matches!(chats[0], LogEntry::Chat { pending: false, ts: 150, .. }));
+}
+
+#[test]
+fn chat_is_validated_before_sending() {
+    let mut m = welcomed("me");
+    m.enter_room("x".into());
+    joined(&mut m, "x", vec![member("me", "Ada")]);
+    assert!(m.send_chat("   ", 0).is_err());
+    assert!(m.send_chat(&"x".repeat(2001), 0).unwrap_err().contains("2000"));
+}
+
+#[test]
+fn peers_joining_and_leaving_update_members_and_log_notices() {
+    let mut m = welcomed("me");
+    m.enter_room("x".into());
+    joined(&mut m, "x", vec![member("me", "Ada")]);
+    m.on_server(ServerMsg::PeerJoined { peer: member("b", "Bob") }, 0);
+    m.on_server(ServerMsg::PeerLeft { peer: member("b", "Bob") }, 0);
+    let room = m.room.as_ref().unwrap();
+    assert_eq!(room.members, vec![member("me", "Ada")]);
+    let notices: Vec<_> = room
+        .log
+        .iter()
+        .filter_map(|l| match &l.entry {
+            LogEntry::Notice { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notices, vec!["You joined x", "Bob joined", "Bob left"]);
+}
+
+#[test]
+fn joined_for_a_room_no_longer_wanted_is_ignored() {
+    let mut m = welcomed("me");
+    m.enter_room("x".into());
+    m.leave_room();
+    joined(&mut m, "x", vec![member("me", "Ada")]);
+    assert!(m.room.is_none());
+}
+
+#[test]
+fn reconnect_keeps_history_and_rejoins() {
+    let mut m = welcomed("me");
+    m.set_nickname("Ada".into());
+    m.enter_room("x".into());
+    joined(&mut m, "x", vec![member("me", "Ada")]);
+    m.on_server(ServerMsg::Chat { from: member("b", "Bob"), text: "hi".into(), ts: 1, nonce: None }, 0);
+    m.on_connecting(500);
+    assert_eq!(m.conn, Conn::Reconnecting { retry_ms: 500 });
+    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("me2".into()) }, 0);
+    assert_eq!(sent[1], ClientMsg::Join { room: "x".into() });
+    joined(&mut m, "x", vec![member("me2", "Ada")]);
+    let room = m.room.as_ref().unwrap();
+    assert!(room.log.iter().any(|l| matches!(&l.entry, LogEntry::Chat { text, .. } if text == "hi")));
+    assert!(m.in_room("x"));
+}
+
+#[test]
+fn room_list_deltas_apply_in_order() {
+    let mut m = welcomed("me");
+    assert!(!m.rooms_known);
+    m.on_server(
+        ServerMsg::Rooms {
+            rooms: vec![RoomSummary { name: "a".into(), count: 1 }, RoomSummary { name: "b".into(), count: 1 }],
+        },
+        0,
+    );
+    assert!(m.rooms_known);
+    m.on_server(
+        ServerMsg::RoomsChanged {
+            changed: vec![RoomSummary { name: "b".into(), count: 3 }, RoomSummary { name: "c".into(), count: 1 }],
+            removed: vec!["a".into()],
+        },
+        0,
+    );
+    let list: Vec<_> = m.rooms.iter().map(|r| (r.name.as_str(), r.count)).collect();
+    assert_eq!(list, vec![("b", 3), ("c", 1)]);
+}
+
+#[test]
+fn a_refused_join_is_not_retried() {
+    let mut m = welcomed("me");
+    m.enter_room("x".into());
+    m.on_server(ServerMsg::Error { code: ErrorCode::NicknameRequired, message: "choose".into() }, 0);
+    assert_eq!(m.wanted_room, None);
+    assert_eq!(m.problem.as_ref().unwrap().code, ErrorCode::NicknameRequired);
+}
+
+#[test]
+fn log_is_capped() {
+    let mut m = welcomed("me");
+    m.enter_room("x".into());
+    joined(&mut m, "x", vec![member("me", "Ada")]);
+    for i in 0..(MAX_LOG + 50) {
+        m.on_server(ServerMsg::Chat { from: member("b", "Bob"), text: i.to_string(), ts: 0, nonce: None }, 0);
+    }
+    let room = m.room.as_ref().unwrap();
+    assert_eq!(room.log.len(), MAX_LOG);
+    assert!(matches!(room.log.last().map(|l| &l.entry), Some(LogEntry::Chat { text, .. }) if *text == (MAX_LOG + 49).to_string()));
+    assert_eq!(room.log.last().unwrap().seq, (MAX_LOG + 50) as u64, "seq keeps counting");
+}

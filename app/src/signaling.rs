@@ -1,0 +1,85 @@
+//! The browser's WebSocket to `/ws` (hydrate only): typed messages in and
+//! out, reconnecting with exponential backoff after the socket drops.
+
+use crate::protocol::{self, ClientMsg, ServerMsg};
+use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use futures::future::select;
+use futures::{SinkExt, StreamExt};
+use gloo_net::websocket::{futures::WebSocket, Message};
+use std::cell::Cell;
+use std::rc::Rc;
+
+const FIRST_RETRY_MS: u32 = 500;
+const MAX_RETRY_MS: u32 = 8_000;
+
+pub enum Event {
+    /// The socket is down; the next attempt starts in `retry_ms`.
+    Down { retry_ms: u32 },
+    Message(ServerMsg),
+}
+
+/// Starts the connection task; messages sent while the socket is down are
+/// dropped (the session replays what matters when it is back).
+pub fn start(on_event: impl Fn(Event) + 'static) -> UnboundedSender<ClientMsg> {
+    let (tx, rx) = mpsc::unbounded();
+    wasm_bindgen_futures::spawn_local(run(rx, Rc::new(on_event)));
+    tx
+}
+
+fn socket_url() -> String {
+    let location = web_sys::window().expect("a window").location();
+    let scheme = if location.protocol().as_deref() == Ok("https:") { "wss" } else { "ws" };
+    let host = location.host().unwrap_or_default();
+    format!("{scheme}://{host}/ws")
+}
+
+/// 0.5 s, 1 s, 2 s … up to 8 s, with ±20 % jitter so that clients dropped
+/// together (a server restart) do not all come back in the same instant.
+fn backoff_ms(failures: u32) -> u32 {
+    let base = FIRST_RETRY_MS.saturating_mul(1 << failures.saturating_sub(1).min(5)).min(MAX_RETRY_MS);
+    let jitter = 0.8 + 0.4 * js_sys::Math::random();
+    (base as f64 * jitter) as u32
+}
+
+async fn run(mut outgoing: UnboundedReceiver<ClientMsg>, on_event: Rc<dyn Fn(Event)>) {
+    let failures = Rc::new(Cell::new(0u32));
+    loop {
+        match WebSocket::open(&socket_url()) {
+            Ok(socket) => {
+                // Anything queued while down is stale.
+                while outgoing.try_recv().is_ok() {}
+                let (mut write, mut read) = socket.split();
+                let reading = async {
+                    while let Some(Ok(frame)) = read.next().await {
+                        let Message::Text(text) = frame else { continue };
+                        match protocol::decode_server(&text) {
+                            Ok(msg) => {
+                                if matches!(msg, ServerMsg::Welcome { .. }) {
+                                    failures.set(0);
+                                }
+                                on_event(Event::Message(msg));
+                            }
+                            Err(err) => leptos::logging::warn!("unreadable server message: {err}"),
+                        }
+                    }
+                };
+                let writing = async {
+                    while let Some(msg) = outgoing.next().await {
+                        if write.send(Message::Text(protocol::encode(&msg))).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                // Whichever half stops first (socket closed, send failed)
+                // ends this connection.
+                futures::pin_mut!(reading, writing);
+                let _ = select(reading, writing).await;
+            }
+            Err(err) => leptos::logging::warn!("cannot open the signaling socket: {err}"),
+        }
+        failures.set(failures.get() + 1);
+        let retry_ms = backoff_ms(failures.get());
+        on_event(Event::Down { retry_ms });
+        gloo_timers::future::TimeoutFuture::new(retry_ms).await;
+    }
+}

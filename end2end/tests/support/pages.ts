@@ -1,0 +1,37 @@
+import { expect, Page } from '@playwright/test';
+
+/** From the lobby: type a nickname and a room, then create or join it. */
+export async function enterRoomFromLobby(page: Page, baseUrl: string, nickname: string, room: string) {
+  await page.goto(`${baseUrl}/`);
+  await waitHydratedAndConnected(page);
+  await page.getByLabel('Your name').fill(nickname);
+  await page.getByLabel('Room name').fill(room);
+  await page.getByRole('button', { name: 'Create or join room' }).click();
+  await expect(page).toHaveURL(`${baseUrl}/r/${room}`);
+  await expectJoined(page);
+}
+
+export async function waitHydratedAndConnected(page: Page) {
+  await expect(page.getByTestId('conn-status')).toHaveAttribute('data-state', 'open');
+}
+
+export async function expectJoined(page: Page) {
+  await expect(page.locator('main.room-main')).toHaveAttribute('data-joined', 'true');
+}
+
+export function roomRow(page: Page, room: string) {
+  return page.locator(`li.room-row[data-room="${room}"]`);
+}
+
+export function memberNames(page: Page) {
+  return page.getByTestId('member-list').locator('.member-name');
+}
+
+export async function sendChat(page: Page, text: string) {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.getByRole('button', { name: 'Send message' }).click();
+}
+
+export function chatLog(page: Page) {
+  return page.getByTestId('chat-log');
+}

@@ -1,0 +1,53 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+const root = path.resolve(__dirname, '../../..');
+const binary = process.env.NOOM_SERVER_BIN ?? path.join(root, 'target/release/server');
+const siteRoot = process.env.NOOM_SITE_ROOT ?? path.join(root, 'target/site');
+
+/** The real Noom server binary, on a free loopback port. */
+export class NoomServer {
+  private constructor(
+    private child: ChildProcess,
+    public readonly addr: string,
+  ) {}
+
+  get url(): string {
+    return `http://${this.addr}`;
+  }
+
+  /** Starts the server; `addr` defaults to a free port on 127.0.0.1. */
+  static async start(addr = '127.0.0.1:0'): Promise<NoomServer> {
+    const child = spawn(binary, ['--addr', addr, '--log', 'warn'], {
+      env: { ...process.env, LEPTOS_SITE_ROOT: siteRoot },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const bound = await new Promise<string>((resolve, reject) => {
+      const lines = readline.createInterface({ input: child.stdout! });
+      const timer = setTimeout(() => reject(new Error('server did not start in 15 s')), 15_000);
+      child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)));
+      lines.on('line', (line) => {
+        const m = /^noom listening on http:\/\/(\S+)$/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    return new NoomServer(child, bound);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Stops the process and starts a new one on the same address. */
+  async restart(): Promise<NoomServer> {
+    await this.stop();
+    return NoomServer.start(this.addr);
+  }
+}

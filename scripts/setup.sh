@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs everything Noom needs to build, run and test, skipping whatever is
+# already there, so a second run takes seconds. Safe to run any number of times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+BINARYEN_VERSION=132
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# System packages: Chromium for the browser tests, iproute2 + util-linux for
+# the loopback-only network namespace they run in.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v ip >/dev/null || missing+=(iproute2)
+command -v unshare >/dev/null || missing+=(util-linux)
+command -v node >/dev/null || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing system packages: ${missing[*]}"
+    as_root apt-get update -q
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32 target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+# cargo-leptos 0.3.11+ needs a newer rustc than this machine's; no_downloads
+# makes any attempt to fetch a tool an error instead of a hang.
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 18 minutes on 2 cores)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+fi
+
+# cargo-leptos takes wasm-bindgen from PATH; it must equal Cargo.lock's.
+WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
+        cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
+fi
+
+# Release builds run wasm-opt. Debian's binaryen (v108) emits a broken wasm,
+# so use the npm build of a current binaryen.
+if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+    say "installing wasm-opt (binaryen $BINARYEN_VERSION from npm)"
+    as_root npm install -g --no-fund --no-audit "binaryen@$BINARYEN_VERSION"
+fi
+
+# Playwright drives Debian's Chromium; it must not download browsers.
+stamp=end2end/node_modules/.noom-lock-sha
+want=$(sha256sum end2end/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing end-to-end test dependencies"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-fund --no-audit)
+    echo "$want" > "$stamp"
+fi
+
+say "setup complete"

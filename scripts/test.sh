@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every Noom test: unit and integration tests, then the browser tests in
+# real Chromium inside a loopback-only network namespace. Installs what is
+# missing first (scripts/setup.sh), so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
+echo "==> unit and integration tests (the real server binary, real WebSockets)"
+cargo test --workspace --locked
+
+echo "==> building the site and server (release, with wasm-opt)"
+cargo leptos build --release
+
+echo "==> browser tests: Playwright + Chromium, loopback-only network namespace"
+cd end2end
+rm -rf test-results screenshots
+mkdir -p screenshots
+# In its own network namespace nothing can leave the machine and ICE can
+# only pair 127.0.0.1 candidates; the tests start the server inside it too.
+run_isolated='ip link set lo up && exec npx playwright test "$@"'
+if [ "$(id -u)" = 0 ]; then
+    unshare --net sh -c "$run_isolated" sh "$@"
+else
+    unshare --map-root-user --net sh -c "$run_isolated" sh "$@"
+fi

@@ -1,0 +1,26 @@
+use app::protocol::{ErrorCode, InputError};
+
+/// Why the hub refused a client's request. Each maps to a wire [`ErrorCode`]
+/// and a message the UI can show as is.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("choose a nickname before joining a room")]
+    NicknameRequired,
+    #[error("you are not in a room")]
+    NotInRoom,
+    #[error("that peer is not in your room")]
+    PeerNotInRoom,
+}
+
+impl HubError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            HubError::Input(e) => e.code(),
+            HubError::NicknameRequired => ErrorCode::NicknameRequired,
+            HubError::NotInRoom => ErrorCode::NotInRoom,
+            HubError::PeerNotInRoom => ErrorCode::PeerNotInRoom,
+        }
+    }
+}

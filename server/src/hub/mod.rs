@@ -1,0 +1,219 @@
+//! Rooms, membership and relay rules as plain state.
+//!
+//! The hub knows nothing of sockets or tasks: it takes one event at a time
+//! and answers with the messages to deliver. That keeps every rule testable
+//! without a network, and lets the transport decide how to deliver.
+
+mod delivery;
+mod error;
+#[cfg(test)]
+mod tests;
+
+pub use delivery::{Delivery, To};
+pub use error::HubError;
+
+use app::protocol::{ClientMsg, Member, PeerId, RoomSummary, ServerMsg, SignalPayload};
+use app::rules;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+#[derive(Default)]
+struct Peer {
+    nickname: Option<String>,
+    room: Option<String>,
+}
+
+#[derive(Default)]
+struct Room {
+    /// Join order; rooms are small, so a Vec beats a set here.
+    members: Vec<PeerId>,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    peers: HashMap<PeerId, Peer>,
+    rooms: HashMap<String, Room>,
+    /// Peers not in a room: they watch the public room list.
+    lobby: HashSet<PeerId>,
+    /// Rooms whose count changed since the last lobby update.
+    dirty: BTreeSet<String>,
+}
+
+impl Hub {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn peer_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    pub fn room_count(&self) -> usize {
+        self.rooms.len()
+    }
+
+    /// A new connection: it starts in the lobby with the current room list.
+    pub fn connect(&mut self, id: &PeerId) -> Vec<Delivery> {
+        self.peers.insert(id.clone(), Peer::default());
+        self.lobby.insert(id.clone());
+        vec![
+            Delivery::one(id, ServerMsg::Welcome { id: id.clone() }),
+            Delivery::one(id, ServerMsg::Rooms { rooms: self.room_list() }),
+        ]
+    }
+
+    /// A connection went away, for whatever reason. Unknown ids are ignored
+    /// so the transport may call this more than once.
+    pub fn disconnect(&mut self, id: &PeerId) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        self.leave_room(id, &mut out);
+        self.lobby.remove(id);
+        self.peers.remove(id);
+        out
+    }
+
+    pub fn handle(&mut self, from: &PeerId, msg: ClientMsg, now_ms: u64) -> Result<Vec<Delivery>, HubError> {
+        if !self.peers.contains_key(from) {
+            // A message racing its own disconnect: nothing to answer.
+            return Ok(Vec::new());
+        }
+        match msg {
+            ClientMsg::SetNickname { nickname } => self.set_nickname(from, &nickname),
+            ClientMsg::Join { room } => self.join(from, &room),
+            ClientMsg::Leave => Ok(self.leave(from)),
+            ClientMsg::Chat { text, nonce } => self.chat(from, text, nonce, now_ms),
+            ClientMsg::Signal { to, payload } => self.signal(from, to, payload),
+        }
+    }
+
+    /// The coalesced room-list update for everyone in the lobby, if any room
+    /// changed since the last call. The transport calls this on a timer, so
+    /// lobby traffic is bounded by the timer, not by the join rate.
+    pub fn flush_lobby(&mut self) -> Option<Delivery> {
+        if self.dirty.is_empty() {
+            return None;
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        if self.lobby.is_empty() {
+            return None;
+        }
+        let mut changed = Vec::new();
+        let mut removed = Vec::new();
+        for name in dirty {
+            match self.rooms.get(&name) {
+                Some(room) => changed.push(RoomSummary { count: room.members.len() as u32, name }),
+                None => removed.push(name),
+            }
+        }
+        let to = self.lobby.iter().cloned().collect();
+        Some(Delivery::many(to, ServerMsg::RoomsChanged { changed, removed }))
+    }
+
+    /// Public rooms, busiest first.
+    pub fn room_list(&self) -> Vec<RoomSummary> {
+        let mut list: Vec<RoomSummary> = self
+            .rooms
+            .iter()
+            .map(|(name, room)| RoomSummary { name: name.clone(), count: room.members.len() as u32 })
+            .collect();
+        list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        list
+    }
+
+    fn member(&self, id: &PeerId) -> Member {
+        let nickname = self.peers.get(id).and_then(|p| p.nickname.clone()).unwrap_or_default();
+        Member { id: id.clone(), nickname }
+    }
+
+    fn room_of(&self, id: &PeerId) -> Option<&str> {
+        self.peers.get(id)?.room.as_deref()
+    }
+
+    fn members(&self, room: &str) -> Vec<PeerId> {
+        self.rooms.get(room).map(|r| r.members.clone()).unwrap_or_default()
+    }
+
+    fn set_nickname(&mut self, from: &PeerId, input: &str) -> Result<Vec<Delivery>, HubError> {
+        let nickname = rules::normalize_nickname(input)?;
+        let peer = self.peers.get_mut(from).expect("checked in handle");
+        peer.nickname = Some(nickname.clone());
+        let room = peer.room.clone();
+        let mut out = vec![Delivery::one(from, ServerMsg::NicknameSet { nickname })];
+        if let Some(room) = room {
+            let peer = self.member(from);
+            out.push(Delivery::many(self.members(&room), ServerMsg::PeerRenamed { peer }));
+        }
+        Ok(out)
+    }
+
+    fn join(&mut self, from: &PeerId, room: &str) -> Result<Vec<Delivery>, HubError> {
+        let room = rules::validate_room(room)?.to_owned();
+        let peer = self.peers.get(from).expect("checked in handle");
+        if peer.nickname.is_none() {
+            return Err(HubError::NicknameRequired);
+        }
+        let mut out = Vec::new();
+        if peer.room.as_deref() == Some(room.as_str()) {
+            // A repeated join (e.g. a retried request) just re-sends the state.
+            out.push(Delivery::one(from, ServerMsg::Joined { members: self.member_list(&room), room }));
+            return Ok(out);
+        }
+        self.leave_room(from, &mut out);
+        let others = self.members(&room);
+        self.rooms.entry(room.clone()).or_default().members.push(from.clone());
+        self.peers.get_mut(from).expect("checked in handle").room = Some(room.clone());
+        self.lobby.remove(from);
+        self.dirty.insert(room.clone());
+        if !others.is_empty() {
+            out.push(Delivery::many(others, ServerMsg::PeerJoined { peer: self.member(from) }));
+        }
+        out.push(Delivery::one(from, ServerMsg::Joined { members: self.member_list(&room), room }));
+        Ok(out)
+    }
+
+    fn member_list(&self, room: &str) -> Vec<Member> {
+        self.members(room).iter().map(|id| self.member(id)).collect()
+    }
+
+    /// Leaving when not in a room is not an error: a page that navigates
+    /// away after a failed join sends it, and nothing is wrong.
+    fn leave(&mut self, from: &PeerId) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        if let Some(room) = self.leave_room(from, &mut out) {
+            self.lobby.insert(from.clone());
+            out.push(Delivery::one(from, ServerMsg::Left { room }));
+            out.push(Delivery::one(from, ServerMsg::Rooms { rooms: self.room_list() }));
+        }
+        out
+    }
+
+    /// Takes `id` out of its room, telling the others; returns the room left.
+    fn leave_room(&mut self, id: &PeerId, out: &mut Vec<Delivery>) -> Option<String> {
+        let room_name = self.peers.get_mut(id)?.room.take()?;
+        let room = self.rooms.get_mut(&room_name)?;
+        room.members.retain(|m| m != id);
+        let remaining = room.members.clone();
+        if remaining.is_empty() {
+            self.rooms.remove(&room_name);
+        }
+        self.dirty.insert(room_name.clone());
+        if !remaining.is_empty() {
+            out.push(Delivery::many(remaining, ServerMsg::PeerLeft { peer: self.member(id) }));
+        }
+        Some(room_name)
+    }
+
+    fn chat(&mut self, from: &PeerId, text: String, nonce: Option<u64>, now_ms: u64) -> Result<Vec<Delivery>, HubError> {
+        let room = self.room_of(from).ok_or(HubError::NotInRoom)?.to_owned();
+        rules::validate_chat(&text)?;
+        let msg = ServerMsg::Chat { from: self.member(from), text, ts: now_ms, nonce };
+        Ok(vec![Delivery::many(self.members(&room), msg)])
+    }
+
+    fn signal(&mut self, from: &PeerId, to: PeerId, payload: SignalPayload) -> Result<Vec<Delivery>, HubError> {
+        let room = self.room_of(from).ok_or(HubError::NotInRoom)?;
+        if to == *from || self.room_of(&to) != Some(room) {
+            return Err(HubError::PeerNotInRoom);
+        }
+        Ok(vec![Delivery::one(&to, ServerMsg::Signal { from: from.clone(), payload })])
+    }
+}

@@ -1,0 +1,43 @@
+#![recursion_limit = "256"]
+
+//! The Noom server: server-side rendering of the app and WebSocket signaling.
+
+pub mod config;
+pub mod hub;
+pub mod node;
+mod routes;
+pub mod ws;
+
+pub use config::Config;
+pub use routes::router;
+
+use node::Node;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Serves until the process is stopped. The line `noom listening on URL` on
+/// stdout says where; tests and scripts read it when they ask for port 0.
+pub async fn run(config: Config) -> std::io::Result<()> {
+    let listener = TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let node = Arc::new(Node::new());
+    spawn_lobby_ticker(node.clone(), Duration::from_millis(config.lobby_interval_ms.max(10)));
+    let app = router(&config, addr, node);
+    println!("noom listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app).await
+}
+
+/// Room-list changes are pushed on this tick, so a burst of joins costs the
+/// lobby one message per tick instead of one per join.
+fn spawn_lobby_ticker(node: Arc<Node>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            node.flush_lobby();
+        }
+    });
+}

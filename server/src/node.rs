@@ -1,0 +1,177 @@
+//! One server process: the hub plus a bounded outbox per connection.
+//!
+//! Deliveries happen under the same lock as the hub update that produced
+//! them, so every recipient sees events in the order the hub decided them
+//! (a `peer_joined` never arrives after that peer's first chat). Sending is
+//! `try_send` into a bounded queue, so holding the lock never waits on a
+//! socket, and a client that cannot keep up is disconnected instead of
+//! stalling its room.
+
+use crate::hub::{Delivery, Hub};
+use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_TOO_SLOW};
+use axum::extract::ws::Utf8Bytes;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, oneshot};
+
+/// Messages queued per connection before it counts as too slow.
+pub const OUTBOX_CAPACITY: usize = 256;
+
+/// Why the server is closing a connection: a WebSocket close code and reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kick {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+/// The sending half of one connection, held by the node.
+pub struct Outbox {
+    tx: mpsc::Sender<Utf8Bytes>,
+    /// Bypasses the (possibly full) queue so a kick is never stuck behind it.
+    kick: Option<oneshot::Sender<Kick>>,
+}
+
+/// The receiving half, owned by the connection's writer.
+pub struct Inbox {
+    pub messages: mpsc::Receiver<Utf8Bytes>,
+    pub kick: oneshot::Receiver<Kick>,
+}
+
+pub fn outbox_pair() -> (Outbox, Inbox) {
+    let (tx, messages) = mpsc::channel(OUTBOX_CAPACITY);
+    let (kick_tx, kick) = oneshot::channel();
+    (Outbox { tx, kick: Some(kick_tx) }, Inbox { messages, kick })
+}
+
+#[derive(Default)]
+pub struct Node {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    hub: Hub,
+    outboxes: HashMap<PeerId, Outbox>,
+}
+
+/// Unguessable: 128 bits from a CSPRNG seeded by the OS.
+pub fn new_peer_id() -> PeerId {
+    PeerId(format!("{:032x}", rand::random::<u128>()))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+impl Node {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic elsewhere must not take every later connection down with it.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn connect(&self, id: PeerId, outbox: Outbox) {
+        let mut inner = self.lock();
+        inner.outboxes.insert(id.clone(), outbox);
+        let out = inner.hub.connect(&id);
+        inner.deliver(out);
+    }
+
+    pub fn disconnect(&self, id: &PeerId) {
+        let mut inner = self.lock();
+        inner.outboxes.remove(id);
+        let out = inner.hub.disconnect(id);
+        inner.deliver(out);
+    }
+
+    /// One text frame from a client. Decoding happens outside the lock.
+    pub fn receive(&self, from: &PeerId, text: &str) {
+        match protocol::decode_client(text) {
+            Ok(msg) => self.handle(from, msg),
+            Err(err) => {
+                tracing::debug!(peer = %from, %err, "rejected input");
+                self.reply_error(from, err.code(), err.to_string());
+            }
+        }
+    }
+
+    pub fn handle(&self, from: &PeerId, msg: ClientMsg) {
+        let now = now_ms();
+        let mut inner = self.lock();
+        match inner.hub.handle(from, msg, now) {
+            Ok(out) => inner.deliver(out),
+            Err(err) => {
+                tracing::debug!(peer = %from, %err, "refused request");
+                let msg = ServerMsg::Error { code: err.code(), message: err.to_string() };
+                inner.deliver(vec![Delivery::one(from, msg)]);
+            }
+        }
+    }
+
+    pub fn reply_error(&self, to: &PeerId, code: ErrorCode, message: String) {
+        self.lock().deliver(vec![Delivery::one(to, ServerMsg::Error { code, message })]);
+    }
+
+    /// Asks the connection's writer to close with `kick`; the connection
+    /// then ends and disconnects itself.
+    pub fn kick(&self, id: &PeerId, kick: Kick) {
+        if let Some(outbox) = self.lock().outboxes.get_mut(id) {
+            outbox.send_kick(kick);
+        }
+    }
+
+    /// Sends the coalesced room-list update, if any; called on a timer.
+    pub fn flush_lobby(&self) {
+        let mut inner = self.lock();
+        if let Some(update) = inner.hub.flush_lobby() {
+            inner.deliver(vec![update]);
+        }
+    }
+
+    pub fn peer_count(&self) -> usize {
+        self.lock().hub.peer_count()
+    }
+
+    pub fn room_count(&self) -> usize {
+        self.lock().hub.room_count()
+    }
+}
+
+impl Outbox {
+    fn send_kick(&mut self, kick: Kick) {
+        if let Some(tx) = self.kick.take() {
+            let _ = tx.send(kick);
+        }
+    }
+}
+
+impl Inner {
+    fn deliver(&mut self, mut batch: Vec<Delivery>) {
+        while !batch.is_empty() {
+            let mut too_slow = Vec::new();
+            for delivery in batch {
+                let text = Utf8Bytes::from(protocol::encode(&delivery.msg));
+                for id in delivery.to.ids() {
+                    let Some(outbox) = self.outboxes.get(id) else { continue };
+                    if let Err(mpsc::error::TrySendError::Full(_)) = outbox.tx.try_send(text.clone()) {
+                        too_slow.push(id.clone());
+                    }
+                }
+            }
+            // Dropping a slow peer tells its room it left, which may in turn
+            // overflow someone else: loop until nothing more is produced.
+            batch = Vec::new();
+            for id in too_slow {
+                if let Some(mut outbox) = self.outboxes.remove(&id) {
+                    tracing::info!(peer = %id, "disconnecting a client whose outbox is full");
+                    outbox.send_kick(Kick { code: CLOSE_TOO_SLOW, reason: "connection too slow" });
+                    batch.extend(self.hub.disconnect(&id));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The WebSocket transport: moves frames between a socket and the [`Node`].
+//! No room logic lives here.
+
+use crate::node::{new_peer_id, outbox_pair, Inbox, Kick, Node};
+use app::protocol::{ErrorCode, PeerId, CLOSE_TOO_BIG, MAX_FRAME_BYTES};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{interval, timeout, MissedTickBehavior};
+
+/// Browsers answer pings by themselves; this keeps NATs open and lets a
+/// silently dead connection be noticed.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// No frame at all (pongs included) for this long means the peer is gone.
+const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// A client that accepts nothing for this long is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a kick, how long the writer gets to deliver the close frame.
+const KICK_GRACE: Duration = Duration::from_secs(5);
+
+pub async fn upgrade(ws: WebSocketUpgrade, State(node): State<Arc<Node>>) -> Response {
+    // The socket layer accepts a little more than our limit so that an
+    // oversized message can be refused with a close reason rather than a
+    // bare protocol error; far larger ones still fail fast there.
+    ws.max_message_size(MAX_FRAME_BYTES * 4)
+        .max_frame_size(MAX_FRAME_BYTES * 4)
+        .on_upgrade(move |socket| connection(socket, node))
+}
+
+async fn connection(socket: WebSocket, node: Arc<Node>) {
+    let id = new_peer_id();
+    let (outbox, inbox) = outbox_pair();
+    node.connect(id.clone(), outbox);
+    tracing::debug!(peer = %id, "connected");
+
+    let (sink, stream) = socket.split();
+    let writer = write_loop(sink, inbox);
+    let reader = read_loop(stream, &node, &id);
+    tokio::pin!(writer);
+    tokio::select! {
+        _ = &mut writer => {}
+        end = reader => {
+            if end == ReadEnd::Kicked {
+                let _ = timeout(KICK_GRACE, &mut writer).await;
+            }
+        }
+    }
+    node.disconnect(&id);
+    tracing::debug!(peer = %id, "disconnected");
+}
+
+#[derive(PartialEq, Eq)]
+enum ReadEnd {
+    Closed,
+    Kicked,
+}
+
+async fn read_loop(mut stream: SplitStream<WebSocket>, node: &Node, id: &PeerId) -> ReadEnd {
+    loop {
+        let message = match timeout(IDLE_LIMIT, stream.next()).await {
+            Err(_) => {
+                tracing::debug!(peer = %id, "idle timeout");
+                return ReadEnd::Closed;
+            }
+            Ok(None) => return ReadEnd::Closed,
+            Ok(Some(Err(err))) => {
+                tracing::debug!(peer = %id, %err, "socket error");
+                return ReadEnd::Closed;
+            }
+            Ok(Some(Ok(message))) => message,
+        };
+        match message {
+            Message::Text(text) if text.len() > MAX_FRAME_BYTES => return too_big(node, id),
+            Message::Text(text) => node.receive(id, &text),
+            Message::Binary(bytes) if bytes.len() > MAX_FRAME_BYTES => return too_big(node, id),
+            Message::Binary(_) => {
+                node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into());
+            }
+            Message::Ping(_) | Message::Pong(_) => {}
+            Message::Close(_) => return ReadEnd::Closed,
+        }
+    }
+}
+
+fn too_big(node: &Node, id: &PeerId) -> ReadEnd {
+    tracing::debug!(peer = %id, "frame over {MAX_FRAME_BYTES} bytes");
+    node.kick(id, Kick { code: CLOSE_TOO_BIG, reason: "message larger than 64 KiB" });
+    ReadEnd::Kicked
+}
+
+async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut inbox: Inbox) {
+    let mut ping = interval(PING_EVERY);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            biased;
+            kick = &mut inbox.kick => {
+                if let Ok(kick) = kick {
+                    let frame = CloseFrame { code: kick.code, reason: kick.reason.into() };
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                }
+                return;
+            }
+            text = inbox.messages.recv() => match text {
+                Some(text) => {
+                    // Write everything already queued, then flush once.
+                    let batch = async {
+                        sink.feed(Message::Text(text)).await?;
+                        while let Ok(more) = inbox.messages.try_recv() {
+                            sink.feed(Message::Text(more)).await?;
+                        }
+                        sink.flush().await
+                    };
+                    if !matches!(timeout(SEND_TIMEOUT, batch).await, Ok(Ok(()))) {
+                        return;
+                    }
+                }
+                None => return,
+            },
+            _ = ping.tick() => {
+                let ping = sink.send(Message::Ping(Default::default()));
+                if !matches!(timeout(SEND_TIMEOUT, ping).await, Ok(Ok(()))) {
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Starts the real `server` binary on a free port and talks to it over real
+//! WebSockets.
+
+#![allow(dead_code)]
+
+use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg};
+use futures::{SinkExt, StreamExt};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct Server {
+    _child: Child,
+    pub addr: String,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--addr", "127.0.0.1:0", "--lobby-interval-ms", "50", "--log", &std::env::var("NOOM_TEST_LOG").unwrap_or("warn".into())])
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("server binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("server prints its address in time")
+            .unwrap()
+            .expect("a listening line");
+        let addr = line
+            .strip_prefix("noom listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_owned();
+        Server { _child: child, addr }
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+}
+
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub id: PeerId,
+}
+
+impl Client {
+    /// Connects and consumes the `welcome` and initial `rooms` messages.
+    pub async fn connect(server: &Server) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url()).await.expect("ws connects");
+        let mut client = Client { ws, id: PeerId(String::new()) };
+        match client.recv().await {
+            ServerMsg::Welcome { id } => client.id = id,
+            other => panic!("expected welcome, got {other:?}"),
+        }
+        assert!(matches!(client.recv().await, ServerMsg::Rooms { .. }));
+        client
+    }
+
+    /// Connects, sets a nickname and joins `room`, consuming the replies.
+    pub async fn in_room(server: &Server, nickname: &str, room: &str) -> Client {
+        let mut c = Client::connect(server).await;
+        c.send(&ClientMsg::SetNickname { nickname: nickname.into() }).await;
+        c.recv_until(|m| matches!(m, ServerMsg::NicknameSet { .. })).await;
+        c.send(&ClientMsg::Join { room: room.into() }).await;
+        c.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await;
+        c
+    }
+
+    pub async fn send(&mut self, msg: &ClientMsg) {
+        self.send_raw(protocol::encode(msg)).await;
+    }
+
+    pub async fn send_raw(&mut self, text: impl Into<String>) {
+        self.ws.send(Message::text(text.into())).await.expect("send");
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.ws.send(Message::binary(bytes)).await.expect("send");
+    }
+
+    /// The next server message (pings are answered by the library).
+    pub async fn recv(&mut self) -> ServerMsg {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a message in time")
+                .expect("socket open")
+                .expect("no socket error");
+            match frame {
+                Message::Text(text) => return protocol::decode_server(&text).expect("valid server message"),
+                Message::Close(frame) => panic!("closed: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Skips messages until one matches (e.g. past lobby updates).
+    pub async fn recv_until(&mut self, pred: impl Fn(&ServerMsg) -> bool) -> ServerMsg {
+        loop {
+            let msg = self.recv().await;
+            if pred(&msg) {
+                return msg;
+            }
+        }
+    }
+
+    pub async fn expect_error(&mut self, code: ErrorCode) -> String {
+        match self.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await {
+            ServerMsg::Error { code: got, message } => {
+                assert_eq!(got, code, "{message}");
+                assert!(!message.is_empty());
+                message
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    /// Proves the connection still works: a nickname round trip. Also a
+    /// barrier: anything the server sent before it has been received.
+    pub async fn ping_pong(&mut self) -> Vec<ServerMsg> {
+        self.send(&ClientMsg::SetNickname { nickname: "still-here".into() }).await;
+        let mut before = Vec::new();
+        loop {
+            match self.recv().await {
+                ServerMsg::NicknameSet { nickname } if nickname == "still-here" => return before,
+                other => before.push(other),
+            }
+        }
+    }
+
+    /// Waits for the server to close the socket; returns its close frame.
+    pub async fn expect_close(&mut self) -> Option<CloseFrame> {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.ws.next()).await.expect("closed in time");
+            match frame {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("socket error before close frame: {e}"),
+                None => return None,
+            }
+        }
+    }
+
+    /// Separate halves, for a client that sends and reads at the same time.
+    pub fn split(
+        self,
+    ) -> (
+        futures::stream::SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>,
+        futures::stream::SplitStream<WebSocketStream<MaybeTlsStream<TcpStream>>>,
+    ) {
+        self.ws.split()
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
