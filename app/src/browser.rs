@@ -36,7 +36,9 @@ mod imp {
     }
 
     pub fn page_url() -> String {
-        web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+        web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default()
     }
 
     pub fn copy_text(text: &str) {

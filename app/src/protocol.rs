@@ -109,23 +109,40 @@ pub enum SdpType {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     /// First message on every connection.
-    Welcome { id: PeerId },
+    Welcome {
+        id: PeerId,
+    },
     /// The nickname as the server stored it (trimmed).
-    NicknameSet { nickname: String },
+    NicknameSet {
+        nickname: String,
+    },
     /// The whole public room list; sent when a peer enters the lobby.
-    Rooms { rooms: Vec<RoomSummary> },
+    Rooms {
+        rooms: Vec<RoomSummary>,
+    },
     /// Coalesced changes to the room list since the last update.
     RoomsChanged {
         changed: Vec<RoomSummary>,
         removed: Vec<String>,
     },
     /// You are in `room`; `members` includes you, in join order.
-    Joined { room: String, members: Vec<Member> },
+    Joined {
+        room: String,
+        members: Vec<Member>,
+    },
     /// You left `room` and are back in the lobby.
-    Left { room: String },
-    PeerJoined { peer: Member },
-    PeerLeft { peer: Member },
-    PeerRenamed { peer: Member },
+    Left {
+        room: String,
+    },
+    PeerJoined {
+        peer: Member,
+    },
+    PeerLeft {
+        peer: Member,
+    },
+    PeerRenamed {
+        peer: Member,
+    },
     Chat {
         from: Member,
         text: String,
@@ -134,8 +151,14 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         nonce: Option<u64>,
     },
-    Signal { from: PeerId, payload: SignalPayload },
-    Error { code: ErrorCode, message: String },
+    Signal {
+        from: PeerId,
+        payload: SignalPayload,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
 }
 
 /// Why the server refused something; the UI keys its wording off this.
@@ -252,14 +275,27 @@ mod tests {
 
     #[test]
     fn client_messages_round_trip() {
-        round_trip_client(ClientMsg::SetNickname { nickname: "Ada".into() });
-        round_trip_client(ClientMsg::Join { room: "standup".into() });
+        round_trip_client(ClientMsg::SetNickname {
+            nickname: "Ada".into(),
+        });
+        round_trip_client(ClientMsg::Join {
+            room: "standup".into(),
+        });
         round_trip_client(ClientMsg::Leave);
-        round_trip_client(ClientMsg::Chat { text: "hi".into(), nonce: Some(7) });
-        round_trip_client(ClientMsg::Chat { text: "hi".into(), nonce: None });
+        round_trip_client(ClientMsg::Chat {
+            text: "hi".into(),
+            nonce: Some(7),
+        });
+        round_trip_client(ClientMsg::Chat {
+            text: "hi".into(),
+            nonce: None,
+        });
         round_trip_client(ClientMsg::Signal {
             to: PeerId("p1".into()),
-            payload: SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() },
+            payload: SignalPayload::Description {
+                sdp_type: SdpType::Offer,
+                sdp: "v=0".into(),
+            },
         });
         round_trip_client(ClientMsg::Signal {
             to: PeerId("p1".into()),
@@ -273,19 +309,45 @@ mod tests {
 
     #[test]
     fn server_messages_round_trip() {
-        let member = Member { id: PeerId("a".into()), nickname: "Ada".into() };
+        let member = Member {
+            id: PeerId("a".into()),
+            nickname: "Ada".into(),
+        };
         let all = vec![
-            ServerMsg::Welcome { id: PeerId("a".into()) },
-            ServerMsg::NicknameSet { nickname: "Ada".into() },
-            ServerMsg::Rooms { rooms: vec![RoomSummary { name: "x".into(), count: 2 }] },
-            ServerMsg::RoomsChanged { changed: vec![], removed: vec!["y".into()] },
-            ServerMsg::Joined { room: "x".into(), members: vec![member.clone()] },
+            ServerMsg::Welcome {
+                id: PeerId("a".into()),
+            },
+            ServerMsg::NicknameSet {
+                nickname: "Ada".into(),
+            },
+            ServerMsg::Rooms {
+                rooms: vec![RoomSummary {
+                    name: "x".into(),
+                    count: 2,
+                }],
+            },
+            ServerMsg::RoomsChanged {
+                changed: vec![],
+                removed: vec!["y".into()],
+            },
+            ServerMsg::Joined {
+                room: "x".into(),
+                members: vec![member.clone()],
+            },
             ServerMsg::Left { room: "x".into() },
             ServerMsg::PeerJoined { peer: member.clone() },
             ServerMsg::PeerLeft { peer: member.clone() },
             ServerMsg::PeerRenamed { peer: member.clone() },
-            ServerMsg::Chat { from: member, text: "hi".into(), ts: 1, nonce: Some(3) },
-            ServerMsg::Error { code: ErrorCode::ChatTooLong, message: "long".into() },
+            ServerMsg::Chat {
+                from: member,
+                text: "hi".into(),
+                ts: 1,
+                nonce: Some(3),
+            },
+            ServerMsg::Error {
+                code: ErrorCode::ChatTooLong,
+                message: "long".into(),
+            },
         ];
         for msg in all {
             let text = encode(&msg);
@@ -295,28 +357,48 @@ mod tests {
 
     #[test]
     fn wire_format_is_tagged_snake_case() {
-        assert_eq!(encode(&ClientMsg::Join { room: "a".into() }), r#"{"type":"join","room":"a"}"#);
+        assert_eq!(
+            encode(&ClientMsg::Join { room: "a".into() }),
+            r#"{"type":"join","room":"a"}"#
+        );
         assert_eq!(encode(&ClientMsg::Leave), r#"{"type":"leave"}"#);
-        let err = ServerMsg::Error { code: ErrorCode::NotInRoom, message: "m".into() };
-        assert_eq!(encode(&err), r#"{"type":"error","code":"not_in_room","message":"m"}"#);
+        let err = ServerMsg::Error {
+            code: ErrorCode::NotInRoom,
+            message: "m".into(),
+        };
+        assert_eq!(
+            encode(&err),
+            r#"{"type":"error","code":"not_in_room","message":"m"}"#
+        );
     }
 
     #[test]
     fn every_client_type_tag_is_listed() {
         let samples = [
-            ClientMsg::SetNickname { nickname: String::new() },
+            ClientMsg::SetNickname {
+                nickname: String::new(),
+            },
             ClientMsg::Join { room: String::new() },
             ClientMsg::Leave,
-            ClientMsg::Chat { text: String::new(), nonce: None },
+            ClientMsg::Chat {
+                text: String::new(),
+                nonce: None,
+            },
             ClientMsg::Signal {
                 to: PeerId(String::new()),
-                payload: SignalPayload::Description { sdp_type: SdpType::Answer, sdp: String::new() },
+                payload: SignalPayload::Description {
+                    sdp_type: SdpType::Answer,
+                    sdp: String::new(),
+                },
             },
         ];
         for msg in samples {
             let value: serde_json::Value = serde_json::from_str(&encode(&msg)).unwrap();
             let tag = value["type"].as_str().unwrap();
-            assert!(ClientMsg::TYPES.contains(&tag), "{tag} missing from ClientMsg::TYPES");
+            assert!(
+                ClientMsg::TYPES.contains(&tag),
+                "{tag} missing from ClientMsg::TYPES"
+            );
         }
         assert_eq!(ClientMsg::TYPES.len(), 5);
     }
@@ -340,7 +422,10 @@ mod tests {
 
     #[test]
     fn decoder_classifies_failures() {
-        assert!(matches!(decode_client("{not json"), Err(InputError::Malformed(_))));
+        assert!(matches!(
+            decode_client("{not json"),
+            Err(InputError::Malformed(_))
+        ));
         assert_eq!(decode_client("[1,2]"), Err(InputError::MissingType));
         assert_eq!(decode_client(r#"{"room":"x"}"#), Err(InputError::MissingType));
         assert_eq!(

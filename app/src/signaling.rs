@@ -14,7 +14,9 @@ const MAX_RETRY_MS: u32 = 8_000;
 
 pub enum Event {
     /// The socket is down; the next attempt starts in `retry_ms`.
-    Down { retry_ms: u32 },
+    Down {
+        retry_ms: u32,
+    },
     Message(ServerMsg),
 }
 
@@ -28,7 +30,11 @@ pub fn start(on_event: impl Fn(Event) + 'static) -> UnboundedSender<ClientMsg> {
 
 fn socket_url() -> String {
     let location = web_sys::window().expect("a window").location();
-    let scheme = if location.protocol().as_deref() == Ok("https:") { "wss" } else { "ws" };
+    let scheme = if location.protocol().as_deref() == Ok("https:") {
+        "wss"
+    } else {
+        "ws"
+    };
     let host = location.host().unwrap_or_default();
     format!("{scheme}://{host}/ws")
 }
@@ -36,7 +42,9 @@ fn socket_url() -> String {
 /// 0.5 s, 1 s, 2 s … up to 8 s, with ±20 % jitter so that clients dropped
 /// together (a server restart) do not all come back in the same instant.
 fn backoff_ms(failures: u32) -> u32 {
-    let base = FIRST_RETRY_MS.saturating_mul(1 << failures.saturating_sub(1).min(5)).min(MAX_RETRY_MS);
+    let base = FIRST_RETRY_MS
+        .saturating_mul(1 << failures.saturating_sub(1).min(5))
+        .min(MAX_RETRY_MS);
     let jitter = 0.8 + 0.4 * js_sys::Math::random();
     (base as f64 * jitter) as u32
 }

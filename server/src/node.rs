@@ -41,7 +41,13 @@ pub struct Inbox {
 pub fn outbox_pair() -> (Outbox, Inbox) {
     let (tx, messages) = mpsc::channel(OUTBOX_CAPACITY);
     let (kick_tx, kick) = oneshot::channel();
-    (Outbox { tx, kick: Some(kick_tx) }, Inbox { messages, kick })
+    (
+        Outbox {
+            tx,
+            kick: Some(kick_tx),
+        },
+        Inbox { messages, kick },
+    )
 }
 
 #[derive(Default)]
@@ -61,7 +67,10 @@ pub fn new_peer_id() -> PeerId {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl Node {
@@ -106,14 +115,18 @@ impl Node {
             Ok(out) => inner.deliver(out),
             Err(err) => {
                 tracing::debug!(peer = %from, %err, "refused request");
-                let msg = ServerMsg::Error { code: err.code(), message: err.to_string() };
+                let msg = ServerMsg::Error {
+                    code: err.code(),
+                    message: err.to_string(),
+                };
                 inner.deliver(vec![Delivery::one(from, msg)]);
             }
         }
     }
 
     pub fn reply_error(&self, to: &PeerId, code: ErrorCode, message: String) {
-        self.lock().deliver(vec![Delivery::one(to, ServerMsg::Error { code, message })]);
+        self.lock()
+            .deliver(vec![Delivery::one(to, ServerMsg::Error { code, message })]);
     }
 
     /// Asks the connection's writer to close with `kick`; the connection
@@ -156,7 +169,9 @@ impl Inner {
             for delivery in batch {
                 let text = Utf8Bytes::from(protocol::encode(&delivery.msg));
                 for id in delivery.to.ids() {
-                    let Some(outbox) = self.outboxes.get(id) else { continue };
+                    let Some(outbox) = self.outboxes.get(id) else {
+                        continue;
+                    };
                     if let Err(mpsc::error::TrySendError::Full(_)) = outbox.tx.try_send(text.clone()) {
                         too_slow.push(id.clone());
                     }
@@ -168,7 +183,10 @@ impl Inner {
             for id in too_slow {
                 if let Some(mut outbox) = self.outboxes.remove(&id) {
                     tracing::info!(peer = %id, "disconnecting a client whose outbox is full");
-                    outbox.send_kick(Kick { code: CLOSE_TOO_SLOW, reason: "connection too slow" });
+                    outbox.send_kick(Kick {
+                        code: CLOSE_TOO_SLOW,
+                        reason: "connection too slow",
+                    });
                     batch.extend(self.hub.disconnect(&id));
                 }
             }

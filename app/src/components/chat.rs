@@ -7,7 +7,14 @@ use leptos::prelude::*;
 fn entry_view(logged: Logged) -> AnyView {
     match logged.entry {
         LogEntry::Notice { text, .. } => view! { <li class="notice">{text}</li> }.into_any(),
-        LogEntry::Chat { from, text, ts, mine, pending, .. } => view! {
+        LogEntry::Chat {
+            from,
+            text,
+            ts,
+            mine,
+            pending,
+            ..
+        } => view! {
             <li class="msg" class:mine=mine class:pending=pending data-testid="chat-message">
                 <div class="msg-meta">
                     <span class="msg-from">{if mine { "You".to_owned() } else { from.nickname }}</span>
@@ -24,7 +31,11 @@ fn entry_view(logged: Logged) -> AnyView {
 #[component]
 pub fn ChatPanel() -> impl IntoView {
     let session = use_session();
-    let log = Memo::new(move |_| session.model.with(|m| m.room.as_ref().map(|r| r.log.clone()).unwrap_or_default()));
+    let log = Memo::new(move |_| {
+        session
+            .model
+            .with(|m| m.room.as_ref().map(|r| r.log.clone()).unwrap_or_default())
+    });
     let can_send = Memo::new(move |_| session.model.with(|m| m.is_open() && m.room.is_some()));
     let draft = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);

@@ -5,7 +5,11 @@ use leptos::prelude::*;
 
 fn members() -> (Memo<Vec<Member>>, Memo<Option<String>>) {
     let session = use_session();
-    let members = Memo::new(move |_| session.model.with(|m| m.room.as_ref().map(|r| r.members.clone()).unwrap_or_default()));
+    let members = Memo::new(move |_| {
+        session
+            .model
+            .with(|m| m.room.as_ref().map(|r| r.members.clone()).unwrap_or_default())
+    });
     let me = Memo::new(move |_| session.model.with(|m| m.me.as_ref().map(|id| id.0.clone())));
     (members, me)
 }

@@ -17,7 +17,11 @@ pub fn initials(name: &str) -> String {
     let mut words = name.split_whitespace();
     let first = words.next().and_then(|w| w.chars().next());
     let last = words.last().and_then(|w| w.chars().next());
-    first.into_iter().chain(last).flat_map(char::to_uppercase).collect()
+    first
+        .into_iter()
+        .chain(last)
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,7 +2,11 @@ use crate::session::use_session;
 use leptos::prelude::*;
 
 fn people(count: u32) -> String {
-    if count == 1 { "1 person".into() } else { format!("{count} people") }
+    if count == 1 {
+        "1 person".into()
+    } else {
+        format!("{count} people")
+    }
 }
 
 /// The live list of public rooms; `on_join` receives the chosen room.

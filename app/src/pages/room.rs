@@ -26,7 +26,11 @@ pub fn RoomPage() -> AnyView {
     on_cleanup(move || session.act(|m| m.leave_room()));
 
     let joined = Memo::new(move |_| session.model.with(|m| m.in_room(&room.get())));
-    let count = Memo::new(move |_| session.model.with(|m| m.room.as_ref().map_or(0, |r| r.members.len())));
+    let count = Memo::new(move |_| {
+        session
+            .model
+            .with(|m| m.room.as_ref().map_or(0, |r| r.members.len()))
+    });
     let copied = RwSignal::new(false);
     let copy_link = move |_| {
         browser::copy_text(&browser::page_url());

@@ -26,7 +26,10 @@ impl Session {
         // never flashes its "choose a name" prompt for a known user. The
         // server's stand-in returns None, so hydration sees the same markup.
         let model = Model::with_nickname(crate::browser::load_nickname());
-        let session = Session { model: RwSignal::new(model), outgoing: StoredValue::new(None) };
+        let session = Session {
+            model: RwSignal::new(model),
+            outgoing: StoredValue::new(None),
+        };
         provide_context(session);
         session
     }

@@ -18,7 +18,9 @@ pub enum Conn {
     Connecting,
     Open,
     /// The socket dropped; the next attempt is in `retry_ms`.
-    Reconnecting { retry_ms: u32 },
+    Reconnecting {
+        retry_ms: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +34,10 @@ pub enum LogEntry {
         pending: bool,
         nonce: Option<u64>,
     },
-    Notice { text: String, ts: u64 },
+    Notice {
+        text: String,
+        ts: u64,
+    },
 }
 
 impl LogEntry {
@@ -58,7 +63,12 @@ pub struct RoomView {
 
 impl RoomView {
     fn new(name: String, members: Vec<Member>) -> Self {
-        RoomView { name, members, log: Vec::new(), next_seq: 0 }
+        RoomView {
+            name,
+            members,
+            log: Vec::new(),
+            next_seq: 0,
+        }
     }
 }
 
@@ -104,7 +114,10 @@ impl Default for Model {
 
 impl Model {
     pub fn with_nickname(nickname: Option<String>) -> Self {
-        Model { wanted_nickname: nickname, ..Model::default() }
+        Model {
+            wanted_nickname: nickname,
+            ..Model::default()
+        }
     }
 
     pub fn is_open(&self) -> bool {
@@ -172,9 +185,19 @@ impl Model {
         self.next_nonce += 1;
         push_log(
             room,
-            LogEntry::Chat { from, text: text.to_owned(), ts: now_ms, mine: true, pending: true, nonce: Some(nonce) },
+            LogEntry::Chat {
+                from,
+                text: text.to_owned(),
+                ts: now_ms,
+                mine: true,
+                pending: true,
+                nonce: Some(nonce),
+            },
         );
-        Ok(vec![ClientMsg::Chat { text: text.to_owned(), nonce: Some(nonce) }])
+        Ok(vec![ClientMsg::Chat {
+            text: text.to_owned(),
+            nonce: Some(nonce),
+        }])
     }
 
     pub fn dismiss_problem(&mut self) {
@@ -233,7 +256,13 @@ impl Model {
             ServerMsg::PeerLeft { peer } => {
                 if let Some(room) = self.room.as_mut() {
                     room.members.retain(|m| m.id != peer.id);
-                    push_log(room, LogEntry::Notice { text: format!("{} left", peer.nickname), ts: now_ms });
+                    push_log(
+                        room,
+                        LogEntry::Notice {
+                            text: format!("{} left", peer.nickname),
+                            ts: now_ms,
+                        },
+                    );
                 }
             }
             ServerMsg::PeerRenamed { peer } => {
@@ -247,7 +276,12 @@ impl Model {
                     }
                 }
             }
-            ServerMsg::Chat { from, text, ts, nonce } => self.on_chat(from, text, ts, nonce),
+            ServerMsg::Chat {
+                from,
+                text,
+                ts,
+                nonce,
+            } => self.on_chat(from, text, ts, nonce),
             ServerMsg::Signal { .. } => {}
             ServerMsg::Error { code, message } => {
                 if code == ErrorCode::InvalidRoom || code == ErrorCode::NicknameRequired {
@@ -280,7 +314,13 @@ impl Model {
             // A rejoin after reconnecting keeps the history.
             Some(room) if room.name == name => {
                 room.members = members;
-                push_log(room, LogEntry::Notice { text: "Reconnected".into(), ts: now_ms });
+                push_log(
+                    room,
+                    LogEntry::Notice {
+                        text: "Reconnected".into(),
+                        ts: now_ms,
+                    },
+                );
             }
             _ => {
                 let text = format!("You joined {name}");
@@ -295,16 +335,34 @@ impl Model {
         let mine = self.me.as_ref() == Some(&from.id);
         let Some(room) = self.room.as_mut() else { return };
         if mine && nonce.is_some() {
-            let echo = room.log.iter_mut().rev().map(|l| &mut l.entry).find(|e| {
-                matches!(e, LogEntry::Chat { mine: true, nonce: n, .. } if *n == nonce)
-            });
-            if let Some(LogEntry::Chat { pending, ts: shown_ts, .. }) = echo {
+            let echo = room
+                .log
+                .iter_mut()
+                .rev()
+                .map(|l| &mut l.entry)
+                .find(|e| matches!(e, LogEntry::Chat { mine: true, nonce: n, .. } if *n == nonce));
+            if let Some(LogEntry::Chat {
+                pending,
+                ts: shown_ts,
+                ..
+            }) = echo
+            {
                 *pending = false;
                 *shown_ts = ts;
                 return;
             }
         }
-        push_log(room, LogEntry::Chat { from, text, ts, mine, pending: false, nonce });
+        push_log(
+            room,
+            LogEntry::Chat {
+                from,
+                text,
+                ts,
+                mine,
+                pending: false,
+                nonce,
+            },
+        );
     }
 
     fn apply_room_changes(&mut self, changed: Vec<RoomSummary>, removed: Vec<String>) {
@@ -315,12 +373,16 @@ impl Model {
                 None => self.rooms.push(summary),
             }
         }
-        self.rooms.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        self.rooms
+            .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
     }
 }
 
 fn push_log(room: &mut RoomView, entry: LogEntry) {
-    room.log.push(Logged { seq: room.next_seq, entry });
+    room.log.push(Logged {
+        seq: room.next_seq,
+        entry,
+    });
     room.next_seq += 1;
     if room.log.len() > MAX_LOG {
         let excess = room.log.len() - MAX_LOG;

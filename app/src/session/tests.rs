@@ -2,17 +2,31 @@ use super::model::*;
 use crate::protocol::{ClientMsg, ErrorCode, Member, PeerId, RoomSummary, ServerMsg};
 
 fn member(id: &str, nick: &str) -> Member {
-    Member { id: PeerId(id.into()), nickname: nick.into() }
+    Member {
+        id: PeerId(id.into()),
+        nickname: nick.into(),
+    }
 }
 
 fn welcomed(id: &str) -> Model {
     let mut m = Model::default();
-    m.on_server(ServerMsg::Welcome { id: PeerId(id.into()) }, 0);
+    m.on_server(
+        ServerMsg::Welcome {
+            id: PeerId(id.into()),
+        },
+        0,
+    );
     m
 }
 
 fn joined(m: &mut Model, room: &str, members: Vec<Member>) {
-    m.on_server(ServerMsg::Joined { room: room.into(), members }, 0);
+    m.on_server(
+        ServerMsg::Joined {
+            room: room.into(),
+            members,
+        },
+        0,
+    );
 }
 
 #[test]
@@ -28,10 +42,22 @@ fn welcome_replays_nickname_and_room() {
     let mut m = Model::default();
     m.set_nickname("Ada".into());
     m.enter_room("standup".into());
-    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("p1".into()) }, 0);
+    let sent = m.on_server(
+        ServerMsg::Welcome {
+            id: PeerId("p1".into()),
+        },
+        0,
+    );
     assert_eq!(
         sent,
-        vec![ClientMsg::SetNickname { nickname: "Ada".into() }, ClientMsg::Join { room: "standup".into() }]
+        vec![
+            ClientMsg::SetNickname {
+                nickname: "Ada".into()
+            },
+            ClientMsg::Join {
+                room: "standup".into()
+            }
+        ]
     );
     assert!(m.is_open());
 }
@@ -40,7 +66,12 @@ fn welcome_replays_nickname_and_room() {
 fn a_room_without_a_nickname_is_not_joined_on_replay() {
     let mut m = Model::default();
     m.enter_room("standup".into());
-    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("p1".into()) }, 0);
+    let sent = m.on_server(
+        ServerMsg::Welcome {
+            id: PeerId("p1".into()),
+        },
+        0,
+    );
     assert!(sent.is_empty());
 }
 
@@ -49,10 +80,26 @@ fn entering_a_room_sends_the_nickname_first_when_unconfirmed() {
     let mut m = welcomed("me");
     m.set_nickname("Ada".into());
     let sent = m.enter_room("x".into());
-    assert_eq!(sent, vec![ClientMsg::SetNickname { nickname: "Ada".into() }, ClientMsg::Join { room: "x".into() }]);
-    m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
+    assert_eq!(
+        sent,
+        vec![
+            ClientMsg::SetNickname {
+                nickname: "Ada".into()
+            },
+            ClientMsg::Join { room: "x".into() }
+        ]
+    );
+    m.on_server(
+        ServerMsg::NicknameSet {
+            nickname: "Ada".into(),
+        },
+        0,
+    );
     m.leave_room();
-    assert_eq!(m.enter_room("y".into()), vec![ClientMsg::Join { room: "y".into() }]);
+    assert_eq!(
+        m.enter_room("y".into()),
+        vec![ClientMsg::Join { room: "y".into() }]
+    );
     assert!(m.enter_room("y".into()).is_empty(), "already wanted");
 }
 
@@ -60,19 +107,57 @@ fn entering_a_room_sends_the_nickname_first_when_unconfirmed() {
 fn own_chat_shows_at_once_then_is_confirmed() {
     let mut m = welcomed("me");
     m.set_nickname("Ada".into());
-    m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
+    m.on_server(
+        ServerMsg::NicknameSet {
+            nickname: "Ada".into(),
+        },
+        0,
+    );
     m.enter_room("x".into());
     joined(&mut m, "x", vec![member("me", "Ada")]);
     let sent = m.send_chat("hello", 100).unwrap();
-    assert_eq!(sent, vec![ClientMsg::Chat { text: "hello".into(), nonce: Some(1) }]);
+    assert_eq!(
+        sent,
+        vec![ClientMsg::Chat {
+            text: "hello".into(),
+            nonce: Some(1)
+        }]
+    );
     let room = m.room.as_ref().unwrap();
-    assert!(matches!(room.log.last().map(|l| &l.entry), Some(LogEntry::Chat { pending: true, mine: true, .. })));
+    assert!(matches!(
+        room.log.last().map(|l| &l.entry),
+        Some(LogEntry::Chat {
+            pending: true,
+            mine: true,
+            ..
+        })
+    ));
 
-    m.on_server(ServerMsg::Chat { from: member("me", "Ada"), text: "hello".into(), ts: 150, nonce: Some(1) }, 0);
+    m.on_server(
+        ServerMsg::Chat {
+            from: member("me", "Ada"),
+            text: "hello".into(),
+            ts: 150,
+            nonce: Some(1),
+        },
+        0,
+    );
     let room = m.room.as_ref().unwrap();
-    let chats: Vec<_> = room.log.iter().map(|l| &l.entry).filter(|e| matches!(e, LogEntry::Chat { .. })).collect();
+    let chats: Vec<_> = room
+        .log
+        .iter()
+        .map(|l| &l.entry)
+        .filter(|e| matches!(e, LogEntry::Chat { .. }))
+        .collect();
     assert_eq!(chats.len(), 1, "the echo replaces, not duplicates");
-    assert!(matches!(chats[0], LogEntry::Chat { pending: false, ts: 150, .. }));
+    assert!(matches!(
+        chats[0],
+        LogEntry::Chat {
+            pending: false,
+            ts: 150,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -89,8 +174,18 @@ fn peers_joining_and_leaving_update_members_and_log_notices() {
     let mut m = welcomed("me");
     m.enter_room("x".into());
     joined(&mut m, "x", vec![member("me", "Ada")]);
-    m.on_server(ServerMsg::PeerJoined { peer: member("b", "Bob") }, 0);
-    m.on_server(ServerMsg::PeerLeft { peer: member("b", "Bob") }, 0);
+    m.on_server(
+        ServerMsg::PeerJoined {
+            peer: member("b", "Bob"),
+        },
+        0,
+    );
+    m.on_server(
+        ServerMsg::PeerLeft {
+            peer: member("b", "Bob"),
+        },
+        0,
+    );
     let room = m.room.as_ref().unwrap();
     assert_eq!(room.members, vec![member("me", "Ada")]);
     let notices: Vec<_> = room
@@ -119,14 +214,30 @@ fn reconnect_keeps_history_and_rejoins() {
     m.set_nickname("Ada".into());
     m.enter_room("x".into());
     joined(&mut m, "x", vec![member("me", "Ada")]);
-    m.on_server(ServerMsg::Chat { from: member("b", "Bob"), text: "hi".into(), ts: 1, nonce: None }, 0);
+    m.on_server(
+        ServerMsg::Chat {
+            from: member("b", "Bob"),
+            text: "hi".into(),
+            ts: 1,
+            nonce: None,
+        },
+        0,
+    );
     m.on_connecting(500);
     assert_eq!(m.conn, Conn::Reconnecting { retry_ms: 500 });
-    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("me2".into()) }, 0);
+    let sent = m.on_server(
+        ServerMsg::Welcome {
+            id: PeerId("me2".into()),
+        },
+        0,
+    );
     assert_eq!(sent[1], ClientMsg::Join { room: "x".into() });
     joined(&mut m, "x", vec![member("me2", "Ada")]);
     let room = m.room.as_ref().unwrap();
-    assert!(room.log.iter().any(|l| matches!(&l.entry, LogEntry::Chat { text, .. } if text == "hi")));
+    assert!(room
+        .log
+        .iter()
+        .any(|l| matches!(&l.entry, LogEntry::Chat { text, .. } if text == "hi")));
     assert!(m.in_room("x"));
 }
 
@@ -136,14 +247,32 @@ fn room_list_deltas_apply_in_order() {
     assert!(!m.rooms_known);
     m.on_server(
         ServerMsg::Rooms {
-            rooms: vec![RoomSummary { name: "a".into(), count: 1 }, RoomSummary { name: "b".into(), count: 1 }],
+            rooms: vec![
+                RoomSummary {
+                    name: "a".into(),
+                    count: 1,
+                },
+                RoomSummary {
+                    name: "b".into(),
+                    count: 1,
+                },
+            ],
         },
         0,
     );
     assert!(m.rooms_known);
     m.on_server(
         ServerMsg::RoomsChanged {
-            changed: vec![RoomSummary { name: "b".into(), count: 3 }, RoomSummary { name: "c".into(), count: 1 }],
+            changed: vec![
+                RoomSummary {
+                    name: "b".into(),
+                    count: 3,
+                },
+                RoomSummary {
+                    name: "c".into(),
+                    count: 1,
+                },
+            ],
             removed: vec!["a".into()],
         },
         0,
@@ -156,7 +285,13 @@ fn room_list_deltas_apply_in_order() {
 fn a_refused_join_is_not_retried() {
     let mut m = welcomed("me");
     m.enter_room("x".into());
-    m.on_server(ServerMsg::Error { code: ErrorCode::NicknameRequired, message: "choose".into() }, 0);
+    m.on_server(
+        ServerMsg::Error {
+            code: ErrorCode::NicknameRequired,
+            message: "choose".into(),
+        },
+        0,
+    );
     assert_eq!(m.wanted_room, None);
     assert_eq!(m.problem.as_ref().unwrap().code, ErrorCode::NicknameRequired);
 }
@@ -167,10 +302,24 @@ fn log_is_capped() {
     m.enter_room("x".into());
     joined(&mut m, "x", vec![member("me", "Ada")]);
     for i in 0..(MAX_LOG + 50) {
-        m.on_server(ServerMsg::Chat { from: member("b", "Bob"), text: i.to_string(), ts: 0, nonce: None }, 0);
+        m.on_server(
+            ServerMsg::Chat {
+                from: member("b", "Bob"),
+                text: i.to_string(),
+                ts: 0,
+                nonce: None,
+            },
+            0,
+        );
     }
     let room = m.room.as_ref().unwrap();
     assert_eq!(room.log.len(), MAX_LOG);
-    assert!(matches!(room.log.last().map(|l| &l.entry), Some(LogEntry::Chat { text, .. }) if *text == (MAX_LOG + 49).to_string()));
-    assert_eq!(room.log.last().unwrap().seq, (MAX_LOG + 50) as u64, "seq keeps counting");
+    assert!(
+        matches!(room.log.last().map(|l| &l.entry), Some(LogEntry::Chat { text, .. }) if *text == (MAX_LOG + 49).to_string())
+    );
+    assert_eq!(
+        room.log.last().unwrap().seq,
+        (MAX_LOG + 50) as u64,
+        "seq keeps counting"
+    );
 }

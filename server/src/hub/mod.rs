@@ -57,7 +57,12 @@ impl Hub {
         self.lobby.insert(id.clone());
         vec![
             Delivery::one(id, ServerMsg::Welcome { id: id.clone() }),
-            Delivery::one(id, ServerMsg::Rooms { rooms: self.room_list() }),
+            Delivery::one(
+                id,
+                ServerMsg::Rooms {
+                    rooms: self.room_list(),
+                },
+            ),
         ]
     }
 
@@ -100,7 +105,10 @@ impl Hub {
         let mut removed = Vec::new();
         for name in dirty {
             match self.rooms.get(&name) {
-                Some(room) => changed.push(RoomSummary { count: room.members.len() as u32, name }),
+                Some(room) => changed.push(RoomSummary {
+                    count: room.members.len() as u32,
+                    name,
+                }),
                 None => removed.push(name),
             }
         }
@@ -113,15 +121,25 @@ impl Hub {
         let mut list: Vec<RoomSummary> = self
             .rooms
             .iter()
-            .map(|(name, room)| RoomSummary { name: name.clone(), count: room.members.len() as u32 })
+            .map(|(name, room)| RoomSummary {
+                name: name.clone(),
+                count: room.members.len() as u32,
+            })
             .collect();
         list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
         list
     }
 
     fn member(&self, id: &PeerId) -> Member {
-        let nickname = self.peers.get(id).and_then(|p| p.nickname.clone()).unwrap_or_default();
-        Member { id: id.clone(), nickname }
+        let nickname = self
+            .peers
+            .get(id)
+            .and_then(|p| p.nickname.clone())
+            .unwrap_or_default();
+        Member {
+            id: id.clone(),
+            nickname,
+        }
     }
 
     fn room_of(&self, id: &PeerId) -> Option<&str> {
@@ -129,7 +147,10 @@ impl Hub {
     }
 
     fn members(&self, room: &str) -> Vec<PeerId> {
-        self.rooms.get(room).map(|r| r.members.clone()).unwrap_or_default()
+        self.rooms
+            .get(room)
+            .map(|r| r.members.clone())
+            .unwrap_or_default()
     }
 
     fn set_nickname(&mut self, from: &PeerId, input: &str) -> Result<Vec<Delivery>, HubError> {
@@ -140,7 +161,10 @@ impl Hub {
         let mut out = vec![Delivery::one(from, ServerMsg::NicknameSet { nickname })];
         if let Some(room) = room {
             let peer = self.member(from);
-            out.push(Delivery::many(self.members(&room), ServerMsg::PeerRenamed { peer }));
+            out.push(Delivery::many(
+                self.members(&room),
+                ServerMsg::PeerRenamed { peer },
+            ));
         }
         Ok(out)
     }
@@ -154,19 +178,40 @@ impl Hub {
         let mut out = Vec::new();
         if peer.room.as_deref() == Some(room.as_str()) {
             // A repeated join (e.g. a retried request) just re-sends the state.
-            out.push(Delivery::one(from, ServerMsg::Joined { members: self.member_list(&room), room }));
+            out.push(Delivery::one(
+                from,
+                ServerMsg::Joined {
+                    members: self.member_list(&room),
+                    room,
+                },
+            ));
             return Ok(out);
         }
         self.leave_room(from, &mut out);
         let others = self.members(&room);
-        self.rooms.entry(room.clone()).or_default().members.push(from.clone());
+        self.rooms
+            .entry(room.clone())
+            .or_default()
+            .members
+            .push(from.clone());
         self.peers.get_mut(from).expect("checked in handle").room = Some(room.clone());
         self.lobby.remove(from);
         self.dirty.insert(room.clone());
         if !others.is_empty() {
-            out.push(Delivery::many(others, ServerMsg::PeerJoined { peer: self.member(from) }));
+            out.push(Delivery::many(
+                others,
+                ServerMsg::PeerJoined {
+                    peer: self.member(from),
+                },
+            ));
         }
-        out.push(Delivery::one(from, ServerMsg::Joined { members: self.member_list(&room), room }));
+        out.push(Delivery::one(
+            from,
+            ServerMsg::Joined {
+                members: self.member_list(&room),
+                room,
+            },
+        ));
         Ok(out)
     }
 
@@ -181,7 +226,12 @@ impl Hub {
         if let Some(room) = self.leave_room(from, &mut out) {
             self.lobby.insert(from.clone());
             out.push(Delivery::one(from, ServerMsg::Left { room }));
-            out.push(Delivery::one(from, ServerMsg::Rooms { rooms: self.room_list() }));
+            out.push(Delivery::one(
+                from,
+                ServerMsg::Rooms {
+                    rooms: self.room_list(),
+                },
+            ));
         }
         out
     }
@@ -197,23 +247,50 @@ impl Hub {
         }
         self.dirty.insert(room_name.clone());
         if !remaining.is_empty() {
-            out.push(Delivery::many(remaining, ServerMsg::PeerLeft { peer: self.member(id) }));
+            out.push(Delivery::many(
+                remaining,
+                ServerMsg::PeerLeft {
+                    peer: self.member(id),
+                },
+            ));
         }
         Some(room_name)
     }
 
-    fn chat(&mut self, from: &PeerId, text: String, nonce: Option<u64>, now_ms: u64) -> Result<Vec<Delivery>, HubError> {
+    fn chat(
+        &mut self,
+        from: &PeerId,
+        text: String,
+        nonce: Option<u64>,
+        now_ms: u64,
+    ) -> Result<Vec<Delivery>, HubError> {
         let room = self.room_of(from).ok_or(HubError::NotInRoom)?.to_owned();
         rules::validate_chat(&text)?;
-        let msg = ServerMsg::Chat { from: self.member(from), text, ts: now_ms, nonce };
+        let msg = ServerMsg::Chat {
+            from: self.member(from),
+            text,
+            ts: now_ms,
+            nonce,
+        };
         Ok(vec![Delivery::many(self.members(&room), msg)])
     }
 
-    fn signal(&mut self, from: &PeerId, to: PeerId, payload: SignalPayload) -> Result<Vec<Delivery>, HubError> {
+    fn signal(
+        &mut self,
+        from: &PeerId,
+        to: PeerId,
+        payload: SignalPayload,
+    ) -> Result<Vec<Delivery>, HubError> {
         let room = self.room_of(from).ok_or(HubError::NotInRoom)?;
         if to == *from || self.room_of(&to) != Some(room) {
             return Err(HubError::PeerNotInRoom);
         }
-        Ok(vec![Delivery::one(&to, ServerMsg::Signal { from: from.clone(), payload })])
+        Ok(vec![Delivery::one(
+            &to,
+            ServerMsg::Signal {
+                from: from.clone(),
+                payload,
+            },
+        )])
     }
 }

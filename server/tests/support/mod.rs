@@ -24,7 +24,14 @@ pub struct Server {
 impl Server {
     pub async fn start() -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["--addr", "127.0.0.1:0", "--lobby-interval-ms", "50", "--log", &std::env::var("NOOM_TEST_LOG").unwrap_or("warn".into())])
+            .args([
+                "--addr",
+                "127.0.0.1:0",
+                "--lobby-interval-ms",
+                "50",
+                "--log",
+                &std::env::var("NOOM_TEST_LOG").unwrap_or("warn".into()),
+            ])
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -48,16 +55,23 @@ impl Server {
     }
 }
 
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
 pub struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    ws: Socket,
     pub id: PeerId,
 }
 
 impl Client {
     /// Connects and consumes the `welcome` and initial `rooms` messages.
     pub async fn connect(server: &Server) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url()).await.expect("ws connects");
-        let mut client = Client { ws, id: PeerId(String::new()) };
+        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url())
+            .await
+            .expect("ws connects");
+        let mut client = Client {
+            ws,
+            id: PeerId(String::new()),
+        };
         match client.recv().await {
             ServerMsg::Welcome { id } => client.id = id,
             other => panic!("expected welcome, got {other:?}"),
@@ -69,7 +83,10 @@ impl Client {
     /// Connects, sets a nickname and joins `room`, consuming the replies.
     pub async fn in_room(server: &Server, nickname: &str, room: &str) -> Client {
         let mut c = Client::connect(server).await;
-        c.send(&ClientMsg::SetNickname { nickname: nickname.into() }).await;
+        c.send(&ClientMsg::SetNickname {
+            nickname: nickname.into(),
+        })
+        .await;
         c.recv_until(|m| matches!(m, ServerMsg::NicknameSet { .. })).await;
         c.send(&ClientMsg::Join { room: room.into() }).await;
         c.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await;
@@ -128,7 +145,10 @@ impl Client {
     /// Proves the connection still works: a nickname round trip. Also a
     /// barrier: anything the server sent before it has been received.
     pub async fn ping_pong(&mut self) -> Vec<ServerMsg> {
-        self.send(&ClientMsg::SetNickname { nickname: "still-here".into() }).await;
+        self.send(&ClientMsg::SetNickname {
+            nickname: "still-here".into(),
+        })
+        .await;
         let mut before = Vec::new();
         loop {
             match self.recv().await {
@@ -141,7 +161,9 @@ impl Client {
     /// Waits for the server to close the socket; returns its close frame.
     pub async fn expect_close(&mut self) -> Option<CloseFrame> {
         loop {
-            let frame = tokio::time::timeout(WAIT, self.ws.next()).await.expect("closed in time");
+            let frame = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("closed in time");
             match frame {
                 Some(Ok(Message::Close(frame))) => return frame,
                 Some(Ok(_)) => continue,
@@ -155,8 +177,8 @@ impl Client {
     pub fn split(
         self,
     ) -> (
-        futures::stream::SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>,
-        futures::stream::SplitStream<WebSocketStream<MaybeTlsStream<TcpStream>>>,
+        futures::stream::SplitSink<Socket, Message>,
+        futures::stream::SplitStream<Socket>,
     ) {
         self.ws.split()
     }
