@@ -1,3 +1,4 @@
+use crate::call::Call;
 use crate::pages::{LobbyPage, NotFound, RoomPage};
 use crate::session::Session;
 use leptos::prelude::*;
@@ -31,6 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let session = Session::provide();
+    Call::provide(session);
     // Effects run only in the browser: the server renders the "connecting"
     // state and the page opens its socket once hydrated.
     Effect::new(move |_| {

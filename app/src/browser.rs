@@ -36,9 +36,7 @@ mod imp {
     }
 
     pub fn page_url() -> String {
-        web_sys::window()
-            .and_then(|w| w.location().href().ok())
-            .unwrap_or_default()
+        web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
     }
 
     pub fn copy_text(text: &str) {
@@ -49,6 +47,43 @@ mod imp {
 
     pub fn encode_path_segment(s: &str) -> String {
         js_sys::encode_uri_component(s).into()
+    }
+
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    /// A window `keydown` listener, removed when dropped.
+    pub struct KeyListener {
+        closure: Closure<dyn FnMut(web_sys::KeyboardEvent)>,
+    }
+
+    impl Drop for KeyListener {
+        fn drop(&mut self) {
+            if let Some(w) = web_sys::window() {
+                let _ =
+                    w.remove_event_listener_with_callback("keydown", self.closure.as_ref().unchecked_ref());
+            }
+        }
+    }
+
+    pub fn on_shortcut(f: impl Fn(&str) + 'static) -> KeyListener {
+        let closure = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
+            if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
+                return;
+            }
+            // Typing an "m" in the chat box must not mute the microphone.
+            let typing = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+            if !typing {
+                f(&ev.key().to_lowercase());
+            }
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref());
+        }
+        KeyListener { closure }
     }
 }
 
@@ -76,9 +111,13 @@ mod imp {
     pub fn encode_path_segment(s: &str) -> String {
         s.to_owned()
     }
+    pub struct KeyListener;
+    pub fn on_shortcut(_f: impl Fn(&str) + 'static) -> KeyListener {
+        KeyListener
+    }
 }
 
-pub use imp::{clock, copy_text, now_ms, page_url, scroll_to_end};
+pub use imp::{clock, copy_text, now_ms, on_shortcut, page_url, scroll_to_end, KeyListener};
 
 pub fn load_nickname() -> Option<String> {
     imp::load(NICKNAME_KEY).filter(|n| !n.trim().is_empty())

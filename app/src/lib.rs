@@ -5,9 +5,12 @@
 
 pub mod app;
 pub mod browser;
+pub mod call;
 mod components;
 mod pages;
 pub mod protocol;
+#[cfg(feature = "hydrate")]
+mod rtc;
 pub mod rules;
 pub mod session;
 #[cfg(feature = "hydrate")]

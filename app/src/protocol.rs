@@ -32,11 +32,31 @@ impl fmt::Display for PeerId {
     }
 }
 
+/// Whether a participant is sending audio and video right now; shown as
+/// muted / camera-off indicators on their tile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaState {
+    pub audio: bool,
+    pub video: bool,
+}
+
 /// A participant as others see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub id: PeerId,
     pub nickname: String,
+    #[serde(default)]
+    pub media: MediaState,
+}
+
+/// One entry of `RTCConfiguration.iceServers`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 /// One public room as the lobby lists it.
@@ -58,6 +78,10 @@ pub enum ClientMsg {
         room: String,
     },
     Leave,
+    /// What this peer sends; others see it on its tile.
+    SetMedia {
+        media: MediaState,
+    },
     /// `nonce` is echoed back so the sender can match its optimistic copy.
     Chat {
         text: String,
@@ -74,7 +98,8 @@ pub enum ClientMsg {
 impl ClientMsg {
     /// Every `type` tag of [`ClientMsg`]; lets the decoder tell an unknown
     /// message type from a known one with bad fields.
-    pub const TYPES: &'static [&'static str] = &["set_nickname", "join", "leave", "chat", "signal"];
+    pub const TYPES: &'static [&'static str] =
+        &["set_nickname", "join", "leave", "set_media", "chat", "signal"];
 }
 
 /// What the WebRTC code exchanges through the server, opaque to the server
@@ -108,9 +133,12 @@ pub enum SdpType {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
-    /// First message on every connection.
+    /// First message on every connection, with the ICE servers to use
+    /// (TURN credentials in it are time-limited and tied to `id`).
     Welcome {
         id: PeerId,
+        #[serde(default)]
+        ice_servers: Vec<IceServer>,
     },
     /// The nickname as the server stored it (trimmed).
     NicknameSet {
@@ -143,6 +171,10 @@ pub enum ServerMsg {
     PeerRenamed {
         peer: Member,
     },
+    PeerMedia {
+        id: PeerId,
+        media: MediaState,
+    },
     Chat {
         from: Member,
         text: String,
@@ -174,6 +206,7 @@ pub enum ErrorCode {
     NicknameRequired,
     NotInRoom,
     PeerNotInRoom,
+    RoomFull,
 }
 
 impl ErrorCode {
@@ -188,6 +221,7 @@ impl ErrorCode {
             ErrorCode::NicknameRequired => "nickname_required",
             ErrorCode::NotInRoom => "not_in_room",
             ErrorCode::PeerNotInRoom => "peer_not_in_room",
+            ErrorCode::RoomFull => "room_full",
         }
     }
 }
@@ -237,17 +271,11 @@ pub fn decode_client(text: &str) -> Result<ClientMsg, InputError> {
     };
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| InputError::Malformed(e.to_string()))?;
-    let kind = value
-        .get("type")
-        .and_then(|t| t.as_str())
-        .ok_or(InputError::MissingType)?;
+    let kind = value.get("type").and_then(|t| t.as_str()).ok_or(InputError::MissingType)?;
     if !ClientMsg::TYPES.contains(&kind) {
         return Err(InputError::UnknownType(truncate(kind, 40)));
     }
-    Err(InputError::BadFields {
-        kind: kind.to_owned(),
-        detail: err.to_string(),
-    })
+    Err(InputError::BadFields { kind: kind.to_owned(), detail: err.to_string() })
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {
@@ -275,27 +303,15 @@ mod tests {
 
     #[test]
     fn client_messages_round_trip() {
-        round_trip_client(ClientMsg::SetNickname {
-            nickname: "Ada".into(),
-        });
-        round_trip_client(ClientMsg::Join {
-            room: "standup".into(),
-        });
+        round_trip_client(ClientMsg::SetNickname { nickname: "Ada".into() });
+        round_trip_client(ClientMsg::Join { room: "standup".into() });
         round_trip_client(ClientMsg::Leave);
-        round_trip_client(ClientMsg::Chat {
-            text: "hi".into(),
-            nonce: Some(7),
-        });
-        round_trip_client(ClientMsg::Chat {
-            text: "hi".into(),
-            nonce: None,
-        });
+        round_trip_client(ClientMsg::SetMedia { media: MediaState { audio: true, video: false } });
+        round_trip_client(ClientMsg::Chat { text: "hi".into(), nonce: Some(7) });
+        round_trip_client(ClientMsg::Chat { text: "hi".into(), nonce: None });
         round_trip_client(ClientMsg::Signal {
             to: PeerId("p1".into()),
-            payload: SignalPayload::Description {
-                sdp_type: SdpType::Offer,
-                sdp: "v=0".into(),
-            },
+            payload: SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() },
         });
         round_trip_client(ClientMsg::Signal {
             to: PeerId("p1".into()),
@@ -309,45 +325,27 @@ mod tests {
 
     #[test]
     fn server_messages_round_trip() {
-        let member = Member {
-            id: PeerId("a".into()),
-            nickname: "Ada".into(),
-        };
+        let member = Member { id: PeerId("a".into()), nickname: "Ada".into(), media: MediaState::default() };
         let all = vec![
             ServerMsg::Welcome {
                 id: PeerId("a".into()),
-            },
-            ServerMsg::NicknameSet {
-                nickname: "Ada".into(),
-            },
-            ServerMsg::Rooms {
-                rooms: vec![RoomSummary {
-                    name: "x".into(),
-                    count: 2,
+                ice_servers: vec![IceServer {
+                    urls: vec!["turn:turn.example:3478".into()],
+                    username: Some("1:a".into()),
+                    credential: Some("c".into()),
                 }],
             },
-            ServerMsg::RoomsChanged {
-                changed: vec![],
-                removed: vec!["y".into()],
-            },
-            ServerMsg::Joined {
-                room: "x".into(),
-                members: vec![member.clone()],
-            },
+            ServerMsg::PeerMedia { id: PeerId("a".into()), media: MediaState { audio: false, video: true } },
+            ServerMsg::NicknameSet { nickname: "Ada".into() },
+            ServerMsg::Rooms { rooms: vec![RoomSummary { name: "x".into(), count: 2 }] },
+            ServerMsg::RoomsChanged { changed: vec![], removed: vec!["y".into()] },
+            ServerMsg::Joined { room: "x".into(), members: vec![member.clone()] },
             ServerMsg::Left { room: "x".into() },
             ServerMsg::PeerJoined { peer: member.clone() },
             ServerMsg::PeerLeft { peer: member.clone() },
             ServerMsg::PeerRenamed { peer: member.clone() },
-            ServerMsg::Chat {
-                from: member,
-                text: "hi".into(),
-                ts: 1,
-                nonce: Some(3),
-            },
-            ServerMsg::Error {
-                code: ErrorCode::ChatTooLong,
-                message: "long".into(),
-            },
+            ServerMsg::Chat { from: member, text: "hi".into(), ts: 1, nonce: Some(3) },
+            ServerMsg::Error { code: ErrorCode::ChatTooLong, message: "long".into() },
         ];
         for msg in all {
             let text = encode(&msg);
@@ -357,50 +355,31 @@ mod tests {
 
     #[test]
     fn wire_format_is_tagged_snake_case() {
-        assert_eq!(
-            encode(&ClientMsg::Join { room: "a".into() }),
-            r#"{"type":"join","room":"a"}"#
-        );
+        assert_eq!(encode(&ClientMsg::Join { room: "a".into() }), r#"{"type":"join","room":"a"}"#);
         assert_eq!(encode(&ClientMsg::Leave), r#"{"type":"leave"}"#);
-        let err = ServerMsg::Error {
-            code: ErrorCode::NotInRoom,
-            message: "m".into(),
-        };
-        assert_eq!(
-            encode(&err),
-            r#"{"type":"error","code":"not_in_room","message":"m"}"#
-        );
+        let err = ServerMsg::Error { code: ErrorCode::NotInRoom, message: "m".into() };
+        assert_eq!(encode(&err), r#"{"type":"error","code":"not_in_room","message":"m"}"#);
     }
 
     #[test]
     fn every_client_type_tag_is_listed() {
         let samples = [
-            ClientMsg::SetNickname {
-                nickname: String::new(),
-            },
+            ClientMsg::SetNickname { nickname: String::new() },
             ClientMsg::Join { room: String::new() },
             ClientMsg::Leave,
-            ClientMsg::Chat {
-                text: String::new(),
-                nonce: None,
-            },
+            ClientMsg::SetMedia { media: MediaState::default() },
+            ClientMsg::Chat { text: String::new(), nonce: None },
             ClientMsg::Signal {
                 to: PeerId(String::new()),
-                payload: SignalPayload::Description {
-                    sdp_type: SdpType::Answer,
-                    sdp: String::new(),
-                },
+                payload: SignalPayload::Description { sdp_type: SdpType::Answer, sdp: String::new() },
             },
         ];
         for msg in samples {
             let value: serde_json::Value = serde_json::from_str(&encode(&msg)).unwrap();
             let tag = value["type"].as_str().unwrap();
-            assert!(
-                ClientMsg::TYPES.contains(&tag),
-                "{tag} missing from ClientMsg::TYPES"
-            );
+            assert!(ClientMsg::TYPES.contains(&tag), "{tag} missing from ClientMsg::TYPES");
         }
-        assert_eq!(ClientMsg::TYPES.len(), 5);
+        assert_eq!(ClientMsg::TYPES.len(), 6);
     }
 
     #[test]
@@ -415,6 +394,7 @@ mod tests {
             ErrorCode::NicknameRequired,
             ErrorCode::NotInRoom,
             ErrorCode::PeerNotInRoom,
+            ErrorCode::RoomFull,
         ] {
             assert_eq!(encode(&code), format!("\"{}\"", code.as_str()));
         }
@@ -422,16 +402,10 @@ mod tests {
 
     #[test]
     fn decoder_classifies_failures() {
-        assert!(matches!(
-            decode_client("{not json"),
-            Err(InputError::Malformed(_))
-        ));
+        assert!(matches!(decode_client("{not json"), Err(InputError::Malformed(_))));
         assert_eq!(decode_client("[1,2]"), Err(InputError::MissingType));
         assert_eq!(decode_client(r#"{"room":"x"}"#), Err(InputError::MissingType));
-        assert_eq!(
-            decode_client(r#"{"type":"teleport"}"#),
-            Err(InputError::UnknownType("teleport".into()))
-        );
+        assert_eq!(decode_client(r#"{"type":"teleport"}"#), Err(InputError::UnknownType("teleport".into())));
         let bad = decode_client(r#"{"type":"join","room":5}"#).unwrap_err();
         assert!(matches!(bad, InputError::BadFields { ref kind, .. } if kind == "join"));
         assert_eq!(bad.code(), ErrorCode::BadMessage);

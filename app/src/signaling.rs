@@ -1,13 +1,38 @@
 //! The browser's WebSocket to `/ws` (hydrate only): typed messages in and
 //! out, reconnecting with exponential backoff after the socket drops.
 
-use crate::protocol::{self, ClientMsg, ServerMsg};
+use crate::protocol::{self, ClientMsg, PeerId, ServerMsg, SignalPayload};
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::future::select;
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
 use std::cell::Cell;
 use std::rc::Rc;
+
+type SignalHandler = Rc<dyn Fn(PeerId, SignalPayload)>;
+
+thread_local! {
+    /// Where `signal` messages go (the call engine), bypassing the session
+    /// model: they are for one peer connection, not for the page's state.
+    static SIGNAL_HANDLER: std::cell::RefCell<Option<SignalHandler>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+pub fn set_signal_handler(handler: impl Fn(PeerId, SignalPayload) + 'static) {
+    SIGNAL_HANDLER.with(|h| *h.borrow_mut() = Some(Rc::new(handler)));
+}
+
+fn dispatch(msg: ServerMsg, on_event: &dyn Fn(Event)) {
+    match msg {
+        ServerMsg::Signal { from, payload } => {
+            let handler = SIGNAL_HANDLER.with(|h| h.borrow().clone());
+            if let Some(handler) = handler {
+                handler(from, payload);
+            }
+        }
+        msg => on_event(Event::Message(msg)),
+    }
+}
 
 const FIRST_RETRY_MS: u32 = 500;
 const MAX_RETRY_MS: u32 = 8_000;
@@ -30,11 +55,7 @@ pub fn start(on_event: impl Fn(Event) + 'static) -> UnboundedSender<ClientMsg> {
 
 fn socket_url() -> String {
     let location = web_sys::window().expect("a window").location();
-    let scheme = if location.protocol().as_deref() == Ok("https:") {
-        "wss"
-    } else {
-        "ws"
-    };
+    let scheme = if location.protocol().as_deref() == Ok("https:") { "wss" } else { "ws" };
     let host = location.host().unwrap_or_default();
     format!("{scheme}://{host}/ws")
 }
@@ -42,9 +63,7 @@ fn socket_url() -> String {
 /// 0.5 s, 1 s, 2 s … up to 8 s, with ±20 % jitter so that clients dropped
 /// together (a server restart) do not all come back in the same instant.
 fn backoff_ms(failures: u32) -> u32 {
-    let base = FIRST_RETRY_MS
-        .saturating_mul(1 << failures.saturating_sub(1).min(5))
-        .min(MAX_RETRY_MS);
+    let base = FIRST_RETRY_MS.saturating_mul(1 << failures.saturating_sub(1).min(5)).min(MAX_RETRY_MS);
     let jitter = 0.8 + 0.4 * js_sys::Math::random();
     (base as f64 * jitter) as u32
 }
@@ -65,7 +84,7 @@ async fn run(mut outgoing: UnboundedReceiver<ClientMsg>, on_event: Rc<dyn Fn(Eve
                                 if matches!(msg, ServerMsg::Welcome { .. }) {
                                     failures.set(0);
                                 }
-                                on_event(Event::Message(msg));
+                                dispatch(msg, &*on_event);
                             }
                             Err(err) => leptos::logging::warn!("unreadable server message: {err}"),
                         }

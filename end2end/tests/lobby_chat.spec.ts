@@ -3,7 +3,7 @@ import { NoomServer } from './support/server';
 import {
   chatLog,
   enterRoomFromLobby,
-  expectJoined,
+  joinFromPreJoin,
   memberNames,
   roomRow,
   sendChat,
@@ -36,7 +36,7 @@ test('two people meet in a room, chat both ways, and one leaves', async ({ brows
   await bobRoom.getByLabel('Your name').fill('Bob');
   await roomRow(bobRoom, 'standup').getByRole('button', { name: 'Join room standup' }).click();
   await expect(bobRoom).toHaveURL(`${server.url}/r/standup`);
-  await expectJoined(bobRoom);
+  await joinFromPreJoin(bobRoom);
   await expect(memberNames(bobRoom)).toHaveText(['Alice', 'Bob']);
   await expect(memberNames(aliceRoom)).toHaveText(['Alice', 'Bob']);
   await expect(chatLog(aliceRoom)).toContainText('Bob joined');
@@ -95,7 +95,7 @@ test('a shared link asks for a nickname first, and the room works on a phone', a
   await expect(prompt).toBeVisible();
   await prompt.getByLabel('Your name').fill('Carol');
   await prompt.getByRole('button', { name: 'Join room' }).click();
-  await expectJoined(page);
+  await joinFromPreJoin(page);
   await expect(prompt).toHaveCount(0);
   await expect(memberNames(page)).toHaveText(['Carol']);
   await sendChat(page, 'Anyone here?');

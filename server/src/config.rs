@@ -1,3 +1,4 @@
+use crate::hub::{HubConfig, IceConfig};
 use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,7 +20,44 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
+    /// Most people in one room (each browser holds a connection per other member).
+    #[arg(long, env = "NOOM_MAX_PEERS", default_value_t = 6)]
+    pub max_peers: usize,
+
+    /// STUN server URL(s) handed to browsers, e.g. `stun:stun.example.org:3478`.
+    /// Repeat the flag or separate with commas. None by default: on
+    /// localhost and a LAN, host candidates are enough.
+    #[arg(long = "stun-url", env = "NOOM_STUN_URLS", value_delimiter = ',')]
+    pub stun_urls: Vec<String>,
+
+    /// TURN server URL(s), e.g. `turn:turn.example.org:3478?transport=udp`.
+    #[arg(long = "turn-url", env = "NOOM_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+
+    /// Secret shared with the TURN server (coturn `static-auth-secret`);
+    /// browsers get time-limited credentials derived from it.
+    #[arg(long, env = "NOOM_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+
+    /// How long TURN credentials stay valid (seconds).
+    #[arg(long, env = "NOOM_TURN_TTL_SECS", default_value_t = 86_400)]
+    pub turn_ttl_secs: u64,
+
     /// How often the lobby's room list is pushed, at most (milliseconds).
     #[arg(long, env = "NOOM_LOBBY_INTERVAL_MS", default_value_t = 250)]
     pub lobby_interval_ms: u64,
+}
+
+impl Config {
+    pub fn hub_config(&self) -> HubConfig {
+        HubConfig {
+            max_peers_per_room: self.max_peers.max(1),
+            ice: IceConfig {
+                stun_urls: self.stun_urls.clone(),
+                turn_urls: self.turn_urls.clone(),
+                turn_secret: self.turn_secret.clone(),
+                turn_ttl_secs: self.turn_ttl_secs,
+            },
+        }
+    }
 }

@@ -21,11 +21,8 @@ use tokio::net::TcpListener;
 pub async fn run(config: Config) -> std::io::Result<()> {
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let node = Arc::new(Node::new());
-    spawn_lobby_ticker(
-        node.clone(),
-        Duration::from_millis(config.lobby_interval_ms.max(10)),
-    );
+    let node = Arc::new(Node::new(config.hub_config()));
+    spawn_lobby_ticker(node.clone(), Duration::from_millis(config.lobby_interval_ms.max(10)));
     let app = router(&config, addr, node);
     println!("noom listening on http://{addr}");
     tracing::info!(%addr, "listening");

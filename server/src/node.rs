@@ -7,7 +7,7 @@
 //! socket, and a client that cannot keep up is disconnected instead of
 //! stalling its room.
 
-use crate::hub::{Delivery, Hub};
+use crate::hub::{Delivery, Hub, HubConfig};
 use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_TOO_SLOW};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
@@ -41,13 +41,7 @@ pub struct Inbox {
 pub fn outbox_pair() -> (Outbox, Inbox) {
     let (tx, messages) = mpsc::channel(OUTBOX_CAPACITY);
     let (kick_tx, kick) = oneshot::channel();
-    (
-        Outbox {
-            tx,
-            kick: Some(kick_tx),
-        },
-        Inbox { messages, kick },
-    )
+    (Outbox { tx, kick: Some(kick_tx) }, Inbox { messages, kick })
 }
 
 #[derive(Default)]
@@ -67,15 +61,12 @@ pub fn new_peer_id() -> PeerId {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl Node {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(config: HubConfig) -> Self {
+        Node { inner: Mutex::new(Inner { hub: Hub::with_config(config), outboxes: HashMap::new() }) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -86,7 +77,7 @@ impl Node {
     pub fn connect(&self, id: PeerId, outbox: Outbox) {
         let mut inner = self.lock();
         inner.outboxes.insert(id.clone(), outbox);
-        let out = inner.hub.connect(&id);
+        let out = inner.hub.connect(&id, now_ms());
         inner.deliver(out);
     }
 
@@ -115,18 +106,14 @@ impl Node {
             Ok(out) => inner.deliver(out),
             Err(err) => {
                 tracing::debug!(peer = %from, %err, "refused request");
-                let msg = ServerMsg::Error {
-                    code: err.code(),
-                    message: err.to_string(),
-                };
+                let msg = ServerMsg::Error { code: err.code(), message: err.to_string() };
                 inner.deliver(vec![Delivery::one(from, msg)]);
             }
         }
     }
 
     pub fn reply_error(&self, to: &PeerId, code: ErrorCode, message: String) {
-        self.lock()
-            .deliver(vec![Delivery::one(to, ServerMsg::Error { code, message })]);
+        self.lock().deliver(vec![Delivery::one(to, ServerMsg::Error { code, message })]);
     }
 
     /// Asks the connection's writer to close with `kick`; the connection
@@ -183,10 +170,7 @@ impl Inner {
             for id in too_slow {
                 if let Some(mut outbox) = self.outboxes.remove(&id) {
                     tracing::info!(peer = %id, "disconnecting a client whose outbox is full");
-                    outbox.send_kick(Kick {
-                        code: CLOSE_TOO_SLOW,
-                        reason: "connection too slow",
-                    });
+                    outbox.send_kick(Kick { code: CLOSE_TOO_SLOW, reason: "connection too slow" });
                     batch.extend(self.hub.disconnect(&id));
                 }
             }

@@ -78,11 +78,7 @@ async fn read_loop(mut stream: SplitStream<WebSocket>, node: &Node, id: &PeerId)
             Message::Text(text) => node.receive(id, &text),
             Message::Binary(bytes) if bytes.len() > MAX_FRAME_BYTES => return too_big(node, id),
             Message::Binary(_) => {
-                node.reply_error(
-                    id,
-                    ErrorCode::BadMessage,
-                    "binary frames are not supported".into(),
-                );
+                node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into());
             }
             Message::Ping(_) | Message::Pong(_) => {}
             Message::Close(_) => return ReadEnd::Closed,
@@ -92,13 +88,7 @@ async fn read_loop(mut stream: SplitStream<WebSocket>, node: &Node, id: &PeerId)
 
 fn too_big(node: &Node, id: &PeerId) -> ReadEnd {
     tracing::debug!(peer = %id, "frame over {MAX_FRAME_BYTES} bytes");
-    node.kick(
-        id,
-        Kick {
-            code: CLOSE_TOO_BIG,
-            reason: "message larger than 64 KiB",
-        },
-    );
+    node.kick(id, Kick { code: CLOSE_TOO_BIG, reason: "message larger than 64 KiB" });
     ReadEnd::Kicked
 }
 

@@ -25,9 +25,7 @@ async fn a_client_that_stops_reading_is_dropped_without_stalling_the_room() {
     let mut reader = Client::in_room(&server, "Reader", "busy").await;
     // Joins, then never reads again.
     let stalled = Client::in_room(&server, "Stalled", "busy").await;
-    reader
-        .recv_until(|m| matches!(m, ServerMsg::PeerJoined { peer } if peer.nickname == "Stalled"))
-        .await;
+    reader.recv_until(|m| matches!(m, ServerMsg::PeerJoined { peer } if peer.nickname == "Stalled")).await;
 
     let echoed = Arc::new(AtomicUsize::new(0));
     let read = Arc::new(AtomicUsize::new(0));
@@ -42,10 +40,7 @@ async fn a_client_that_stops_reading_is_dropped_without_stalling_the_room() {
             }
         }
     });
-    let frame = encode(&ClientMsg::Chat {
-        text: "x".repeat(1900),
-        nonce: None,
-    });
+    let frame = encode(&ClientMsg::Chat { text: "x".repeat(1900), nonce: None });
     let flood = tokio::spawn({
         let (echoed, read) = (echoed.clone(), read.clone());
         async move {
@@ -53,9 +48,7 @@ async fn a_client_that_stops_reading_is_dropped_without_stalling_the_room() {
                 while sent >= WINDOW + echoed.load(Ordering::Relaxed).min(read.load(Ordering::Relaxed)) {
                     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                 }
-                sink.send(Message::text(frame.clone()))
-                    .await
-                    .expect("sender stays connected");
+                sink.send(Message::text(frame.clone())).await.expect("sender stays connected");
             }
             sink
         }
@@ -72,14 +65,9 @@ async fn a_client_that_stops_reading_is_dropped_without_stalling_the_room() {
         }
     }
     let _sink = flood.await.expect("the flood finished");
-    assert!(
-        echoed.load(Ordering::Relaxed) + WINDOW >= COUNT,
-        "the sender got its echoes"
-    );
+    assert!(echoed.load(Ordering::Relaxed) + WINDOW >= COUNT, "the sender got its echoes");
     if !stalled_left {
-        reader
-            .recv_until(|m| matches!(m, ServerMsg::PeerLeft { peer } if peer.nickname == "Stalled"))
-            .await;
+        reader.recv_until(|m| matches!(m, ServerMsg::PeerLeft { peer } if peer.nickname == "Stalled")).await;
     }
     drop(stalled);
     echoes.abort();

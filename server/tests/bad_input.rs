@@ -18,12 +18,7 @@ async fn rejects(raw: String, code: ErrorCode) {
 }
 
 async fn carry_on(sender: &mut Client, bystander: &mut Client) {
-    sender
-        .send(&ClientMsg::Chat {
-            text: "still works".into(),
-            nonce: None,
-        })
-        .await;
+    sender.send(&ClientMsg::Chat { text: "still works".into(), nonce: None }).await;
     for c in [sender, bystander] {
         let got = c.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
         assert!(matches!(got, ServerMsg::Chat { ref text, .. } if text == "still works"));
@@ -46,11 +41,7 @@ async fn not_an_object() {
 
 #[tokio::test]
 async fn unknown_message_type() {
-    rejects(
-        r#"{"type":"teleport","to":"mars"}"#.into(),
-        ErrorCode::UnknownType,
-    )
-    .await;
+    rejects(r#"{"type":"teleport","to":"mars"}"#.into(), ErrorCode::UnknownType).await;
 }
 
 #[tokio::test]
@@ -60,88 +51,42 @@ async fn known_type_with_wrong_fields() {
 
 #[tokio::test]
 async fn empty_nickname() {
-    rejects(
-        json(&ClientMsg::SetNickname {
-            nickname: "   ".into(),
-        }),
-        ErrorCode::InvalidNickname,
-    )
-    .await;
+    rejects(json(&ClientMsg::SetNickname { nickname: "   ".into() }), ErrorCode::InvalidNickname).await;
 }
 
 #[tokio::test]
 async fn overlong_nickname() {
-    rejects(
-        json(&ClientMsg::SetNickname {
-            nickname: "n".repeat(33),
-        }),
-        ErrorCode::InvalidNickname,
-    )
-    .await;
+    rejects(json(&ClientMsg::SetNickname { nickname: "n".repeat(33) }), ErrorCode::InvalidNickname).await;
 }
 
 #[tokio::test]
 async fn nickname_with_control_characters() {
-    rejects(
-        json(&ClientMsg::SetNickname {
-            nickname: "a\u{7}b".into(),
-        }),
-        ErrorCode::InvalidNickname,
-    )
-    .await;
+    rejects(json(&ClientMsg::SetNickname { nickname: "a\u{7}b".into() }), ErrorCode::InvalidNickname).await;
 }
 
 #[tokio::test]
 async fn bad_room_charset() {
-    rejects(
-        json(&ClientMsg::Join {
-            room: "../etc/passwd".into(),
-        }),
-        ErrorCode::InvalidRoom,
-    )
-    .await;
+    rejects(json(&ClientMsg::Join { room: "../etc/passwd".into() }), ErrorCode::InvalidRoom).await;
 }
 
 #[tokio::test]
 async fn overlong_room_name() {
-    rejects(
-        json(&ClientMsg::Join { room: "r".repeat(65) }),
-        ErrorCode::InvalidRoom,
-    )
-    .await;
+    rejects(json(&ClientMsg::Join { room: "r".repeat(65) }), ErrorCode::InvalidRoom).await;
 }
 
 #[tokio::test]
 async fn empty_room_name() {
-    rejects(
-        json(&ClientMsg::Join { room: String::new() }),
-        ErrorCode::InvalidRoom,
-    )
-    .await;
+    rejects(json(&ClientMsg::Join { room: String::new() }), ErrorCode::InvalidRoom).await;
 }
 
 #[tokio::test]
 async fn overlong_chat() {
-    rejects(
-        json(&ClientMsg::Chat {
-            text: "x".repeat(2001),
-            nonce: None,
-        }),
-        ErrorCode::ChatTooLong,
-    )
-    .await;
+    rejects(json(&ClientMsg::Chat { text: "x".repeat(2001), nonce: None }), ErrorCode::ChatTooLong).await;
 }
 
 #[tokio::test]
 async fn blank_chat() {
-    rejects(
-        json(&ClientMsg::Chat {
-            text: " \n ".into(),
-            nonce: None,
-        }),
-        ErrorCode::InvalidChat,
-    )
-    .await;
+    rejects(json(&ClientMsg::Chat { text: " \n ".into(), nonce: None }), ErrorCode::InvalidChat).await;
 }
 
 #[tokio::test]
@@ -157,11 +102,7 @@ async fn join_without_nickname() {
 async fn chat_outside_a_room() {
     let server = Server::start().await;
     let mut c = Client::connect(&server).await;
-    c.send(&ClientMsg::Chat {
-        text: "anyone?".into(),
-        nonce: None,
-    })
-    .await;
+    c.send(&ClientMsg::Chat { text: "anyone?".into(), nonce: None }).await;
     c.expect_error(ErrorCode::NotInRoom).await;
     c.ping_pong().await;
 }
@@ -182,19 +123,14 @@ async fn oversized_frame_closes_with_reason_and_others_carry_on() {
     let mut sender = Client::in_room(&server, "Sender", "room").await;
     let mut bystander = Client::in_room(&server, "Bystander", "room").await;
     let mut other = Client::in_room(&server, "Other", "room").await;
-    let huge = json(&ClientMsg::Chat {
-        text: "x".repeat(MAX_FRAME_BYTES + 1),
-        nonce: None,
-    });
+    let huge = json(&ClientMsg::Chat { text: "x".repeat(MAX_FRAME_BYTES + 1), nonce: None });
     sender.send_raw(huge).await;
     let frame = sender.expect_close().await.expect("a close frame");
     assert_eq!(u16::from(frame.code), CLOSE_TOO_BIG);
     assert!(frame.reason.contains("64 KiB"), "{}", frame.reason);
 
     // The room sees the sender leave and keeps working.
-    bystander
-        .recv_until(|m| matches!(m, ServerMsg::PeerLeft { peer } if peer.nickname == "Sender"))
-        .await;
+    bystander.recv_until(|m| matches!(m, ServerMsg::PeerLeft { peer } if peer.nickname == "Sender")).await;
     carry_on(&mut bystander, &mut other).await;
 }
 
@@ -204,8 +140,7 @@ async fn a_message_just_under_the_frame_limit_is_fine() {
     let mut c = Client::in_room(&server, "A", "room").await;
     // Valid JSON near the limit that the decoder must still read.
     let padding = " ".repeat(MAX_FRAME_BYTES - 100);
-    c.send_raw(format!("{{\"type\":\"chat\",\"text\":\"ok\"{padding}}}"))
-        .await;
+    c.send_raw(format!("{{\"type\":\"chat\",\"text\":\"ok\"{padding}}}")).await;
     let got = c.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
     assert!(matches!(got, ServerMsg::Chat { ref text, .. } if text == "ok"));
 }

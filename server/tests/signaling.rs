@@ -6,10 +6,7 @@ use app::protocol::{ClientMsg, ErrorCode, RoomSummary, SdpType, ServerMsg, Signa
 use support::{Client, Server};
 
 fn offer() -> SignalPayload {
-    SignalPayload::Description {
-        sdp_type: SdpType::Offer,
-        sdp: "v=0".into(),
-    }
+    SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() }
 }
 
 fn count_of(msg: &ServerMsg, room: &str) -> Option<u32> {
@@ -31,20 +28,9 @@ async fn two_clients_join_chat_and_leave() {
     let server = Server::start().await;
     let mut ada = Client::in_room(&server, "Ada", "standup").await;
     let mut bob = Client::connect(&server).await;
-    bob.send(&ClientMsg::SetNickname {
-        nickname: "  Bob ".into(),
-    })
-    .await;
-    assert_eq!(
-        bob.recv().await,
-        ServerMsg::NicknameSet {
-            nickname: "Bob".into()
-        }
-    );
-    bob.send(&ClientMsg::Join {
-        room: "standup".into(),
-    })
-    .await;
+    bob.send(&ClientMsg::SetNickname { nickname: "  Bob ".into() }).await;
+    assert_eq!(bob.recv().await, ServerMsg::NicknameSet { nickname: "Bob".into() });
+    bob.send(&ClientMsg::Join { room: "standup".into() }).await;
     match bob.recv().await {
         ServerMsg::Joined { room, members } => {
             assert_eq!(room, "standup");
@@ -53,57 +39,30 @@ async fn two_clients_join_chat_and_leave() {
         }
         other => panic!("{other:?}"),
     }
-    match ada
-        .recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. }))
-        .await
-    {
+    match ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await {
         ServerMsg::PeerJoined { peer } => {
             assert_eq!((peer.id, peer.nickname.as_str()), (bob.id.clone(), "Bob"))
         }
         _ => unreachable!(),
     }
 
-    ada.send(&ClientMsg::Chat {
-        text: "hello bob".into(),
-        nonce: Some(1),
-    })
-    .await;
+    ada.send(&ClientMsg::Chat { text: "hello bob".into(), nonce: Some(1) }).await;
     for client in [&mut ada, &mut bob] {
         match client.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await {
-            ServerMsg::Chat {
-                from,
-                text,
-                ts,
-                nonce,
-            } => {
-                assert_eq!(
-                    (from.nickname.as_str(), text.as_str(), nonce),
-                    ("Ada", "hello bob", Some(1))
-                );
+            ServerMsg::Chat { from, text, ts, nonce } => {
+                assert_eq!((from.nickname.as_str(), text.as_str(), nonce), ("Ada", "hello bob", Some(1)));
                 assert!(ts > 1_600_000_000_000, "server timestamp in ms");
             }
             _ => unreachable!(),
         }
     }
-    bob.send(&ClientMsg::Chat {
-        text: "hi ada".into(),
-        nonce: None,
-    })
-    .await;
+    bob.send(&ClientMsg::Chat { text: "hi ada".into(), nonce: None }).await;
     let got = ada.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
-    assert!(
-        matches!(got, ServerMsg::Chat { ref text, .. } if text == "hi ada"),
-        "{got:?}"
-    );
+    assert!(matches!(got, ServerMsg::Chat { ref text, .. } if text == "hi ada"), "{got:?}");
 
     bob.send(&ClientMsg::Leave).await;
     let left = bob.recv_until(|m| !matches!(m, ServerMsg::Chat { .. })).await;
-    assert_eq!(
-        left,
-        ServerMsg::Left {
-            room: "standup".into()
-        }
-    );
+    assert_eq!(left, ServerMsg::Left { room: "standup".into() });
     match ada.recv_until(|m| matches!(m, ServerMsg::PeerLeft { .. })).await {
         ServerMsg::PeerLeft { peer } => assert_eq!(peer.nickname, "Bob"),
         _ => unreachable!(),
@@ -115,8 +74,7 @@ async fn closing_the_socket_leaves_the_room() {
     let server = Server::start().await;
     let mut ada = Client::in_room(&server, "Ada", "r1").await;
     let bob = Client::in_room(&server, "Bob", "r1").await;
-    ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. }))
-        .await;
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await;
     bob.close().await;
     let left = ada.recv_until(|m| matches!(m, ServerMsg::PeerLeft { .. })).await;
     assert!(matches!(left, ServerMsg::PeerLeft { peer } if peer.nickname == "Bob"));
@@ -145,13 +103,9 @@ async fn lobby_sees_room_counts_change_live() {
     // The leaver is back in the lobby with an up-to-date list.
     bob.recv_until(|m| matches!(m, ServerMsg::Left { .. })).await;
     match bob.recv().await {
-        ServerMsg::Rooms { rooms } => assert_eq!(
-            rooms,
-            vec![RoomSummary {
-                name: "design".into(),
-                count: 1
-            }]
-        ),
+        ServerMsg::Rooms { rooms } => {
+            assert_eq!(rooms, vec![RoomSummary { name: "design".into(), count: 1 }])
+        }
         other => panic!("{other:?}"),
     }
     lobby.recv_until(|m| count_of(m, "design") == Some(1)).await;
@@ -179,14 +133,8 @@ async fn newcomer_snapshot_has_counts() {
         rooms,
         ServerMsg::Rooms {
             rooms: vec![
-                RoomSummary {
-                    name: "alpha".into(),
-                    count: 2
-                },
-                RoomSummary {
-                    name: "beta".into(),
-                    count: 1
-                },
+                RoomSummary { name: "alpha".into(), count: 2 },
+                RoomSummary { name: "beta".into(), count: 1 },
             ]
         }
     );
@@ -199,44 +147,20 @@ async fn signal_is_relayed_only_within_the_room() {
     let mut bob = Client::in_room(&server, "Bob", "x").await;
     let mut eve = Client::in_room(&server, "Eve", "y").await;
 
-    ada.send(&ClientMsg::Signal {
-        to: bob.id.clone(),
-        payload: offer(),
-    })
-    .await;
+    ada.send(&ClientMsg::Signal { to: bob.id.clone(), payload: offer() }).await;
     let got = bob.recv_until(|m| matches!(m, ServerMsg::Signal { .. })).await;
-    assert_eq!(
-        got,
-        ServerMsg::Signal {
-            from: ada.id.clone(),
-            payload: offer()
-        }
-    );
+    assert_eq!(got, ServerMsg::Signal { from: ada.id.clone(), payload: offer() });
 
     // Eve knows Bob's id but is in another room.
-    eve.send(&ClientMsg::Signal {
-        to: bob.id.clone(),
-        payload: offer(),
-    })
-    .await;
+    eve.send(&ClientMsg::Signal { to: bob.id.clone(), payload: offer() }).await;
     eve.expect_error(ErrorCode::PeerNotInRoom).await;
     let bob_saw = bob.ping_pong().await;
-    assert!(
-        !bob_saw.iter().any(|m| matches!(m, ServerMsg::Signal { .. })),
-        "{bob_saw:?}"
-    );
+    assert!(!bob_saw.iter().any(|m| matches!(m, ServerMsg::Signal { .. })), "{bob_saw:?}");
 
     // After leaving, Bob can no longer signal Ada.
     bob.send(&ClientMsg::Leave).await;
-    bob.send(&ClientMsg::Signal {
-        to: ada.id.clone(),
-        payload: offer(),
-    })
-    .await;
+    bob.send(&ClientMsg::Signal { to: ada.id.clone(), payload: offer() }).await;
     bob.expect_error(ErrorCode::NotInRoom).await;
     let ada_saw = ada.ping_pong().await;
-    assert!(
-        !ada_saw.iter().any(|m| matches!(m, ServerMsg::Signal { .. })),
-        "{ada_saw:?}"
-    );
+    assert!(!ada_saw.iter().any(|m| matches!(m, ServerMsg::Signal { .. })), "{ada_saw:?}");
 }

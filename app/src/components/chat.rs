@@ -1,23 +1,21 @@
+use super::icons;
 use crate::browser;
+use crate::call::p2p::human_size;
+use crate::call::{use_call, Phase, Transfer};
 use crate::protocol::MAX_CHAT_CHARS;
 use crate::session::{use_session, LogEntry, Logged};
-use leptos::html::Ol;
+use leptos::html::{Input, Ol};
 use leptos::prelude::*;
 
 fn entry_view(logged: Logged) -> AnyView {
     match logged.entry {
         LogEntry::Notice { text, .. } => view! { <li class="notice">{text}</li> }.into_any(),
-        LogEntry::Chat {
-            from,
-            text,
-            ts,
-            mine,
-            pending,
-            ..
-        } => view! {
-            <li class="msg" class:mine=mine class:pending=pending data-testid="chat-message">
+        LogEntry::Chat { from, text, ts, mine, pending, p2p, .. } => view! {
+            <li class="msg" class:mine=mine class:pending=pending class:p2p=p2p data-testid="chat-message"
+                data-via=if p2p { "p2p" } else { "server" }>
                 <div class="msg-meta">
                     <span class="msg-from">{if mine { "You".to_owned() } else { from.nickname }}</span>
+                    {p2p.then(|| view! { <span class="p2p-badge" title="Sent directly, browser to browser">"direct"</span> })}
                     <time class="msg-time">{browser::clock(ts)}</time>
                 </div>
                 <p class="msg-text">{text}</p>
@@ -31,10 +29,14 @@ fn entry_view(logged: Logged) -> AnyView {
 #[component]
 pub fn ChatPanel() -> impl IntoView {
     let session = use_session();
+    let call = use_call();
+    let in_call = Memo::new(move |_| call.state.with(|s| s.phase == Phase::InCall));
+    let p2p_ready = Memo::new(move |_| call.state.with(|s| s.peers.iter().any(|p| p.p2p_open)));
+    let direct = RwSignal::new(false);
+    let file_input = NodeRef::<Input>::new();
+    let transfers = Memo::new(move |_| call.state.with(|s| s.transfers.clone()));
     let log = Memo::new(move |_| {
-        session
-            .model
-            .with(|m| m.room.as_ref().map(|r| r.log.clone()).unwrap_or_default())
+        session.model.with(|m| m.room.as_ref().map(|r| r.log.clone()).unwrap_or_default())
     });
     let can_send = Memo::new(move |_| session.model.with(|m| m.is_open() && m.room.is_some()));
     let draft = RwSignal::new(String::new());
@@ -43,7 +45,7 @@ pub fn ChatPanel() -> impl IntoView {
 
     // Keep the newest message in view.
     Effect::new(move |_| {
-        log.track();
+        log.with(Vec::len);
         if let Some(el) = log_ref.get() {
             browser::scroll_to_end(&el);
         }
@@ -53,13 +55,17 @@ pub fn ChatPanel() -> impl IntoView {
         ev.prevent_default();
         let text = draft.get_untracked();
         let mut result = Ok(());
-        session.act(|m| match m.send_chat(&text, browser::now_ms()) {
-            Ok(msgs) => msgs,
-            Err(e) => {
-                result = Err(e);
-                Vec::new()
-            }
-        });
+        if direct.get_untracked() && p2p_ready.get_untracked() {
+            result = call.send_p2p_chat(&text);
+        } else {
+            session.act(|m| match m.send_chat(&text, browser::now_ms()) {
+                Ok(msgs) => msgs,
+                Err(e) => {
+                    result = Err(e);
+                    Vec::new()
+                }
+            });
+        }
         match result {
             Ok(()) => draft.set(String::new()),
             Err(e) => error.set(Some(e)),
@@ -71,6 +77,28 @@ pub fn ChatPanel() -> impl IntoView {
             <ol class="chat-log" node_ref=log_ref aria-live="polite" data-testid="chat-log">
                 <For each=move || log.get() key=|l| (l.seq, l.entry.is_pending()) children=entry_view/>
             </ol>
+            <Show when=move || transfers.with(|t| !t.is_empty())>
+                <ul class="transfers" aria-label="Files" data-testid="transfers">
+                    <For each=move || transfers.get() key=|t| (t.key.clone(), t.done, t.url.clone(), t.error.clone()) children=transfer_view/>
+                </ul>
+            </Show>
+            <Show when=move || in_call.get()>
+                <div class="chat-options">
+                    <label class="check" title="Send straight to the others in the call, not through the server">
+                        <input type="checkbox" aria-label="Send directly (peer-to-peer)"
+                            prop:checked=move || direct.get() disabled=move || !p2p_ready.get()
+                            on:change=move |ev| direct.set(event_target_checked(&ev))/>
+                        <span>"Direct (peer-to-peer)"</span>
+                    </label>
+                    <label class="button secondary file-button" class:disabled=move || !p2p_ready.get() title="Send a file to everyone in the call">
+                        {icons::paperclip()}
+                        <span>"Send file"</span>
+                        <input type="file" class="visually-hidden" aria-label="Send a file" multiple
+                            node_ref=file_input disabled=move || !p2p_ready.get()
+                            on:change=move |_| if let Some(input) = file_input.get_untracked() { call.send_files(&input) }/>
+                    </label>
+                </div>
+            </Show>
             <form class="chat-form" on:submit=send>
                 <input
                     type="text"
@@ -85,5 +113,24 @@ pub fn ChatPanel() -> impl IntoView {
             </form>
             <p class="form-error" role="alert">{move || error.get()}</p>
         </section>
+    }
+}
+
+fn transfer_view(t: Transfer) -> impl IntoView {
+    let percent = (t.done * 100).checked_div(t.size).unwrap_or(100).min(100);
+    let who = if t.outgoing { format!("to {}", t.peer_name) } else { format!("from {}", t.peer_name) };
+    view! {
+        <li class="transfer" data-testid="transfer" data-direction=if t.outgoing { "out" } else { "in" }
+            data-done=(t.done == t.size).to_string()>
+            <div class="transfer-head">
+                <span class="transfer-name">{t.name.clone()}</span>
+                <span class="muted">{format!("{} · {who}", human_size(t.size))}</span>
+            </div>
+            <progress max="100" value=percent.to_string() aria-label=format!("{} progress", t.name)></progress>
+            {t.error.clone().map(|e| view! { <p class="form-error">{e}</p> })}
+            {t.url.clone().map(|url| view! {
+                <a class="button secondary" href=url download=t.name.clone() data-testid="download">"Download"</a>
+            })}
+        </li>
     }
 }

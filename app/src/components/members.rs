@@ -6,31 +6,10 @@ use leptos::prelude::*;
 fn members() -> (Memo<Vec<Member>>, Memo<Option<String>>) {
     let session = use_session();
     let members = Memo::new(move |_| {
-        session
-            .model
-            .with(|m| m.room.as_ref().map(|r| r.members.clone()).unwrap_or_default())
+        session.model.with(|m| m.room.as_ref().map(|r| r.members.clone()).unwrap_or_default())
     });
     let me = Memo::new(move |_| session.model.with(|m| m.me.as_ref().map(|id| id.0.clone())));
     (members, me)
-}
-
-/// A tile per participant; the call will put video into these.
-#[component]
-pub fn Stage() -> impl IntoView {
-    let (members, me) = members();
-    view! {
-        <section class="stage" aria-label="Participants" data-count=move || members.with(Vec::len)>
-            <For each=move || members.get() key=|m| (m.id.clone(), m.nickname.clone()) let:member>
-                <div class="tile" data-testid="tile">
-                    <div class="avatar" aria-hidden="true">{initials(&member.nickname)}</div>
-                    <div class="tile-name">
-                        {member.nickname.clone()}
-                        {move || (me.get().as_deref() == Some(member.id.0.as_str())).then_some(" (you)")}
-                    </div>
-                </div>
-            </For>
-        </section>
-    }
 }
 
 /// The participant list in the side panel.

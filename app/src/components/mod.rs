@@ -1,14 +1,22 @@
 mod chat;
+mod controls;
+mod icons;
 mod members;
 mod nickname;
+mod prejoin;
 mod room_list;
+mod stage;
 mod status;
 mod topbar;
+mod video;
 
 pub use chat::ChatPanel;
-pub use members::{MemberList, Stage};
+pub use controls::CallControls;
+pub use members::MemberList;
 pub use nickname::NicknamePrompt;
+pub use prejoin::PreJoin;
 pub use room_list::RoomList;
+pub use stage::Stage;
 pub use status::{ConnStatus, ProblemBanner};
 pub use topbar::TopBar;
 
@@ -17,11 +25,7 @@ pub fn initials(name: &str) -> String {
     let mut words = name.split_whitespace();
     let first = words.next().and_then(|w| w.chars().next());
     let last = words.last().and_then(|w| w.chars().next());
-    first
-        .into_iter()
-        .chain(last)
-        .flat_map(char::to_uppercase)
-        .collect()
+    first.into_iter().chain(last).flat_map(char::to_uppercase).collect()
 }
 
 #[cfg(test)]

@@ -1,36 +1,53 @@
-use crate::components::{ChatPanel, MemberList, NicknamePrompt, ProblemBanner, Stage, TopBar};
+use crate::call::{use_call, Phase};
+use crate::components::{
+    CallControls, ChatPanel, MemberList, NicknamePrompt, PreJoin, ProblemBanner, Stage, TopBar,
+};
+use crate::protocol::ErrorCode;
 use crate::session::use_session;
 use crate::{browser, rules};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-/// `/r/{room}`: the room. Entering the page joins; leaving it (button,
-/// navigation, closed tab) leaves.
+/// `/r/{room}`: a nickname if we have none, then the pre-join screen, then
+/// the call. Leaving the page (button, navigation, closed tab) leaves.
 #[component]
 pub fn RoomPage() -> AnyView {
     let session = use_session();
+    let call = use_call();
     let params = use_params_map();
     let room = Memo::new(move |_| params.read().get("room").unwrap_or_default());
     let valid = Memo::new(move |_| rules::validate_room(&room.get()).is_ok());
     let nickname = Memo::new(move |_| session.model.with(|m| m.wanted_nickname.clone()));
+    let phase = Memo::new(move |_| call.state.with(|s| s.phase));
     let hydrated = RwSignal::new(false);
 
     Effect::new(move |_| {
         hydrated.set(true);
-        if valid.get() && nickname.get().is_some() {
-            let name = room.get();
-            session.act(|m| m.enter_room(name));
+        if valid.get() && nickname.get().is_some() && phase.get_untracked() == Phase::Idle {
+            call.start_preview();
         }
     });
-    on_cleanup(move || session.act(|m| m.leave_room()));
+    // A full room sends us back to the pre-join screen, with the reason.
+    let room_full = Memo::new(move |_| {
+        session.model.with(|m| m.problem.as_ref().is_some_and(|p| p.code == ErrorCode::RoomFull))
+    });
+    Effect::new(move |_| {
+        if room_full.get() {
+            call.state.update(|s| {
+                if s.phase == Phase::InCall {
+                    s.phase = Phase::Preview;
+                }
+            });
+        }
+    });
+    on_cleanup(move || {
+        call.leave();
+        session.act(|m| m.leave_room());
+    });
 
     let joined = Memo::new(move |_| session.model.with(|m| m.in_room(&room.get())));
-    let count = Memo::new(move |_| {
-        session
-            .model
-            .with(|m| m.room.as_ref().map_or(0, |r| r.members.len()))
-    });
+    let count = Memo::new(move |_| session.model.with(|m| m.room.as_ref().map_or(0, |r| r.members.len())));
     let copied = RwSignal::new(false);
     let copy_link = move |_| {
         browser::copy_text(&browser::page_url());
@@ -38,6 +55,28 @@ pub fn RoomPage() -> AnyView {
     };
     let navigate = use_navigate();
     let leave = move |_| navigate("/", Default::default());
+
+    let body = move || {
+        match phase.get() {
+        Phase::Idle => view! { <main class="center"><p class="muted">"Getting ready…"</p></main> }.into_any(),
+        Phase::Preview => view! { <PreJoin room=room.get_untracked()/> }.into_any(),
+        Phase::InCall => view! {
+            <main class="room-main" data-joined=move || joined.get().to_string()>
+                <div class="call-area">
+                    <Show when=move || joined.get() fallback=|| view! { <div class="stage waiting"><p class="muted">"Joining…"</p></div> }>
+                        <Stage/>
+                    </Show>
+                    <CallControls/>
+                </div>
+                <aside class="sidebar">
+                    <MemberList/>
+                    <ChatPanel/>
+                </aside>
+            </main>
+        }
+        .into_any(),
+    }
+    };
 
     view! {
         <Title text=move || room.get()/>
@@ -55,15 +94,7 @@ pub fn RoomPage() -> AnyView {
                 <Show when=move || hydrated.get() && nickname.with(Option::is_none)>
                     <NicknamePrompt room=room.get_untracked()/>
                 </Show>
-                <main class="room-main" data-joined=move || joined.get().to_string()>
-                    <Show when=move || joined.get() fallback=|| view! { <div class="stage waiting"><p class="muted">"Joining…"</p></div> }>
-                        <Stage/>
-                    </Show>
-                    <aside class="sidebar">
-                        <MemberList/>
-                        <ChatPanel/>
-                    </aside>
-                </main>
+                {body}
             </Show>
         </div>
     }

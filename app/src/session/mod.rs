@@ -26,10 +26,7 @@ impl Session {
         // never flashes its "choose a name" prompt for a known user. The
         // server's stand-in returns None, so hydration sees the same markup.
         let model = Model::with_nickname(crate::browser::load_nickname());
-        let session = Session {
-            model: RwSignal::new(model),
-            outgoing: StoredValue::new(None),
-        };
+        let session = Session { model: RwSignal::new(model), outgoing: StoredValue::new(None) };
         provide_context(session);
         session
     }
@@ -39,6 +36,11 @@ impl Session {
         let mut msgs = Vec::new();
         self.model.update(|m| msgs = change(m));
         self.send_all(msgs);
+    }
+
+    /// Sends one message now (dropped while the socket is down).
+    pub fn send(&self, msg: ClientMsg) {
+        self.send_all(vec![msg]);
     }
 
     fn send_all(&self, msgs: Vec<ClientMsg>) {

@@ -6,7 +6,7 @@
 //! reactive glue in `session::mod` sends them. No browser APIs here, so the
 //! rules are unit-tested natively.
 
-use crate::protocol::{ClientMsg, ErrorCode, Member, PeerId, RoomSummary, ServerMsg};
+use crate::protocol::{ClientMsg, ErrorCode, IceServer, MediaState, Member, PeerId, RoomSummary, ServerMsg};
 use crate::rules;
 
 /// Chat history kept per room; older entries are dropped.
@@ -33,6 +33,8 @@ pub enum LogEntry {
         /// Shown at once when typed; cleared when the server's copy arrives.
         pending: bool,
         nonce: Option<u64>,
+        /// Sent browser to browser over the call's DataChannel, not the server.
+        p2p: bool,
     },
     Notice {
         text: String,
@@ -63,12 +65,7 @@ pub struct RoomView {
 
 impl RoomView {
     fn new(name: String, members: Vec<Member>) -> Self {
-        RoomView {
-            name,
-            members,
-            log: Vec::new(),
-            next_seq: 0,
-        }
+        RoomView { name, members, log: Vec::new(), next_seq: 0 }
     }
 }
 
@@ -82,6 +79,10 @@ pub struct Problem {
 pub struct Model {
     pub conn: Conn,
     pub me: Option<PeerId>,
+    /// From `welcome`: what the call's peer connections use.
+    pub ice_servers: Vec<IceServer>,
+    /// What this page sends (mic on, camera on); others see it on our tile.
+    pub media: MediaState,
     pub wanted_nickname: Option<String>,
     pub nickname: Option<String>,
     pub wanted_room: Option<String>,
@@ -100,6 +101,8 @@ impl Default for Model {
         Model {
             conn: Conn::Connecting,
             me: None,
+            ice_servers: Vec::new(),
+            media: MediaState::default(),
             wanted_nickname: None,
             nickname: None,
             wanted_room: None,
@@ -114,10 +117,7 @@ impl Default for Model {
 
 impl Model {
     pub fn with_nickname(nickname: Option<String>) -> Self {
-        Model {
-            wanted_nickname: nickname,
-            ..Model::default()
-        }
+        Model { wanted_nickname: nickname, ..Model::default() }
     }
 
     pub fn is_open(&self) -> bool {
@@ -158,8 +158,18 @@ impl Model {
                 msgs.push(ClientMsg::SetNickname { nickname });
             }
         }
+        msgs.push(ClientMsg::SetMedia { media: self.media });
         msgs.push(ClientMsg::Join { room });
         self.when_open(msgs)
+    }
+
+    /// Records what we send and tells the room if we are in one.
+    pub fn set_media(&mut self, media: MediaState) -> Vec<ClientMsg> {
+        if self.media == media {
+            return Vec::new();
+        }
+        self.media = media;
+        self.when_open(vec![ClientMsg::SetMedia { media }])
     }
 
     pub fn leave_room(&mut self) -> Vec<ClientMsg> {
@@ -179,6 +189,7 @@ impl Model {
         let from = Member {
             id: self.me.clone().unwrap_or(PeerId(String::new())),
             nickname: self.nickname.clone().unwrap_or_default(),
+            media: self.media,
         };
         let room = self.room.as_mut().ok_or("you are not in a room yet")?;
         let nonce = self.next_nonce;
@@ -192,12 +203,17 @@ impl Model {
                 mine: true,
                 pending: true,
                 nonce: Some(nonce),
+                p2p: false,
             },
         );
-        Ok(vec![ClientMsg::Chat {
-            text: text.to_owned(),
-            nonce: Some(nonce),
-        }])
+        Ok(vec![ClientMsg::Chat { text: text.to_owned(), nonce: Some(nonce) }])
+    }
+
+    /// A chat message that came (or went) over the call's DataChannel.
+    pub fn push_p2p_chat(&mut self, from: Member, text: String, ts: u64, mine: bool) {
+        if let Some(room) = self.room.as_mut() {
+            push_log(room, LogEntry::Chat { from, text, ts, mine, pending: false, nonce: None, p2p: true });
+        }
     }
 
     pub fn dismiss_problem(&mut self) {
@@ -224,9 +240,10 @@ impl Model {
     /// Applies one server message; returns what to send in reply.
     pub fn on_server(&mut self, msg: ServerMsg, now_ms: u64) -> Vec<ClientMsg> {
         match msg {
-            ServerMsg::Welcome { id } => {
+            ServerMsg::Welcome { id, ice_servers } => {
                 self.conn = Conn::Open;
                 self.me = Some(id);
+                self.ice_servers = ice_servers;
                 self.nickname = None;
                 return self.replay();
             }
@@ -256,13 +273,7 @@ impl Model {
             ServerMsg::PeerLeft { peer } => {
                 if let Some(room) = self.room.as_mut() {
                     room.members.retain(|m| m.id != peer.id);
-                    push_log(
-                        room,
-                        LogEntry::Notice {
-                            text: format!("{} left", peer.nickname),
-                            ts: now_ms,
-                        },
-                    );
+                    push_log(room, LogEntry::Notice { text: format!("{} left", peer.nickname), ts: now_ms });
                 }
             }
             ServerMsg::PeerRenamed { peer } => {
@@ -276,15 +287,16 @@ impl Model {
                     }
                 }
             }
-            ServerMsg::Chat {
-                from,
-                text,
-                ts,
-                nonce,
-            } => self.on_chat(from, text, ts, nonce),
+            ServerMsg::PeerMedia { id, media } => {
+                if let Some(m) = self.room.as_mut().and_then(|r| r.members.iter_mut().find(|m| m.id == id)) {
+                    m.media = media;
+                }
+            }
+            ServerMsg::Chat { from, text, ts, nonce } => self.on_chat(from, text, ts, nonce),
             ServerMsg::Signal { .. } => {}
             ServerMsg::Error { code, message } => {
-                if code == ErrorCode::InvalidRoom || code == ErrorCode::NicknameRequired {
+                if matches!(code, ErrorCode::InvalidRoom | ErrorCode::NicknameRequired | ErrorCode::RoomFull)
+                {
                     // The join failed: stop asking for it after reconnects.
                     self.wanted_room = None;
                 }
@@ -299,6 +311,7 @@ impl Model {
         let mut msgs = Vec::new();
         if let Some(nickname) = self.wanted_nickname.clone() {
             msgs.push(ClientMsg::SetNickname { nickname });
+            msgs.push(ClientMsg::SetMedia { media: self.media });
             if let Some(room) = self.wanted_room.clone() {
                 msgs.push(ClientMsg::Join { room });
             }
@@ -314,13 +327,7 @@ impl Model {
             // A rejoin after reconnecting keeps the history.
             Some(room) if room.name == name => {
                 room.members = members;
-                push_log(
-                    room,
-                    LogEntry::Notice {
-                        text: "Reconnected".into(),
-                        ts: now_ms,
-                    },
-                );
+                push_log(room, LogEntry::Notice { text: "Reconnected".into(), ts: now_ms });
             }
             _ => {
                 let text = format!("You joined {name}");
@@ -341,28 +348,13 @@ impl Model {
                 .rev()
                 .map(|l| &mut l.entry)
                 .find(|e| matches!(e, LogEntry::Chat { mine: true, nonce: n, .. } if *n == nonce));
-            if let Some(LogEntry::Chat {
-                pending,
-                ts: shown_ts,
-                ..
-            }) = echo
-            {
+            if let Some(LogEntry::Chat { pending, ts: shown_ts, .. }) = echo {
                 *pending = false;
                 *shown_ts = ts;
                 return;
             }
         }
-        push_log(
-            room,
-            LogEntry::Chat {
-                from,
-                text,
-                ts,
-                mine,
-                pending: false,
-                nonce,
-            },
-        );
+        push_log(room, LogEntry::Chat { from, text, ts, mine, pending: false, nonce, p2p: false });
     }
 
     fn apply_room_changes(&mut self, changed: Vec<RoomSummary>, removed: Vec<String>) {
@@ -373,16 +365,12 @@ impl Model {
                 None => self.rooms.push(summary),
             }
         }
-        self.rooms
-            .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        self.rooms.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
     }
 }
 
 fn push_log(room: &mut RoomView, entry: LogEntry) {
-    room.log.push(Logged {
-        seq: room.next_seq,
-        entry,
-    });
+    room.log.push(Logged { seq: room.next_seq, entry });
     room.next_seq += 1;
     if room.log.len() > MAX_LOG {
         let excess = room.log.len() - MAX_LOG;

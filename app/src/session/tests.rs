@@ -1,32 +1,18 @@
 use super::model::*;
-use crate::protocol::{ClientMsg, ErrorCode, Member, PeerId, RoomSummary, ServerMsg};
+use crate::protocol::{ClientMsg, ErrorCode, MediaState, Member, PeerId, RoomSummary, ServerMsg};
 
 fn member(id: &str, nick: &str) -> Member {
-    Member {
-        id: PeerId(id.into()),
-        nickname: nick.into(),
-    }
+    Member { id: PeerId(id.into()), nickname: nick.into(), media: MediaState::default() }
 }
 
 fn welcomed(id: &str) -> Model {
     let mut m = Model::default();
-    m.on_server(
-        ServerMsg::Welcome {
-            id: PeerId(id.into()),
-        },
-        0,
-    );
+    m.on_server(ServerMsg::Welcome { id: PeerId(id.into()), ice_servers: vec![] }, 0);
     m
 }
 
 fn joined(m: &mut Model, room: &str, members: Vec<Member>) {
-    m.on_server(
-        ServerMsg::Joined {
-            room: room.into(),
-            members,
-        },
-        0,
-    );
+    m.on_server(ServerMsg::Joined { room: room.into(), members }, 0);
 }
 
 #[test]
@@ -42,21 +28,13 @@ fn welcome_replays_nickname_and_room() {
     let mut m = Model::default();
     m.set_nickname("Ada".into());
     m.enter_room("standup".into());
-    let sent = m.on_server(
-        ServerMsg::Welcome {
-            id: PeerId("p1".into()),
-        },
-        0,
-    );
+    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("p1".into()), ice_servers: vec![] }, 0);
     assert_eq!(
         sent,
         vec![
-            ClientMsg::SetNickname {
-                nickname: "Ada".into()
-            },
-            ClientMsg::Join {
-                room: "standup".into()
-            }
+            ClientMsg::SetNickname { nickname: "Ada".into() },
+            ClientMsg::SetMedia { media: MediaState::default() },
+            ClientMsg::Join { room: "standup".into() }
         ]
     );
     assert!(m.is_open());
@@ -66,12 +44,7 @@ fn welcome_replays_nickname_and_room() {
 fn a_room_without_a_nickname_is_not_joined_on_replay() {
     let mut m = Model::default();
     m.enter_room("standup".into());
-    let sent = m.on_server(
-        ServerMsg::Welcome {
-            id: PeerId("p1".into()),
-        },
-        0,
-    );
+    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("p1".into()), ice_servers: vec![] }, 0);
     assert!(sent.is_empty());
 }
 
@@ -83,22 +56,18 @@ fn entering_a_room_sends_the_nickname_first_when_unconfirmed() {
     assert_eq!(
         sent,
         vec![
-            ClientMsg::SetNickname {
-                nickname: "Ada".into()
-            },
+            ClientMsg::SetNickname { nickname: "Ada".into() },
+            ClientMsg::SetMedia { media: MediaState::default() },
             ClientMsg::Join { room: "x".into() }
         ]
     );
-    m.on_server(
-        ServerMsg::NicknameSet {
-            nickname: "Ada".into(),
-        },
-        0,
-    );
+    m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
     m.leave_room();
+    let on = MediaState { audio: true, video: true };
+    assert_eq!(m.set_media(on), vec![ClientMsg::SetMedia { media: on }], "stored by the server for the join");
     assert_eq!(
         m.enter_room("y".into()),
-        vec![ClientMsg::Join { room: "y".into() }]
+        vec![ClientMsg::SetMedia { media: on }, ClientMsg::Join { room: "y".into() }]
     );
     assert!(m.enter_room("y".into()).is_empty(), "already wanted");
 }
@@ -107,57 +76,26 @@ fn entering_a_room_sends_the_nickname_first_when_unconfirmed() {
 fn own_chat_shows_at_once_then_is_confirmed() {
     let mut m = welcomed("me");
     m.set_nickname("Ada".into());
-    m.on_server(
-        ServerMsg::NicknameSet {
-            nickname: "Ada".into(),
-        },
-        0,
-    );
+    m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
     m.enter_room("x".into());
     joined(&mut m, "x", vec![member("me", "Ada")]);
     let sent = m.send_chat("hello", 100).unwrap();
-    assert_eq!(
-        sent,
-        vec![ClientMsg::Chat {
-            text: "hello".into(),
-            nonce: Some(1)
-        }]
-    );
+    assert_eq!(sent, vec![ClientMsg::Chat { text: "hello".into(), nonce: Some(1) }]);
     let room = m.room.as_ref().unwrap();
     assert!(matches!(
         room.log.last().map(|l| &l.entry),
-        Some(LogEntry::Chat {
-            pending: true,
-            mine: true,
-            ..
-        })
+        Some(LogEntry::Chat { pending: true, mine: true, .. })
     ));
 
     m.on_server(
-        ServerMsg::Chat {
-            from: member("me", "Ada"),
-            text: "hello".into(),
-            ts: 150,
-            nonce: Some(1),
-        },
+        ServerMsg::Chat { from: member("me", "Ada"), text: "hello".into(), ts: 150, nonce: Some(1) },
         0,
     );
     let room = m.room.as_ref().unwrap();
-    let chats: Vec<_> = room
-        .log
-        .iter()
-        .map(|l| &l.entry)
-        .filter(|e| matches!(e, LogEntry::Chat { .. }))
-        .collect();
+    let chats: Vec<_> =
+        room.log.iter().map(|l| &l.entry).filter(|e| matches!(e, LogEntry::Chat { .. })).collect();
     assert_eq!(chats.len(), 1, "the echo replaces, not duplicates");
-    assert!(matches!(
-        chats[0],
-        LogEntry::Chat {
-            pending: false,
-            ts: 150,
-            ..
-        }
-    ));
+    assert!(matches!(chats[0], LogEntry::Chat { pending: false, ts: 150, .. }));
 }
 
 #[test]
@@ -174,18 +112,8 @@ fn peers_joining_and_leaving_update_members_and_log_notices() {
     let mut m = welcomed("me");
     m.enter_room("x".into());
     joined(&mut m, "x", vec![member("me", "Ada")]);
-    m.on_server(
-        ServerMsg::PeerJoined {
-            peer: member("b", "Bob"),
-        },
-        0,
-    );
-    m.on_server(
-        ServerMsg::PeerLeft {
-            peer: member("b", "Bob"),
-        },
-        0,
-    );
+    m.on_server(ServerMsg::PeerJoined { peer: member("b", "Bob") }, 0);
+    m.on_server(ServerMsg::PeerLeft { peer: member("b", "Bob") }, 0);
     let room = m.room.as_ref().unwrap();
     assert_eq!(room.members, vec![member("me", "Ada")]);
     let notices: Vec<_> = room
@@ -214,30 +142,14 @@ fn reconnect_keeps_history_and_rejoins() {
     m.set_nickname("Ada".into());
     m.enter_room("x".into());
     joined(&mut m, "x", vec![member("me", "Ada")]);
-    m.on_server(
-        ServerMsg::Chat {
-            from: member("b", "Bob"),
-            text: "hi".into(),
-            ts: 1,
-            nonce: None,
-        },
-        0,
-    );
+    m.on_server(ServerMsg::Chat { from: member("b", "Bob"), text: "hi".into(), ts: 1, nonce: None }, 0);
     m.on_connecting(500);
     assert_eq!(m.conn, Conn::Reconnecting { retry_ms: 500 });
-    let sent = m.on_server(
-        ServerMsg::Welcome {
-            id: PeerId("me2".into()),
-        },
-        0,
-    );
-    assert_eq!(sent[1], ClientMsg::Join { room: "x".into() });
+    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("me2".into()), ice_servers: vec![] }, 0);
+    assert_eq!(sent[2], ClientMsg::Join { room: "x".into() });
     joined(&mut m, "x", vec![member("me2", "Ada")]);
     let room = m.room.as_ref().unwrap();
-    assert!(room
-        .log
-        .iter()
-        .any(|l| matches!(&l.entry, LogEntry::Chat { text, .. } if text == "hi")));
+    assert!(room.log.iter().any(|l| matches!(&l.entry, LogEntry::Chat { text, .. } if text == "hi")));
     assert!(m.in_room("x"));
 }
 
@@ -248,14 +160,8 @@ fn room_list_deltas_apply_in_order() {
     m.on_server(
         ServerMsg::Rooms {
             rooms: vec![
-                RoomSummary {
-                    name: "a".into(),
-                    count: 1,
-                },
-                RoomSummary {
-                    name: "b".into(),
-                    count: 1,
-                },
+                RoomSummary { name: "a".into(), count: 1 },
+                RoomSummary { name: "b".into(), count: 1 },
             ],
         },
         0,
@@ -264,14 +170,8 @@ fn room_list_deltas_apply_in_order() {
     m.on_server(
         ServerMsg::RoomsChanged {
             changed: vec![
-                RoomSummary {
-                    name: "b".into(),
-                    count: 3,
-                },
-                RoomSummary {
-                    name: "c".into(),
-                    count: 1,
-                },
+                RoomSummary { name: "b".into(), count: 3 },
+                RoomSummary { name: "c".into(), count: 1 },
             ],
             removed: vec!["a".into()],
         },
@@ -285,13 +185,7 @@ fn room_list_deltas_apply_in_order() {
 fn a_refused_join_is_not_retried() {
     let mut m = welcomed("me");
     m.enter_room("x".into());
-    m.on_server(
-        ServerMsg::Error {
-            code: ErrorCode::NicknameRequired,
-            message: "choose".into(),
-        },
-        0,
-    );
+    m.on_server(ServerMsg::Error { code: ErrorCode::NicknameRequired, message: "choose".into() }, 0);
     assert_eq!(m.wanted_room, None);
     assert_eq!(m.problem.as_ref().unwrap().code, ErrorCode::NicknameRequired);
 }
@@ -302,24 +196,33 @@ fn log_is_capped() {
     m.enter_room("x".into());
     joined(&mut m, "x", vec![member("me", "Ada")]);
     for i in 0..(MAX_LOG + 50) {
-        m.on_server(
-            ServerMsg::Chat {
-                from: member("b", "Bob"),
-                text: i.to_string(),
-                ts: 0,
-                nonce: None,
-            },
-            0,
-        );
+        m.on_server(ServerMsg::Chat { from: member("b", "Bob"), text: i.to_string(), ts: 0, nonce: None }, 0);
     }
     let room = m.room.as_ref().unwrap();
     assert_eq!(room.log.len(), MAX_LOG);
     assert!(
         matches!(room.log.last().map(|l| &l.entry), Some(LogEntry::Chat { text, .. }) if *text == (MAX_LOG + 49).to_string())
     );
-    assert_eq!(
-        room.log.last().unwrap().seq,
-        (MAX_LOG + 50) as u64,
-        "seq keeps counting"
-    );
+    assert_eq!(room.log.last().unwrap().seq, (MAX_LOG + 50) as u64, "seq keeps counting");
+}
+
+#[test]
+fn media_changes_are_sent_and_peer_media_applied() {
+    let mut m = welcomed("me");
+    m.enter_room("x".into());
+    joined(&mut m, "x", vec![member("me", "Ada"), member("b", "Bob")]);
+    let on = MediaState { audio: true, video: false };
+    assert_eq!(m.set_media(on), vec![ClientMsg::SetMedia { media: on }]);
+    assert!(m.set_media(on).is_empty(), "unchanged");
+    m.on_server(ServerMsg::PeerMedia { id: PeerId("b".into()), media: on }, 0);
+    assert_eq!(m.room.as_ref().unwrap().members[1].media, on);
+}
+
+#[test]
+fn welcome_keeps_the_ice_servers() {
+    let mut m = Model::default();
+    let servers =
+        vec![crate::protocol::IceServer { urls: vec!["stun:s".into()], username: None, credential: None }];
+    m.on_server(ServerMsg::Welcome { id: PeerId("p".into()), ice_servers: servers.clone() }, 0);
+    assert_eq!(m.ice_servers, servers);
 }

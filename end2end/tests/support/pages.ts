@@ -8,6 +8,14 @@ export async function enterRoomFromLobby(page: Page, baseUrl: string, nickname: 
   await page.getByLabel('Room name').fill(room);
   await page.getByRole('button', { name: 'Create or join room' }).click();
   await expect(page).toHaveURL(`${baseUrl}/r/${room}`);
+  await joinFromPreJoin(page);
+}
+
+/** The pre-join screen: wait for the camera, then join. */
+export async function joinFromPreJoin(page: Page) {
+  const join = page.getByRole('button', { name: 'Join now' });
+  await expect(join).toBeEnabled();
+  await join.click();
   await expectJoined(page);
 }
 

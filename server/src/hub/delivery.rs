@@ -25,16 +25,10 @@ pub struct Delivery {
 
 impl Delivery {
     pub fn one(id: &PeerId, msg: ServerMsg) -> Self {
-        Delivery {
-            to: To::One(id.clone()),
-            msg,
-        }
+        Delivery { to: To::One(id.clone()), msg }
     }
 
     pub fn many(ids: Vec<PeerId>, msg: ServerMsg) -> Self {
-        Delivery {
-            to: To::Many(ids),
-            msg,
-        }
+        Delivery { to: To::Many(ids), msg }
     }
 }

@@ -12,6 +12,8 @@ pub enum HubError {
     NotInRoom,
     #[error("that peer is not in your room")]
     PeerNotInRoom,
+    #[error("this room is full ({0} people at most)")]
+    RoomFull(usize),
 }
 
 impl HubError {
@@ -21,6 +23,7 @@ impl HubError {
             HubError::NicknameRequired => ErrorCode::NicknameRequired,
             HubError::NotInRoom => ErrorCode::NotInRoom,
             HubError::PeerNotInRoom => ErrorCode::PeerNotInRoom,
+            HubError::RoomFull(_) => ErrorCode::RoomFull,
         }
     }
 }

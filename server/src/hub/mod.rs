@@ -6,13 +6,15 @@
 
 mod delivery;
 mod error;
+mod ice;
 #[cfg(test)]
 mod tests;
 
 pub use delivery::{Delivery, To};
 pub use error::HubError;
+pub use ice::{turn_credential, IceConfig};
 
-use app::protocol::{ClientMsg, Member, PeerId, RoomSummary, ServerMsg, SignalPayload};
+use app::protocol::{ClientMsg, MediaState, Member, PeerId, RoomSummary, ServerMsg, SignalPayload};
 use app::rules;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -20,6 +22,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 struct Peer {
     nickname: Option<String>,
     room: Option<String>,
+    media: MediaState,
 }
 
 #[derive(Default)]
@@ -28,8 +31,24 @@ struct Room {
     members: Vec<PeerId>,
 }
 
+/// Settings the hub enforces or hands out.
+#[derive(Clone, Debug)]
+pub struct HubConfig {
+    /// Most people in one room; a mesh call costs every member one
+    /// connection per other member, so this bounds each browser's load.
+    pub max_peers_per_room: usize,
+    pub ice: IceConfig,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig { max_peers_per_room: 6, ice: IceConfig::default() }
+    }
+}
+
 #[derive(Default)]
 pub struct Hub {
+    config: HubConfig,
     peers: HashMap<PeerId, Peer>,
     rooms: HashMap<String, Room>,
     /// Peers not in a room: they watch the public room list.
@@ -43,6 +62,10 @@ impl Hub {
         Self::default()
     }
 
+    pub fn with_config(config: HubConfig) -> Self {
+        Hub { config, ..Self::default() }
+    }
+
     pub fn peer_count(&self) -> usize {
         self.peers.len()
     }
@@ -52,17 +75,13 @@ impl Hub {
     }
 
     /// A new connection: it starts in the lobby with the current room list.
-    pub fn connect(&mut self, id: &PeerId) -> Vec<Delivery> {
+    pub fn connect(&mut self, id: &PeerId, now_ms: u64) -> Vec<Delivery> {
         self.peers.insert(id.clone(), Peer::default());
         self.lobby.insert(id.clone());
+        let ice_servers = self.config.ice.servers_for(id, now_ms / 1000);
         vec![
-            Delivery::one(id, ServerMsg::Welcome { id: id.clone() }),
-            Delivery::one(
-                id,
-                ServerMsg::Rooms {
-                    rooms: self.room_list(),
-                },
-            ),
+            Delivery::one(id, ServerMsg::Welcome { id: id.clone(), ice_servers }),
+            Delivery::one(id, ServerMsg::Rooms { rooms: self.room_list() }),
         ]
     }
 
@@ -85,6 +104,7 @@ impl Hub {
             ClientMsg::SetNickname { nickname } => self.set_nickname(from, &nickname),
             ClientMsg::Join { room } => self.join(from, &room),
             ClientMsg::Leave => Ok(self.leave(from)),
+            ClientMsg::SetMedia { media } => Ok(self.set_media(from, media)),
             ClientMsg::Chat { text, nonce } => self.chat(from, text, nonce, now_ms),
             ClientMsg::Signal { to, payload } => self.signal(from, to, payload),
         }
@@ -105,10 +125,7 @@ impl Hub {
         let mut removed = Vec::new();
         for name in dirty {
             match self.rooms.get(&name) {
-                Some(room) => changed.push(RoomSummary {
-                    count: room.members.len() as u32,
-                    name,
-                }),
+                Some(room) => changed.push(RoomSummary { count: room.members.len() as u32, name }),
                 None => removed.push(name),
             }
         }
@@ -121,24 +138,18 @@ impl Hub {
         let mut list: Vec<RoomSummary> = self
             .rooms
             .iter()
-            .map(|(name, room)| RoomSummary {
-                name: name.clone(),
-                count: room.members.len() as u32,
-            })
+            .map(|(name, room)| RoomSummary { name: name.clone(), count: room.members.len() as u32 })
             .collect();
         list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
         list
     }
 
     fn member(&self, id: &PeerId) -> Member {
-        let nickname = self
-            .peers
-            .get(id)
-            .and_then(|p| p.nickname.clone())
-            .unwrap_or_default();
-        Member {
-            id: id.clone(),
-            nickname,
+        match self.peers.get(id) {
+            Some(p) => {
+                Member { id: id.clone(), nickname: p.nickname.clone().unwrap_or_default(), media: p.media }
+            }
+            None => Member { id: id.clone(), nickname: String::new(), media: MediaState::default() },
         }
     }
 
@@ -147,10 +158,7 @@ impl Hub {
     }
 
     fn members(&self, room: &str) -> Vec<PeerId> {
-        self.rooms
-            .get(room)
-            .map(|r| r.members.clone())
-            .unwrap_or_default()
+        self.rooms.get(room).map(|r| r.members.clone()).unwrap_or_default()
     }
 
     fn set_nickname(&mut self, from: &PeerId, input: &str) -> Result<Vec<Delivery>, HubError> {
@@ -161,12 +169,20 @@ impl Hub {
         let mut out = vec![Delivery::one(from, ServerMsg::NicknameSet { nickname })];
         if let Some(room) = room {
             let peer = self.member(from);
-            out.push(Delivery::many(
-                self.members(&room),
-                ServerMsg::PeerRenamed { peer },
-            ));
+            out.push(Delivery::many(self.members(&room), ServerMsg::PeerRenamed { peer }));
         }
         Ok(out)
+    }
+
+    fn set_media(&mut self, from: &PeerId, media: MediaState) -> Vec<Delivery> {
+        let peer = self.peers.get_mut(from).expect("checked in handle");
+        peer.media = media;
+        match peer.room.clone() {
+            Some(room) => {
+                vec![Delivery::many(self.members(&room), ServerMsg::PeerMedia { id: from.clone(), media })]
+            }
+            None => Vec::new(),
+        }
     }
 
     fn join(&mut self, from: &PeerId, room: &str) -> Result<Vec<Delivery>, HubError> {
@@ -178,40 +194,22 @@ impl Hub {
         let mut out = Vec::new();
         if peer.room.as_deref() == Some(room.as_str()) {
             // A repeated join (e.g. a retried request) just re-sends the state.
-            out.push(Delivery::one(
-                from,
-                ServerMsg::Joined {
-                    members: self.member_list(&room),
-                    room,
-                },
-            ));
+            out.push(Delivery::one(from, ServerMsg::Joined { members: self.member_list(&room), room }));
             return Ok(out);
         }
-        self.leave_room(from, &mut out);
         let others = self.members(&room);
-        self.rooms
-            .entry(room.clone())
-            .or_default()
-            .members
-            .push(from.clone());
+        if others.len() >= self.config.max_peers_per_room {
+            return Err(HubError::RoomFull(self.config.max_peers_per_room));
+        }
+        self.leave_room(from, &mut out);
+        self.rooms.entry(room.clone()).or_default().members.push(from.clone());
         self.peers.get_mut(from).expect("checked in handle").room = Some(room.clone());
         self.lobby.remove(from);
         self.dirty.insert(room.clone());
         if !others.is_empty() {
-            out.push(Delivery::many(
-                others,
-                ServerMsg::PeerJoined {
-                    peer: self.member(from),
-                },
-            ));
+            out.push(Delivery::many(others, ServerMsg::PeerJoined { peer: self.member(from) }));
         }
-        out.push(Delivery::one(
-            from,
-            ServerMsg::Joined {
-                members: self.member_list(&room),
-                room,
-            },
-        ));
+        out.push(Delivery::one(from, ServerMsg::Joined { members: self.member_list(&room), room }));
         Ok(out)
     }
 
@@ -226,12 +224,7 @@ impl Hub {
         if let Some(room) = self.leave_room(from, &mut out) {
             self.lobby.insert(from.clone());
             out.push(Delivery::one(from, ServerMsg::Left { room }));
-            out.push(Delivery::one(
-                from,
-                ServerMsg::Rooms {
-                    rooms: self.room_list(),
-                },
-            ));
+            out.push(Delivery::one(from, ServerMsg::Rooms { rooms: self.room_list() }));
         }
         out
     }
@@ -247,12 +240,7 @@ impl Hub {
         }
         self.dirty.insert(room_name.clone());
         if !remaining.is_empty() {
-            out.push(Delivery::many(
-                remaining,
-                ServerMsg::PeerLeft {
-                    peer: self.member(id),
-                },
-            ));
+            out.push(Delivery::many(remaining, ServerMsg::PeerLeft { peer: self.member(id) }));
         }
         Some(room_name)
     }
@@ -266,12 +254,7 @@ impl Hub {
     ) -> Result<Vec<Delivery>, HubError> {
         let room = self.room_of(from).ok_or(HubError::NotInRoom)?.to_owned();
         rules::validate_chat(&text)?;
-        let msg = ServerMsg::Chat {
-            from: self.member(from),
-            text,
-            ts: now_ms,
-            nonce,
-        };
+        let msg = ServerMsg::Chat { from: self.member(from), text, ts: now_ms, nonce };
         Ok(vec![Delivery::many(self.members(&room), msg)])
     }
 
@@ -285,12 +268,6 @@ impl Hub {
         if to == *from || self.room_of(&to) != Some(room) {
             return Err(HubError::PeerNotInRoom);
         }
-        Ok(vec![Delivery::one(
-            &to,
-            ServerMsg::Signal {
-                from: from.clone(),
-                payload,
-            },
-        )])
+        Ok(vec![Delivery::one(&to, ServerMsg::Signal { from: from.clone(), payload })])
     }
 }

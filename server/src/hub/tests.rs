@@ -1,5 +1,5 @@
 use super::*;
-use app::protocol::{ErrorCode, InputError, SdpType};
+use app::protocol::{ErrorCode, InputError, MediaState, SdpType};
 
 fn id(s: &str) -> PeerId {
     PeerId(s.into())
@@ -9,22 +9,14 @@ fn id(s: &str) -> PeerId {
 fn hub_with(names: &[&str]) -> Hub {
     let mut hub = Hub::new();
     for n in names {
-        hub.connect(&id(n));
-        hub.handle(
-            &id(n),
-            ClientMsg::SetNickname {
-                nickname: n.to_string(),
-            },
-            0,
-        )
-        .unwrap();
+        hub.connect(&id(n), 0);
+        hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.to_string() }, 0).unwrap();
     }
     hub
 }
 
 fn join(hub: &mut Hub, who: &str, room: &str) -> Vec<Delivery> {
-    hub.handle(&id(who), ClientMsg::Join { room: room.into() }, 0)
-        .unwrap()
+    hub.handle(&id(who), ClientMsg::Join { room: room.into() }, 0).unwrap()
 }
 
 fn recipients(d: &Delivery) -> Vec<&str> {
@@ -34,30 +26,16 @@ fn recipients(d: &Delivery) -> Vec<&str> {
 }
 
 fn offer() -> SignalPayload {
-    SignalPayload::Description {
-        sdp_type: SdpType::Offer,
-        sdp: "v=0".into(),
-    }
+    SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() }
 }
 
 #[test]
 fn connect_welcomes_with_room_list() {
     let mut hub = hub_with(&["a"]);
     join(&mut hub, "a", "x");
-    let out = hub.connect(&id("b"));
-    assert_eq!(
-        out[0],
-        Delivery::one(&id("b"), ServerMsg::Welcome { id: id("b") })
-    );
-    assert_eq!(
-        out[1].msg,
-        ServerMsg::Rooms {
-            rooms: vec![RoomSummary {
-                name: "x".into(),
-                count: 1
-            }]
-        }
-    );
+    let out = hub.connect(&id("b"), 0);
+    assert_eq!(out[0], Delivery::one(&id("b"), ServerMsg::Welcome { id: id("b"), ice_servers: vec![] }));
+    assert_eq!(out[1].msg, ServerMsg::Rooms { rooms: vec![RoomSummary { name: "x".into(), count: 1 }] });
 }
 
 #[test]
@@ -77,35 +55,18 @@ fn join_tells_the_joiner_and_the_others() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        hub.room_list(),
-        vec![RoomSummary {
-            name: "x".into(),
-            count: 2
-        }]
-    );
+    assert_eq!(hub.room_list(), vec![RoomSummary { name: "x".into(), count: 2 }]);
 }
 
 #[test]
 fn join_needs_a_nickname_and_a_valid_room() {
     let mut hub = Hub::new();
-    hub.connect(&id("a"));
-    let err = hub
-        .handle(&id("a"), ClientMsg::Join { room: "x".into() }, 0)
-        .unwrap_err();
+    hub.connect(&id("a"), 0);
+    let err = hub.handle(&id("a"), ClientMsg::Join { room: "x".into() }, 0).unwrap_err();
     assert_eq!(err, HubError::NicknameRequired);
     assert_eq!(err.code(), ErrorCode::NicknameRequired);
-    hub.handle(&id("a"), ClientMsg::SetNickname { nickname: "a".into() }, 0)
-        .unwrap();
-    let err = hub
-        .handle(
-            &id("a"),
-            ClientMsg::Join {
-                room: "no spaces".into(),
-            },
-            0,
-        )
-        .unwrap_err();
+    hub.handle(&id("a"), ClientMsg::SetNickname { nickname: "a".into() }, 0).unwrap();
+    let err = hub.handle(&id("a"), ClientMsg::Join { room: "no spaces".into() }, 0).unwrap_err();
     assert_eq!(err, HubError::Input(InputError::Room));
     assert_eq!(hub.room_count(), 0);
 }
@@ -131,16 +92,7 @@ fn joining_another_room_moves_the_peer() {
     assert_eq!(recipients(&out[0]), vec!["a"]);
     assert_eq!(
         hub.room_list(),
-        vec![
-            RoomSummary {
-                name: "x".into(),
-                count: 1
-            },
-            RoomSummary {
-                name: "y".into(),
-                count: 1
-            }
-        ]
+        vec![RoomSummary { name: "x".into(), count: 1 }, RoomSummary { name: "y".into(), count: 1 }]
     );
 }
 
@@ -152,17 +104,11 @@ fn leave_notifies_others_and_removes_empty_rooms() {
     let out = hub.handle(&id("b"), ClientMsg::Leave, 0).unwrap();
     assert_eq!(recipients(&out[0]), vec!["a"]);
     assert!(matches!(&out[0].msg, ServerMsg::PeerLeft { peer } if peer.nickname == "b"));
-    assert_eq!(
-        out[1],
-        Delivery::one(&id("b"), ServerMsg::Left { room: "x".into() })
-    );
+    assert_eq!(out[1], Delivery::one(&id("b"), ServerMsg::Left { room: "x".into() }));
     assert!(matches!(&out[2].msg, ServerMsg::Rooms { rooms } if rooms[0].count == 1));
     hub.handle(&id("a"), ClientMsg::Leave, 0).unwrap();
     assert_eq!(hub.room_count(), 0);
-    assert!(
-        hub.handle(&id("a"), ClientMsg::Leave, 0).unwrap().is_empty(),
-        "idempotent"
-    );
+    assert!(hub.handle(&id("a"), ClientMsg::Leave, 0).unwrap().is_empty(), "idempotent");
 }
 
 #[test]
@@ -174,10 +120,7 @@ fn disconnect_leaves_the_room_and_forgets_the_peer() {
     assert_eq!(out.len(), 1);
     assert_eq!(recipients(&out[0]), vec!["b"]);
     assert_eq!(hub.peer_count(), 1);
-    assert!(
-        hub.disconnect(&id("a")).is_empty(),
-        "second disconnect is a no-op"
-    );
+    assert!(hub.disconnect(&id("a")).is_empty(), "second disconnect is a no-op");
     assert!(hub.handle(&id("a"), ClientMsg::Leave, 0).unwrap().is_empty());
 }
 
@@ -187,29 +130,12 @@ fn chat_goes_to_the_whole_room_once() {
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
     join(&mut hub, "c", "y");
-    let out = hub
-        .handle(
-            &id("a"),
-            ClientMsg::Chat {
-                text: "hi".into(),
-                nonce: Some(9),
-            },
-            1234,
-        )
-        .unwrap();
+    let out = hub.handle(&id("a"), ClientMsg::Chat { text: "hi".into(), nonce: Some(9) }, 1234).unwrap();
     assert_eq!(out.len(), 1, "one delivery, encoded once");
     assert_eq!(recipients(&out[0]), vec!["a", "b"]);
     match &out[0].msg {
-        ServerMsg::Chat {
-            from,
-            text,
-            ts,
-            nonce,
-        } => {
-            assert_eq!(
-                (from.nickname.as_str(), text.as_str(), *ts, *nonce),
-                ("a", "hi", 1234, Some(9))
-            );
+        ServerMsg::Chat { from, text, ts, nonce } => {
+            assert_eq!((from.nickname.as_str(), text.as_str(), *ts, *nonce), ("a", "hi", 1234, Some(9)));
         }
         other => panic!("{other:?}"),
     }
@@ -219,10 +145,7 @@ fn chat_goes_to_the_whole_room_once() {
 fn chat_is_validated_and_needs_a_room() {
     let mut hub = hub_with(&["a"]);
     let chat = |text: String| ClientMsg::Chat { text, nonce: None };
-    assert_eq!(
-        hub.handle(&id("a"), chat("hi".into()), 0).unwrap_err(),
-        HubError::NotInRoom
-    );
+    assert_eq!(hub.handle(&id("a"), chat("hi".into()), 0).unwrap_err(), HubError::NotInRoom);
     join(&mut hub, "a", "x");
     let err = hub.handle(&id("a"), chat("x".repeat(2001)), 0).unwrap_err();
     assert_eq!(err.code(), ErrorCode::ChatTooLong);
@@ -236,61 +159,19 @@ fn signal_is_relayed_only_within_a_room() {
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
     join(&mut hub, "c", "y");
-    let out = hub
-        .handle(
-            &id("a"),
-            ClientMsg::Signal {
-                to: id("b"),
-                payload: offer(),
-            },
-            0,
-        )
-        .unwrap();
-    assert_eq!(
-        out,
-        vec![Delivery::one(
-            &id("b"),
-            ServerMsg::Signal {
-                from: id("a"),
-                payload: offer()
-            }
-        )]
-    );
+    let out = hub.handle(&id("a"), ClientMsg::Signal { to: id("b"), payload: offer() }, 0).unwrap();
+    assert_eq!(out, vec![Delivery::one(&id("b"), ServerMsg::Signal { from: id("a"), payload: offer() })]);
 
-    let to_other_room = ClientMsg::Signal {
-        to: id("c"),
-        payload: offer(),
-    };
-    assert_eq!(
-        hub.handle(&id("a"), to_other_room, 0).unwrap_err(),
-        HubError::PeerNotInRoom
-    );
-    let to_self = ClientMsg::Signal {
-        to: id("a"),
-        payload: offer(),
-    };
-    assert_eq!(
-        hub.handle(&id("a"), to_self, 0).unwrap_err(),
-        HubError::PeerNotInRoom
-    );
-    let to_nobody = ClientMsg::Signal {
-        to: id("zzz"),
-        payload: offer(),
-    };
-    assert_eq!(
-        hub.handle(&id("a"), to_nobody, 0).unwrap_err(),
-        HubError::PeerNotInRoom
-    );
+    let to_other_room = ClientMsg::Signal { to: id("c"), payload: offer() };
+    assert_eq!(hub.handle(&id("a"), to_other_room, 0).unwrap_err(), HubError::PeerNotInRoom);
+    let to_self = ClientMsg::Signal { to: id("a"), payload: offer() };
+    assert_eq!(hub.handle(&id("a"), to_self, 0).unwrap_err(), HubError::PeerNotInRoom);
+    let to_nobody = ClientMsg::Signal { to: id("zzz"), payload: offer() };
+    assert_eq!(hub.handle(&id("a"), to_nobody, 0).unwrap_err(), HubError::PeerNotInRoom);
 
     hub.handle(&id("b"), ClientMsg::Leave, 0).unwrap();
-    let after_leave = ClientMsg::Signal {
-        to: id("a"),
-        payload: offer(),
-    };
-    assert_eq!(
-        hub.handle(&id("b"), after_leave, 0).unwrap_err(),
-        HubError::NotInRoom
-    );
+    let after_leave = ClientMsg::Signal { to: id("a"), payload: offer() };
+    assert_eq!(hub.handle(&id("b"), after_leave, 0).unwrap_err(), HubError::NotInRoom);
 }
 
 #[test]
@@ -298,25 +179,10 @@ fn renaming_in_a_room_tells_the_room() {
     let mut hub = hub_with(&["a", "b"]);
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
-    let out = hub
-        .handle(
-            &id("a"),
-            ClientMsg::SetNickname {
-                nickname: " Ada ".into(),
-            },
-            0,
-        )
-        .unwrap();
-    assert_eq!(
-        out[0].msg,
-        ServerMsg::NicknameSet {
-            nickname: "Ada".into()
-        }
-    );
+    let out = hub.handle(&id("a"), ClientMsg::SetNickname { nickname: " Ada ".into() }, 0).unwrap();
+    assert_eq!(out[0].msg, ServerMsg::NicknameSet { nickname: "Ada".into() });
     assert_eq!(recipients(&out[1]), vec!["a", "b"]);
-    let err = hub
-        .handle(&id("a"), ClientMsg::SetNickname { nickname: "".into() }, 0)
-        .unwrap_err();
+    let err = hub.handle(&id("a"), ClientMsg::SetNickname { nickname: "".into() }, 0).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidNickname);
 }
 
@@ -334,10 +200,7 @@ fn lobby_updates_are_coalesced_deltas_for_lobby_peers_only() {
     assert_eq!(
         update.msg,
         ServerMsg::RoomsChanged {
-            changed: vec![RoomSummary {
-                name: "x".into(),
-                count: 2
-            }],
+            changed: vec![RoomSummary { name: "x".into(), count: 2 }],
             removed: vec!["y".into()],
         }
     );
@@ -368,9 +231,71 @@ fn room_list_is_busiest_first_then_by_name() {
 #[test]
 fn messages_from_unknown_peers_are_ignored() {
     let mut hub = Hub::new();
-    let out = hub
-        .handle(&id("ghost"), ClientMsg::Join { room: "x".into() }, 0)
-        .unwrap();
+    let out = hub.handle(&id("ghost"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
     assert!(out.is_empty());
     assert_eq!(hub.room_count(), 0);
+}
+
+#[test]
+fn rooms_are_capped() {
+    let config = HubConfig { max_peers_per_room: 2, ..HubConfig::default() };
+    let mut hub = Hub::with_config(config);
+    for n in ["a", "b", "c"] {
+        hub.connect(&id(n), 0);
+        hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.into() }, 0).unwrap();
+    }
+    join(&mut hub, "a", "x");
+    join(&mut hub, "c", "y");
+    join(&mut hub, "b", "x");
+    let err = hub.handle(&id("c"), ClientMsg::Join { room: "x".into() }, 0).unwrap_err();
+    assert_eq!(err, HubError::RoomFull(2));
+    assert_eq!(err.code(), ErrorCode::RoomFull);
+    // A refused move leaves the peer where it was.
+    assert_eq!(
+        hub.room_list(),
+        vec![RoomSummary { name: "x".into(), count: 2 }, RoomSummary { name: "y".into(), count: 1 },]
+    );
+    // Rejoining a room you are already in is not blocked by the cap.
+    assert!(hub.handle(&id("a"), ClientMsg::Join { room: "x".into() }, 0).is_ok());
+}
+
+#[test]
+fn media_state_is_shared_with_the_room_and_in_member_lists() {
+    let mut hub = hub_with(&["a", "b", "c"]);
+    let on = MediaState { audio: true, video: false };
+    assert!(hub.handle(&id("a"), ClientMsg::SetMedia { media: on }, 0).unwrap().is_empty(), "not in a room");
+    join(&mut hub, "a", "x");
+    let out = join(&mut hub, "b", "x");
+    assert!(matches!(&out[0].msg, ServerMsg::PeerJoined { peer } if peer.media == MediaState::default()));
+    match &out[1].msg {
+        ServerMsg::Joined { members, .. } => assert_eq!(members[0].media, on),
+        other => panic!("{other:?}"),
+    }
+    join(&mut hub, "c", "y");
+    let off = MediaState { audio: false, video: false };
+    let out = hub.handle(&id("b"), ClientMsg::SetMedia { media: off }, 0).unwrap();
+    assert_eq!(
+        out,
+        vec![Delivery::many(vec![id("a"), id("b")], ServerMsg::PeerMedia { id: id("b"), media: off })]
+    );
+}
+
+#[test]
+fn welcome_carries_ice_servers() {
+    let ice = IceConfig {
+        stun_urls: vec!["stun:s".into()],
+        turn_urls: vec!["turn:t".into()],
+        turn_secret: Some("k".into()),
+        turn_ttl_secs: 60,
+    };
+    let mut hub = Hub::with_config(HubConfig { ice, ..HubConfig::default() });
+    let out = hub.connect(&id("p"), 1_000_000);
+    match &out[0].msg {
+        ServerMsg::Welcome { ice_servers, .. } => {
+            assert_eq!(ice_servers.len(), 2);
+            assert_eq!(ice_servers[1].username.as_deref(), Some("1060:p"));
+            assert_eq!(ice_servers[1].credential.as_deref(), Some(turn_credential("k", "1060:p").as_str()));
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -65,15 +65,10 @@ pub struct Client {
 impl Client {
     /// Connects and consumes the `welcome` and initial `rooms` messages.
     pub async fn connect(server: &Server) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url())
-            .await
-            .expect("ws connects");
-        let mut client = Client {
-            ws,
-            id: PeerId(String::new()),
-        };
+        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url()).await.expect("ws connects");
+        let mut client = Client { ws, id: PeerId(String::new()) };
         match client.recv().await {
-            ServerMsg::Welcome { id } => client.id = id,
+            ServerMsg::Welcome { id, .. } => client.id = id,
             other => panic!("expected welcome, got {other:?}"),
         }
         assert!(matches!(client.recv().await, ServerMsg::Rooms { .. }));
@@ -83,10 +78,7 @@ impl Client {
     /// Connects, sets a nickname and joins `room`, consuming the replies.
     pub async fn in_room(server: &Server, nickname: &str, room: &str) -> Client {
         let mut c = Client::connect(server).await;
-        c.send(&ClientMsg::SetNickname {
-            nickname: nickname.into(),
-        })
-        .await;
+        c.send(&ClientMsg::SetNickname { nickname: nickname.into() }).await;
         c.recv_until(|m| matches!(m, ServerMsg::NicknameSet { .. })).await;
         c.send(&ClientMsg::Join { room: room.into() }).await;
         c.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await;
@@ -145,10 +137,7 @@ impl Client {
     /// Proves the connection still works: a nickname round trip. Also a
     /// barrier: anything the server sent before it has been received.
     pub async fn ping_pong(&mut self) -> Vec<ServerMsg> {
-        self.send(&ClientMsg::SetNickname {
-            nickname: "still-here".into(),
-        })
-        .await;
+        self.send(&ClientMsg::SetNickname { nickname: "still-here".into() }).await;
         let mut before = Vec::new();
         loop {
             match self.recv().await {
@@ -161,9 +150,7 @@ impl Client {
     /// Waits for the server to close the socket; returns its close frame.
     pub async fn expect_close(&mut self) -> Option<CloseFrame> {
         loop {
-            let frame = tokio::time::timeout(WAIT, self.ws.next())
-                .await
-                .expect("closed in time");
+            let frame = tokio::time::timeout(WAIT, self.ws.next()).await.expect("closed in time");
             match frame {
                 Some(Ok(Message::Close(frame))) => return frame,
                 Some(Ok(_)) => continue,
@@ -176,10 +163,7 @@ impl Client {
     /// Separate halves, for a client that sends and reads at the same time.
     pub fn split(
         self,
-    ) -> (
-        futures::stream::SplitSink<Socket, Message>,
-        futures::stream::SplitStream<Socket>,
-    ) {
+    ) -> (futures::stream::SplitSink<Socket, Message>, futures::stream::SplitStream<Socket>) {
         self.ws.split()
     }
 

@@ -1,0 +1,238 @@
+//! The video call as components see it: plain reactive state plus actions.
+//!
+//! The actions run in the browser-only `rtc` engine (feature `hydrate`);
+//! during server rendering they do nothing, so components carry no WebRTC
+//! or media code and never touch web-sys themselves.
+
+pub mod negotiation;
+pub mod p2p;
+
+use crate::protocol::{MediaState, PeerId};
+use crate::session::Session;
+use leptos::prelude::*;
+use leptos::web_sys::{HtmlInputElement, HtmlVideoElement};
+
+#[cfg(feature = "hydrate")]
+use crate::rtc as engine;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing started (server rendering, or before the pre-join screen).
+    Idle,
+    /// The pre-join screen: local preview, pickers, level meter.
+    Preview,
+    InCall,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaProblem {
+    /// The person or the browser refused camera/microphone access.
+    Denied,
+    /// No camera or microphone exists.
+    NoDevice,
+    Other(String),
+}
+
+impl MediaProblem {
+    pub fn message(&self) -> String {
+        match self {
+            MediaProblem::Denied => {
+                "Noom can't use your camera or microphone: access was blocked. Allow it in the \
+                                     browser's address bar, or join without them."
+                    .into()
+            }
+            MediaProblem::NoDevice => "No camera or microphone was found.".into(),
+            MediaProblem::Other(e) => format!("The camera or microphone could not start: {e}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub label: String,
+}
+
+/// How a remote peer's connection is doing, shown on its tile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerLink {
+    Connecting,
+    Connected,
+    /// ICE dropped or failed; a restart is under way.
+    Reconnecting,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerView {
+    pub id: PeerId,
+    pub link: PeerLink,
+    /// Bumped when the peer's received tracks change, so its tile
+    /// re-attaches the stream.
+    pub stream_rev: u32,
+    pub p2p_open: bool,
+}
+
+/// One file going to or coming from one peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transfer {
+    pub key: String,
+    pub name: String,
+    pub size: u64,
+    pub done: u64,
+    pub outgoing: bool,
+    pub peer_name: String,
+    /// The received file, once complete.
+    pub url: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallState {
+    pub phase: Phase,
+    /// Waiting for getUserMedia.
+    pub starting: bool,
+    pub problem: Option<MediaProblem>,
+    /// The person's choices: send the microphone / camera.
+    pub mic_on: bool,
+    pub camera_on: bool,
+    /// Whether we hold a live track of each kind.
+    pub has_mic: bool,
+    pub has_camera: bool,
+    pub cameras: Vec<Device>,
+    pub mics: Vec<Device>,
+    pub camera_id: Option<String>,
+    pub mic_id: Option<String>,
+    /// Bumped when the local tracks change, so the self view re-attaches.
+    pub local_rev: u32,
+    pub peers: Vec<PeerView>,
+    pub transfers: Vec<Transfer>,
+}
+
+impl Default for CallState {
+    fn default() -> Self {
+        CallState {
+            phase: Phase::Idle,
+            starting: false,
+            problem: None,
+            mic_on: true,
+            camera_on: true,
+            has_mic: false,
+            has_camera: false,
+            cameras: Vec::new(),
+            mics: Vec::new(),
+            camera_id: None,
+            mic_id: None,
+            local_rev: 0,
+            peers: Vec::new(),
+            transfers: Vec::new(),
+        }
+    }
+}
+
+impl CallState {
+    /// What others should see on our tile.
+    pub fn media(&self) -> MediaState {
+        MediaState { audio: self.mic_on && self.has_mic, video: self.camera_on && self.has_camera }
+    }
+
+    pub fn peer(&self, id: &PeerId) -> Option<&PeerView> {
+        self.peers.iter().find(|p| &p.id == id)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Call {
+    pub state: RwSignal<CallState>,
+    /// Microphone level, 0.0–1.0, updated a few times a second.
+    pub level: RwSignal<f32>,
+    pub session: Session,
+}
+
+impl Call {
+    pub fn provide(session: Session) -> Self {
+        let call = Call { state: RwSignal::new(CallState::default()), level: RwSignal::new(0.0), session };
+        provide_context(call);
+        #[cfg(feature = "hydrate")]
+        engine::install(call);
+        call
+    }
+
+    /// Opens the pre-join screen: asks for camera and microphone.
+    pub fn start_preview(&self) {
+        #[cfg(feature = "hydrate")]
+        engine::start_preview(*self, true, true);
+    }
+
+    /// After a refusal: try again with the microphone only.
+    pub fn retry_audio_only(&self) {
+        #[cfg(feature = "hydrate")]
+        engine::start_preview(*self, true, false);
+    }
+
+    /// Enter the room: the call starts with whatever media we have.
+    pub fn join(&self, room: String) {
+        self.state.update(|s| s.phase = Phase::InCall);
+        let media = self.state.with_untracked(CallState::media);
+        self.session.act(|m| {
+            let mut msgs = m.set_media(media);
+            msgs.extend(m.enter_room(room));
+            msgs
+        });
+    }
+
+    /// Stops every track and closes every connection.
+    pub fn leave(&self) {
+        #[cfg(feature = "hydrate")]
+        engine::shut_down(*self);
+        self.state.set(CallState::default());
+        self.level.set(0.0);
+    }
+
+    pub fn toggle_mic(&self) {
+        #[cfg(feature = "hydrate")]
+        engine::toggle_mic(*self);
+    }
+
+    pub fn toggle_camera(&self) {
+        #[cfg(feature = "hydrate")]
+        engine::toggle_camera(*self);
+    }
+
+    pub fn use_camera(&self, _device_id: String) {
+        #[cfg(feature = "hydrate")]
+        engine::switch_device(*self, "video", _device_id);
+    }
+
+    pub fn use_mic(&self, _device_id: String) {
+        #[cfg(feature = "hydrate")]
+        engine::switch_device(*self, "audio", _device_id);
+    }
+
+    /// Sends a chat message straight to every connected peer.
+    pub fn send_p2p_chat(&self, _text: &str) -> Result<(), String> {
+        #[cfg(feature = "hydrate")]
+        return engine::send_p2p_chat(*self, _text);
+        #[cfg(not(feature = "hydrate"))]
+        Err("not in a call".into())
+    }
+
+    /// Sends the files chosen in `input` to every connected peer.
+    pub fn send_files(&self, _input: &HtmlInputElement) {
+        #[cfg(feature = "hydrate")]
+        engine::send_files(*self, _input);
+    }
+
+    pub fn attach_local(&self, _video: &HtmlVideoElement) {
+        #[cfg(feature = "hydrate")]
+        engine::attach_local(_video);
+    }
+
+    pub fn attach_remote(&self, _video: &HtmlVideoElement, _peer: &PeerId) {
+        #[cfg(feature = "hydrate")]
+        engine::attach_remote(_video, _peer);
+    }
+}
+
+pub fn use_call() -> Call {
+    expect_context::<Call>()
+}

@@ -1,0 +1,60 @@
+use super::icons;
+use crate::browser;
+use crate::call::use_call;
+use leptos::prelude::*;
+
+/// The call's control bar. M and V toggle the microphone and camera.
+#[component]
+pub fn CallControls() -> impl IntoView {
+    let call = use_call();
+    let state = call.state;
+    let mic_on = Memo::new(move |_| state.with(|s| s.mic_on && s.has_mic));
+    let camera_on = Memo::new(move |_| state.with(|s| s.camera_on && s.has_camera));
+    let cameras = Memo::new(move |_| state.with(|s| s.cameras.clone()));
+    let camera_id = Memo::new(move |_| state.with(|s| s.camera_id.clone()));
+    let mics = Memo::new(move |_| state.with(|s| s.mics.clone()));
+    let mic_id = Memo::new(move |_| state.with(|s| s.mic_id.clone()));
+
+    let shortcuts = browser::on_shortcut(move |key| match key {
+        "m" => call.toggle_mic(),
+        "v" => call.toggle_camera(),
+        _ => {}
+    });
+    let shortcuts = StoredValue::new_local(Some(shortcuts));
+    on_cleanup(move || shortcuts.set_value(None));
+
+    view! {
+        <div class="controls" role="toolbar" aria-label="Call controls">
+            <button
+                class="round" class:off=move || !mic_on.get()
+                aria-label=move || if mic_on.get() { "Mute microphone" } else { "Unmute microphone" }
+                aria-pressed=move || (!mic_on.get()).to_string()
+                title=move || if mic_on.get() { "Mute (M)" } else { "Unmute (M)" }
+                on:click=move |_| call.toggle_mic()
+            >{move || if mic_on.get() { icons::mic().into_any() } else { icons::mic_off().into_any() }}</button>
+            <button
+                class="round" class:off=move || !camera_on.get()
+                aria-label=move || if camera_on.get() { "Turn camera off" } else { "Turn camera on" }
+                aria-pressed=move || (!camera_on.get()).to_string()
+                title=move || if camera_on.get() { "Camera off (V)" } else { "Camera on (V)" }
+                on:click=move |_| call.toggle_camera()
+            >{move || if camera_on.get() { icons::camera().into_any() } else { icons::camera_off().into_any() }}</button>
+            <select class="compact" aria-label="Switch camera" title="Camera"
+                on:change=move |ev| call.use_camera(event_target_value(&ev))>
+                <For each=move || cameras.get() key=|d| d.id.clone() let:device>
+                    <option value=device.id.clone() selected=move || camera_id.get().as_deref() == Some(device.id.as_str())>
+                        {device.label.clone()}
+                    </option>
+                </For>
+            </select>
+            <select class="compact" aria-label="Switch microphone" title="Microphone"
+                on:change=move |ev| call.use_mic(event_target_value(&ev))>
+                <For each=move || mics.get() key=|d| d.id.clone() let:device>
+                    <option value=device.id.clone() selected=move || mic_id.get().as_deref() == Some(device.id.as_str())>
+                        {device.label.clone()}
+                    </option>
+                </For>
+            </select>
+        </div>
+    }
+}

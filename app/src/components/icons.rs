@@ -1,0 +1,34 @@
+//! Inline SVG icons (no icon font to fetch); decorative, so aria-hidden.
+
+use leptos::prelude::*;
+
+fn icon(path: &'static str) -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor"
+            stroke-width="2" stroke-linecap="round" stroke-linejoin="round" inner_html=path></svg>
+    }
+}
+
+pub fn mic() -> impl IntoView {
+    icon(r#"<rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3"/>"#)
+}
+
+pub fn mic_off() -> impl IntoView {
+    icon(
+        r#"<path d="M15 9.3V6a3 3 0 0 0-5.7-1.3M9 9v2a3 3 0 0 0 5 2.2M19 11a7 7 0 0 1-1.1 3.8M5 11a7 7 0 0 0 10.9 5.8M12 18v3M3 3l18 18"/>"#,
+    )
+}
+
+pub fn camera() -> impl IntoView {
+    icon(r#"<rect x="2" y="6" width="14" height="12" rx="2"/><path d="M16 10l6-3v10l-6-3z"/>"#)
+}
+
+pub fn camera_off() -> impl IntoView {
+    icon(r#"<path d="M16 16v2H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h2M10 6h4a2 2 0 0 1 2 2v3l6-3v9M3 3l18 18"/>"#)
+}
+
+pub fn paperclip() -> impl IntoView {
+    icon(
+        r#"<path d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.5 3.5 0 0 1 5 5l-8.6 8.6a2 2 0 0 1-2.8-2.8l8-8"/>"#,
+    )
+}

@@ -1,0 +1,106 @@
+use super::video::LocalVideo;
+use crate::call::{use_call, Device, MediaProblem};
+use leptos::prelude::*;
+
+fn device_select(
+    label: &'static str,
+    devices: Memo<Vec<Device>>,
+    current: Memo<Option<String>>,
+    on_pick: impl Fn(String) + Copy + 'static,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <select
+                aria-label=label
+                disabled=move || devices.with(Vec::is_empty)
+                on:change=move |ev| on_pick(event_target_value(&ev))
+            >
+                <For each=move || devices.get() key=|d| d.id.clone() let:device>
+                    <option value=device.id.clone() selected=move || current.get().as_deref() == Some(device.id.as_str())>
+                        {device.label.clone()}
+                    </option>
+                </For>
+            </select>
+        </label>
+    }
+}
+
+/// The pre-join screen: see yourself, hear your microphone move the meter,
+/// pick devices, choose to join muted or with the camera off.
+#[component]
+pub fn PreJoin(room: String) -> impl IntoView {
+    let call = use_call();
+    let state = call.state;
+    let starting = Memo::new(move |_| state.with(|s| s.starting));
+    let problem = Memo::new(move |_| state.with(|s| s.problem.clone()));
+    let camera_on = Memo::new(move |_| state.with(|s| s.camera_on && s.has_camera));
+    let mic_on = Memo::new(move |_| state.with(|s| s.mic_on));
+    let has_mic = Memo::new(move |_| state.with(|s| s.has_mic));
+    let cameras = Memo::new(move |_| state.with(|s| s.cameras.clone()));
+    let mics = Memo::new(move |_| state.with(|s| s.mics.clone()));
+    let camera_id = Memo::new(move |_| state.with(|s| s.camera_id.clone()));
+    let mic_id = Memo::new(move |_| state.with(|s| s.mic_id.clone()));
+    let level = call.level;
+    let join = {
+        let room = room.clone();
+        move |_| call.join(room.clone())
+    };
+    let join_bare = {
+        let room = room.clone();
+        move |_| call.join(room.clone())
+    };
+
+    view! {
+        <main class="prejoin">
+            <section class="card prejoin-card" aria-labelledby="prejoin-title">
+                <div class="preview">
+                    <Show when=move || camera_on.get() fallback=move || view! {
+                        <div class="preview-off">
+                            {move || if starting.get() { "Starting camera…" } else { "Camera is off" }}
+                        </div>
+                    }>
+                        <LocalVideo/>
+                    </Show>
+                    <div class="meter" role="meter" aria-label="Microphone level" aria-valuemin="0" aria-valuemax="100"
+                        aria-valuenow=move || ((level.get() * 100.0) as u32).to_string() data-testid="mic-level">
+                        <div class="meter-fill" style:width=move || format!("{}%", (level.get() * 100.0).round())></div>
+                    </div>
+                </div>
+                <div class="prejoin-side">
+                    <h2 id="prejoin-title">"Ready to join " <span class="room-ref">{room.clone()}</span> "?"</h2>
+                    {move || problem.get().map(|p| {
+                        let denied = matches!(p, MediaProblem::Denied | MediaProblem::NoDevice);
+                        view! {
+                            <div class="banner error inline" role="alert" data-testid="media-problem">
+                                <p>{p.message()}</p>
+                                <div class="row">
+                                    <Show when=move || denied>
+                                        <button class="secondary" on:click=move |_| call.retry_audio_only()>"Try audio only"</button>
+                                    </Show>
+                                    <button class="secondary" on:click=join_bare.clone()>"Join without camera or mic"</button>
+                                </div>
+                            </div>
+                        }
+                    })}
+                    {device_select("Camera", cameras, camera_id, move |id| call.use_camera(id))}
+                    {device_select("Microphone", mics, mic_id, move |id| call.use_mic(id))}
+                    <div class="row toggles">
+                        <button
+                            class="toggle" class:off=move || !mic_on.get()
+                            aria-pressed=move || (!mic_on.get()).to_string()
+                            disabled=move || !has_mic.get()
+                            on:click=move |_| call.toggle_mic()
+                        >{move || if mic_on.get() { "Mic on" } else { "Join muted" }}</button>
+                        <button
+                            class="toggle" class:off=move || !camera_on.get()
+                            aria-pressed=move || (!camera_on.get()).to_string()
+                            on:click=move |_| call.toggle_camera()
+                        >{move || if camera_on.get() { "Camera on" } else { "Camera off" }}</button>
+                    </div>
+                    <button class="primary wide" on:click=join disabled=move || starting.get()>"Join now"</button>
+                </div>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,63 @@
+//! Small wasm-bindgen helpers shared by the engine.
+
+use std::cell::Cell;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+thread_local! {
+    static LIVE_LISTENERS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A JS event handler kept alive for as long as the value lives. Counted,
+/// so a test can check that leaving a call releases every one of them.
+pub struct Listener {
+    closure: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Listener {
+    pub fn new(f: impl FnMut(JsValue) + 'static) -> Self {
+        LIVE_LISTENERS.with(|n| n.set(n.get() + 1));
+        Listener { closure: Closure::new(f) }
+    }
+
+    pub fn function(&self) -> &js_sys::Function {
+        self.closure.as_ref().unchecked_ref()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        LIVE_LISTENERS.with(|n| n.set(n.get() - 1));
+    }
+}
+
+pub fn live_listeners() -> usize {
+    LIVE_LISTENERS.with(Cell::get)
+}
+
+pub async fn wait(promise: js_sys::Promise) -> Result<JsValue, JsValue> {
+    JsFuture::from(promise).await
+}
+
+/// `{ key: value, … }` for constraint dictionaries.
+pub fn object(entries: &[(&str, JsValue)]) -> js_sys::Object {
+    let obj = js_sys::Object::new();
+    for (key, value) in entries {
+        let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(key), value);
+    }
+    obj
+}
+
+/// The `name` of a DOMException (e.g. "NotAllowedError"), or its text.
+pub fn error_name(err: &JsValue) -> String {
+    js_sys::Reflect::get(err, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .or_else(|| err.as_string())
+        .unwrap_or_else(|| format!("{err:?}"))
+}
+
+pub fn sleep_ms(ms: u32) -> gloo_timers::future::TimeoutFuture {
+    gloo_timers::future::TimeoutFuture::new(ms)
+}

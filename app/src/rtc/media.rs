@@ -1,0 +1,147 @@
+//! The camera and microphone: acquiring tracks, listing devices, and the
+//! level meter on the pre-join screen.
+
+use super::js::{self, Listener};
+use crate::call::{Device, MediaProblem};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{AnalyserNode, AudioContext, MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamTrack};
+
+/// The tracks this page sends. Either may be absent (camera off, no mic).
+#[derive(Default)]
+pub struct LocalMedia {
+    pub audio: Option<MediaStreamTrack>,
+    pub video: Option<MediaStreamTrack>,
+}
+
+impl LocalMedia {
+    /// Replaces the track of `kind`, stopping the old one (its light goes out).
+    pub fn set(&mut self, kind: &str, track: Option<MediaStreamTrack>) {
+        let slot = if kind == "audio" { &mut self.audio } else { &mut self.video };
+        if let Some(old) = std::mem::replace(slot, track) {
+            old.stop();
+        }
+    }
+
+    pub fn stream(&self) -> MediaStream {
+        let stream = MediaStream::new().expect("MediaStream constructor");
+        for track in [&self.audio, &self.video].into_iter().flatten() {
+            stream.add_track(track);
+        }
+        stream
+    }
+
+    pub fn stop_all(&mut self) {
+        self.set("audio", None);
+        self.set("video", None);
+    }
+
+    pub fn live_tracks(&self) -> usize {
+        [&self.audio, &self.video]
+            .into_iter()
+            .flatten()
+            .filter(|t| t.ready_state() == web_sys::MediaStreamTrackState::Live)
+            .count()
+    }
+}
+
+fn constraints(kind: &str, device_id: Option<&str>) -> JsValue {
+    let mut entries: Vec<(&str, JsValue)> = Vec::new();
+    if let Some(id) = device_id {
+        entries.push(("deviceId", js::object(&[("exact", JsValue::from_str(id))]).into()));
+    }
+    if kind == "video" {
+        // A mesh sends one copy per peer: keep each one modest.
+        entries.push(("width", js::object(&[("ideal", 640.into())]).into()));
+        entries.push(("height", js::object(&[("ideal", 360.into())]).into()));
+    }
+    js::object(&entries).into()
+}
+
+/// Asks for the tracks wanted; `None` for a kind not asked for.
+pub async fn acquire(
+    audio: Option<Option<&str>>,
+    video: Option<Option<&str>>,
+) -> Result<(Option<MediaStreamTrack>, Option<MediaStreamTrack>), JsValue> {
+    let devices = web_sys::window().expect("window").navigator().media_devices()?;
+    let request = web_sys::MediaStreamConstraints::new();
+    request.set_audio(&audio.map_or(JsValue::FALSE, |id| constraints("audio", id)));
+    request.set_video(&video.map_or(JsValue::FALSE, |id| constraints("video", id)));
+    let stream: MediaStream =
+        js::wait(devices.get_user_media_with_constraints(&request)?).await?.unchecked_into();
+    let first = |tracks: js_sys::Array| tracks.get(0).dyn_into::<MediaStreamTrack>().ok();
+    Ok((first(stream.get_audio_tracks()), first(stream.get_video_tracks())))
+}
+
+pub fn classify(err: &JsValue) -> MediaProblem {
+    match js::error_name(err).as_str() {
+        "NotAllowedError" | "SecurityError" => MediaProblem::Denied,
+        "NotFoundError" | "OverconstrainedError" => MediaProblem::NoDevice,
+        other => MediaProblem::Other(other.to_owned()),
+    }
+}
+
+/// Cameras and microphones; labels are real once permission was given.
+pub async fn devices() -> (Vec<Device>, Vec<Device>) {
+    let (mut cameras, mut mics) = (Vec::new(), Vec::new());
+    let Ok(media) = web_sys::window().expect("window").navigator().media_devices() else {
+        return (cameras, mics);
+    };
+    let Ok(promise) = media.enumerate_devices() else { return (cameras, mics) };
+    let Ok(list) = js::wait(promise).await else { return (cameras, mics) };
+    for info in js_sys::Array::from(&list).iter() {
+        let info: MediaDeviceInfo = info.unchecked_into();
+        let list = match info.kind() {
+            MediaDeviceKind::Videoinput => &mut cameras,
+            MediaDeviceKind::Audioinput => &mut mics,
+            _ => continue,
+        };
+        let n = list.len() + 1;
+        let label = info.label();
+        let label = if label.is_empty() { format!("Device {n}") } else { label };
+        list.push(Device { id: info.device_id(), label });
+    }
+    (cameras, mics)
+}
+
+pub fn device_id(track: &MediaStreamTrack) -> Option<String> {
+    track.get_settings().get_device_id()
+}
+
+/// Reads the microphone's loudness a few times a second.
+pub struct LevelMeter {
+    context: AudioContext,
+    interval: i32,
+    _tick: Listener,
+}
+
+impl LevelMeter {
+    pub fn start(track: &MediaStreamTrack, on_level: impl Fn(f32) + 'static) -> Option<LevelMeter> {
+        let context = AudioContext::new().ok()?;
+        let stream = MediaStream::new().ok()?;
+        stream.add_track(track);
+        let source = context.create_media_stream_source(&stream).ok()?;
+        let analyser: AnalyserNode = context.create_analyser().ok()?;
+        analyser.set_fft_size(512);
+        source.connect_with_audio_node(&analyser).ok()?;
+        let mut samples = vec![0f32; 512];
+        let tick = Listener::new(move |_| {
+            analyser.get_float_time_domain_data(&mut samples);
+            let rms = (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt();
+            // Speech sits around 0.02–0.2 RMS; stretch that over the meter.
+            on_level((rms * 5.0).min(1.0));
+        });
+        let interval = web_sys::window()?
+            .set_interval_with_callback_and_timeout_and_arguments_0(tick.function(), 100)
+            .ok()?;
+        Some(LevelMeter { context, interval, _tick: tick })
+    }
+}
+
+impl Drop for LevelMeter {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            window.clear_interval_with_handle(self.interval);
+        }
+        let _ = self.context.close();
+    }
+}

@@ -1,0 +1,104 @@
+import { BrowserContext, expect, Page } from '@playwright/test';
+import { expectJoined, waitHydratedAndConnected } from './pages';
+
+/**
+ * Records every RTCPeerConnection the page creates and every track
+ * getUserMedia hands out, independently of the app's own bookkeeping.
+ */
+export async function installProbes(context: BrowserContext) {
+  await context.addInitScript(() => {
+    const w = window as any;
+    w.__pcs = [];
+    w.__tracks = [];
+    const Original = w.RTCPeerConnection;
+    const Probed = function (this: any, ...args: any[]) {
+      const pc = new Original(...args);
+      w.__pcs.push(pc);
+      return pc;
+    } as any;
+    Probed.prototype = Original.prototype;
+    w.RTCPeerConnection = Probed;
+    const gum = MediaDevices.prototype.getUserMedia;
+    MediaDevices.prototype.getUserMedia = async function (this: MediaDevices, constraints?: MediaStreamConstraints) {
+      const stream = await gum.call(this, constraints);
+      w.__tracks.push(...stream.getTracks());
+      return stream;
+    };
+  });
+}
+
+/** Lobby → room → pre-join → in the call. */
+export async function joinCall(page: Page, baseUrl: string, nickname: string, room: string, click = true) {
+  await page.goto(`${baseUrl}/`);
+  await waitHydratedAndConnected(page);
+  await page.getByLabel('Your name').fill(nickname);
+  await page.getByLabel('Room name').fill(room);
+  await page.getByRole('button', { name: 'Create or join room' }).click();
+  await expect(page).toHaveURL(`${baseUrl}/r/${room}`);
+  const join = page.getByRole('button', { name: 'Join now' });
+  await expect(join).toBeEnabled();
+  await expect(page.getByTestId('local-video')).toBeVisible();
+  if (click) {
+    await join.click();
+    await expectJoined(page);
+  }
+}
+
+export function tiles(page: Page) {
+  return page.getByTestId('tile');
+}
+
+export function tileOf(page: Page, nickname: string) {
+  return tiles(page).filter({ hasText: nickname });
+}
+
+/** Sum over all live peer connections of an inbound-rtp statistic. */
+export async function inbound(page: Page, kind: 'audio' | 'video', field: string): Promise<number> {
+  return page.evaluate(
+    async ([kind, field]) => {
+      let total = 0;
+      for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
+        if (pc.connectionState === 'closed') continue;
+        const stats = await pc.getStats();
+        stats.forEach((s: any) => {
+          if (s.type === 'inbound-rtp' && s.kind === kind && typeof s[field] === 'number') total += s[field];
+        });
+      }
+      return total;
+    },
+    [kind, field] as const,
+  );
+}
+
+/** Waits until `field` grows by more than `by` (frames decoded, energy…). */
+export async function expectGrowing(page: Page, kind: 'audio' | 'video', field: string, by = 0) {
+  const start = await inbound(page, kind, field);
+  await expect.poll(async () => (await inbound(page, kind, field)) - start, { timeout: 20_000 }).toBeGreaterThan(by);
+}
+
+/** Per open connection: the addresses of the selected candidate pair. */
+export async function selectedPairs(page: Page): Promise<{ local: string; remote: string }[]> {
+  return page.evaluate(async () => {
+    const pairs: { local: string; remote: string }[] = [];
+    for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
+      if (pc.connectionState !== 'connected') continue;
+      const stats = await pc.getStats();
+      const byId = new Map<string, any>();
+      stats.forEach((s: any) => byId.set(s.id, s));
+      stats.forEach((s: any) => {
+        if (s.type !== 'transport' || !s.selectedCandidatePairId) return;
+        const pair = byId.get(s.selectedCandidatePairId);
+        const local = byId.get(pair.localCandidateId);
+        const remote = byId.get(pair.remoteCandidateId);
+        pairs.push({ local: local.address ?? local.ip, remote: remote.address ?? remote.ip });
+      });
+    }
+    return pairs;
+  });
+}
+
+export async function connectedPeerConnections(page: Page): Promise<number> {
+  return page.evaluate(
+    () => ((window as any).__pcs as RTCPeerConnection[]).filter((pc) => pc.connectionState === 'connected').length,
+  );
+}
