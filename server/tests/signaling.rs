@@ -164,3 +164,51 @@ async fn signal_is_relayed_only_within_the_room() {
     let ada_saw = ada.ping_pong().await;
     assert!(!ada_saw.iter().any(|m| matches!(m, ServerMsg::Signal { .. })), "{ada_saw:?}");
 }
+
+#[tokio::test]
+async fn a_full_room_refuses_with_a_reason() {
+    let server = Server::start_with(&["--max-peers", "2"]).await;
+    let _a = Client::in_room(&server, "A", "small").await;
+    let _b = Client::in_room(&server, "B", "small").await;
+    let mut c = Client::connect(&server).await;
+    c.send(&ClientMsg::SetNickname { nickname: "C".into() }).await;
+    c.send(&ClientMsg::Join { room: "small".into() }).await;
+    let message = c.expect_error(ErrorCode::RoomFull).await;
+    assert!(message.contains('2'), "{message}");
+    // Another room still works.
+    c.send(&ClientMsg::Join { room: "other".into() }).await;
+    c.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await;
+}
+
+#[tokio::test]
+async fn welcome_hands_out_configured_ice_servers_with_turn_credentials() {
+    let server = Server::start_with(&[
+        "--stun-url",
+        "stun:stun.example.org:3478",
+        "--turn-url",
+        "turn:turn.example.org:3478",
+        "--turn-secret",
+        "s3cret",
+    ])
+    .await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap();
+    use futures::StreamExt;
+    let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) = ws.next().await else { panic!() };
+    match app::protocol::decode_server(&text).unwrap() {
+        ServerMsg::Welcome { id, ice_servers } => {
+            assert_eq!(ice_servers.len(), 2);
+            assert_eq!(ice_servers[0].urls, vec!["stun:stun.example.org:3478"]);
+            let username = ice_servers[1].username.clone().unwrap();
+            let (expiry, peer) = username.split_once(':').unwrap();
+            assert_eq!(peer, id.0);
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+            let expiry: u64 = expiry.parse().unwrap();
+            assert!(expiry > now + 86_000 && expiry <= now + 86_400 + 5, "a day from now");
+            assert_eq!(
+                ice_servers[1].credential.as_deref(),
+                Some(server::hub::turn_credential("s3cret", &username).as_str())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

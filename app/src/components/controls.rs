@@ -1,3 +1,4 @@
+use super::devices::DeviceOptions;
 use super::icons;
 use crate::browser;
 use crate::call::use_call;
@@ -41,19 +42,11 @@ pub fn CallControls() -> impl IntoView {
             >{move || if camera_on.get() { icons::camera().into_any() } else { icons::camera_off().into_any() }}</button>
             <select class="compact" aria-label="Switch camera" title="Camera"
                 on:change=move |ev| call.use_camera(event_target_value(&ev))>
-                <For each=move || cameras.get() key=|d| d.id.clone() let:device>
-                    <option value=device.id.clone() selected=move || camera_id.get().as_deref() == Some(device.id.as_str())>
-                        {device.label.clone()}
-                    </option>
-                </For>
+                <DeviceOptions devices=cameras current=camera_id/>
             </select>
             <select class="compact" aria-label="Switch microphone" title="Microphone"
                 on:change=move |ev| call.use_mic(event_target_value(&ev))>
-                <For each=move || mics.get() key=|d| d.id.clone() let:device>
-                    <option value=device.id.clone() selected=move || mic_id.get().as_deref() == Some(device.id.as_str())>
-                        {device.label.clone()}
-                    </option>
-                </For>
+                <DeviceOptions devices=mics current=mic_id/>
             </select>
         </div>
     }

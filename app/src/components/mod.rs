@@ -1,5 +1,6 @@
 mod chat;
 mod controls;
+mod devices;
 mod icons;
 mod members;
 mod nickname;

@@ -1,3 +1,4 @@
+use super::devices::DeviceOptions;
 use super::video::LocalVideo;
 use crate::call::{use_call, Device, MediaProblem};
 use leptos::prelude::*;
@@ -16,11 +17,7 @@ fn device_select(
                 disabled=move || devices.with(Vec::is_empty)
                 on:change=move |ev| on_pick(event_target_value(&ev))
             >
-                <For each=move || devices.get() key=|d| d.id.clone() let:device>
-                    <option value=device.id.clone() selected=move || current.get().as_deref() == Some(device.id.as_str())>
-                        {device.label.clone()}
-                    </option>
-                </For>
+                <DeviceOptions devices=devices current=current/>
             </select>
         </label>
     }
@@ -91,7 +88,11 @@ pub fn PreJoin(room: String) -> impl IntoView {
                             aria-pressed=move || (!mic_on.get()).to_string()
                             disabled=move || !has_mic.get()
                             on:click=move |_| call.toggle_mic()
-                        >{move || if mic_on.get() { "Mic on" } else { "Join muted" }}</button>
+                        >{move || match (has_mic.get(), mic_on.get()) {
+                            (false, _) => "No microphone",
+                            (true, true) => "Mic on",
+                            (true, false) => "Join muted",
+                        }}</button>
                         <button
                             class="toggle" class:off=move || !camera_on.get()
                             aria-pressed=move || (!camera_on.get()).to_string()

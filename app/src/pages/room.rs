@@ -83,7 +83,9 @@ pub fn RoomPage() -> AnyView {
         <div class="page room">
             <TopBar>
                 <h1 class="room-title">{move || room.get()}</h1>
-                <span class="badge" aria-label="people in the room">{move || count.get()}</span>
+                <Show when=move || joined.get()>
+                    <span class="badge" aria-label="people in the room">{move || count.get()}</span>
+                </Show>
                 <button class="secondary" on:click=copy_link aria-label="Copy room link">
                     {move || if copied.get() { "Link copied" } else { "Copy link" }}
                 </button>

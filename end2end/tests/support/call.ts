@@ -1,5 +1,5 @@
 import { BrowserContext, expect, Page } from '@playwright/test';
-import { expectJoined, waitHydratedAndConnected } from './pages';
+import { joinFromPreJoin, openPreJoin } from './pages';
 
 /**
  * Records every RTCPeerConnection the page creates and every track
@@ -27,21 +27,11 @@ export async function installProbes(context: BrowserContext) {
   });
 }
 
-/** Lobby → room → pre-join → in the call. */
+/** Lobby → room → pre-join (with the camera preview on) → in the call. */
 export async function joinCall(page: Page, baseUrl: string, nickname: string, room: string, click = true) {
-  await page.goto(`${baseUrl}/`);
-  await waitHydratedAndConnected(page);
-  await page.getByLabel('Your name').fill(nickname);
-  await page.getByLabel('Room name').fill(room);
-  await page.getByRole('button', { name: 'Create or join room' }).click();
-  await expect(page).toHaveURL(`${baseUrl}/r/${room}`);
-  const join = page.getByRole('button', { name: 'Join now' });
-  await expect(join).toBeEnabled();
+  await openPreJoin(page, baseUrl, nickname, room);
   await expect(page.getByTestId('local-video')).toBeVisible();
-  if (click) {
-    await join.click();
-    await expectJoined(page);
-  }
+  if (click) await joinFromPreJoin(page);
 }
 
 export function tiles(page: Page) {
@@ -101,4 +91,18 @@ export async function connectedPeerConnections(page: Page): Promise<number> {
   return page.evaluate(
     () => ((window as any).__pcs as RTCPeerConnection[]).filter((pc) => pc.connectionState === 'connected').length,
   );
+}
+
+/** How many received video streams are actually decoding frames. */
+export async function decodingVideoStreams(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    let n = 0;
+    for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
+      if (pc.connectionState !== 'connected') continue;
+      (await pc.getStats()).forEach((s: any) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video' && s.framesDecoded > 0) n += 1;
+      });
+    }
+    return n;
+  });
 }

@@ -1,13 +1,20 @@
 import { expect, Page } from '@playwright/test';
 
-/** From the lobby: type a nickname and a room, then create or join it. */
-export async function enterRoomFromLobby(page: Page, baseUrl: string, nickname: string, room: string) {
+/** From the lobby: type a nickname and a room, create or join it, and stop
+ *  at the pre-join screen once the camera is ready. */
+export async function openPreJoin(page: Page, baseUrl: string, nickname: string, room: string) {
   await page.goto(`${baseUrl}/`);
   await waitHydratedAndConnected(page);
   await page.getByLabel('Your name').fill(nickname);
   await page.getByLabel('Room name').fill(room);
   await page.getByRole('button', { name: 'Create or join room' }).click();
   await expect(page).toHaveURL(`${baseUrl}/r/${room}`);
+  await expect(page.getByRole('button', { name: 'Join now' })).toBeEnabled();
+}
+
+/** Lobby → room → pre-join → in the room. */
+export async function enterRoomFromLobby(page: Page, baseUrl: string, nickname: string, room: string) {
+  await openPreJoin(page, baseUrl, nickname, room);
   await joinFromPreJoin(page);
 }
 

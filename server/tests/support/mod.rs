@@ -23,15 +23,15 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Server {
+        Server::start_with(&[]).await
+    }
+
+    /// Starts the server with extra flags. `NOOM_TEST_LOG=debug` shows its logs.
+    pub async fn start_with(extra: &[&str]) -> Server {
+        let log = std::env::var("NOOM_TEST_LOG").unwrap_or("warn".into());
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args([
-                "--addr",
-                "127.0.0.1:0",
-                "--lobby-interval-ms",
-                "50",
-                "--log",
-                &std::env::var("NOOM_TEST_LOG").unwrap_or("warn".into()),
-            ])
+            .args(["--addr", "127.0.0.1:0", "--lobby-interval-ms", "50", "--log", &log])
+            .args(extra)
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()

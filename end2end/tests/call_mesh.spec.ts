@@ -1,0 +1,132 @@
+import { expect, test } from '@playwright/test';
+import { NoomServer } from './support/server';
+import { joinFromPreJoin } from './support/pages';
+import {
+  connectedPeerConnections,
+  decodingVideoStreams,
+  expectGrowing,
+  installProbes,
+  joinCall,
+  tileOf,
+  tiles,
+} from './support/call';
+
+let server: NoomServer;
+test.beforeEach(async () => {
+  server = await NoomServer.start();
+});
+test.afterEach(async () => {
+  await server.stop();
+});
+
+async function person(browser: any, name: string) {
+  const context = await browser.newContext({ viewport: { width: 960, height: 640 } });
+  await installProbes(context);
+  return { name, context, page: await context.newPage() };
+}
+
+async function expectFullMesh(pages: { page: any }[]) {
+  const n = pages.length;
+  for (const { page } of pages) {
+    await expect(tiles(page)).toHaveCount(n);
+    await expect(page.locator('.tile[data-link="connected"]')).toHaveCount(n - 1, { timeout: 30_000 });
+    await expect.poll(() => connectedPeerConnections(page), { timeout: 30_000 }).toBe(n - 1);
+    await expect.poll(() => decodingVideoStreams(page), { timeout: 30_000 }).toBe(n - 1);
+  }
+}
+
+test('three, then four people see each other in a full mesh; one leaves and the others drop the tile', async ({ browser }) => {
+  const people = [];
+  for (const name of ['Ann', 'Ben', 'Cat']) {
+    const p = await person(browser, name);
+    await joinCall(p.page, server.url, name, 'mesh');
+    people.push(p);
+  }
+  await expectFullMesh(people);
+
+  const dan = await person(browser, 'Dan');
+  await joinCall(dan.page, server.url, 'Dan', 'mesh');
+  people.push(dan);
+  await expectFullMesh(people);
+  await expectGrowing(dan.page, 'video', 'framesDecoded', 10);
+  await dan.page.screenshot({ path: 'screenshots/call-four.png' });
+
+  const [ann, ben, cat] = people;
+  await cat.page.getByRole('button', { name: 'Leave room' }).click();
+  for (const p of [ann, ben, dan]) {
+    await expect(tiles(p.page)).toHaveCount(3);
+    await expect(tileOf(p.page, 'Cat')).toHaveCount(0);
+    await expect.poll(() => connectedPeerConnections(p.page)).toBe(2);
+  }
+  for (const p of people) await p.context.close();
+});
+
+test('two people who press join at the same instant still connect', async ({ browser }) => {
+  const a = await person(browser, 'Ada');
+  const b = await person(browser, 'Bea');
+  await joinCall(a.page, server.url, 'Ada', 'glare', false);
+  await joinCall(b.page, server.url, 'Bea', 'glare', false);
+  await Promise.all([
+    a.page.getByRole('button', { name: 'Join now' }).click(),
+    b.page.getByRole('button', { name: 'Join now' }).click(),
+  ]);
+  await expectFullMesh([a, b]);
+  await a.context.close();
+  await b.context.close();
+});
+
+test('with the camera and microphone blocked, the pre-join screen explains and offers to join without them', async ({ browser }) => {
+  const blocked = await person(browser, 'Eve');
+  await blocked.context.addInitScript(() => {
+    MediaDevices.prototype.getUserMedia = () =>
+      Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+  });
+  const page = blocked.page;
+  await page.goto(`${server.url}/r/blocked`);
+  await page.getByLabel('Your name').fill('Eve');
+  await page.getByRole('button', { name: 'Join room' }).click();
+  const problem = page.getByTestId('media-problem');
+  await expect(problem).toContainText('access was blocked');
+  await expect(problem.getByRole('button', { name: 'Try audio only' })).toBeVisible();
+  await page.screenshot({ path: 'screenshots/prejoin-blocked.png' });
+  await problem.getByRole('button', { name: 'Join without camera or mic' }).click();
+  await expect(page.locator('main.room-main')).toHaveAttribute('data-joined', 'true');
+
+  // Someone with a camera joins: Eve sees and hears them; they see Eve's placeholder.
+  const fay = await person(browser, 'Fay');
+  await joinCall(fay.page, server.url, 'Fay', 'blocked');
+  await expectGrowing(page, 'video', 'framesDecoded', 10);
+  await expect(tileOf(fay.page, 'Eve')).toHaveAttribute('data-video', 'false');
+  await expect(tileOf(fay.page, 'Eve')).toHaveAttribute('data-audio', 'false');
+  await expect(tileOf(fay.page, 'Eve').getByTestId('camera-off')).toBeVisible();
+  await blocked.context.close();
+  await fay.context.close();
+});
+
+test('the pre-join screen shows a live preview, a moving level meter and device pickers', async ({ browser }) => {
+  const p = await person(browser, 'Gus');
+  await joinCall(p.page, server.url, 'Gus', 'preview', false);
+  await expect(p.page.getByLabel('Camera', { exact: true }).locator('option')).toHaveCount(3);
+  await expect(p.page.getByLabel('Microphone', { exact: true }).locator('option')).not.toHaveCount(0);
+  // The fake microphone beeps briefly about once a second: watch every
+  // change of the meter rather than sampling it (which can miss the beeps).
+  const moved = await p.page.getByTestId('mic-level').evaluate(
+    (meter) =>
+      new Promise<boolean>((resolve) => {
+        const check = () => Number(meter.getAttribute('aria-valuenow')) > 0 && resolve(true);
+        new MutationObserver(check).observe(meter, { attributes: true });
+        check();
+        setTimeout(() => resolve(false), 15_000);
+      }),
+  );
+  expect(moved).toBe(true);
+  await p.page.screenshot({ path: 'screenshots/prejoin.png' });
+  // Joining muted with the camera off is honoured in the call.
+  await p.page.getByRole('button', { name: 'Mic on' }).click();
+  await p.page.getByRole('button', { name: 'Camera on' }).click();
+  await joinFromPreJoin(p.page);
+  const me = p.page.locator('.tile.me');
+  await expect(me).toHaveAttribute('data-audio', 'false');
+  await expect(me).toHaveAttribute('data-video', 'false');
+  await p.context.close();
+});

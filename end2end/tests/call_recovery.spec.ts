@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { expect, test } from '@playwright/test';
+import { NoomServer } from './support/server';
+import { expectGrowing, installProbes, joinCall, tileOf } from './support/call';
+
+// Runs inside the tests' own network namespace (see scripts/test.sh), so
+// these firewall rules only affect this test's loopback.
+function blockUdp() {
+  execFileSync('nft', ['add', 'table', 'inet', 'noomtest']);
+  execFileSync('nft', ['add', 'chain', 'inet', 'noomtest', 'out', '{ type filter hook output priority 0 ; }']);
+  execFileSync('nft', ['add', 'rule', 'inet', 'noomtest', 'out', 'meta', 'l4proto', 'udp', 'drop']);
+}
+function unblockUdp() {
+  execFileSync('nft', ['delete', 'table', 'inet', 'noomtest']);
+}
+
+const ufrag = (page: any) =>
+  page.evaluate(() =>
+    ((window as any).__pcs as RTCPeerConnection[])
+      .filter((pc) => pc.signalingState !== 'closed')
+      .map((pc) => /a=ice-ufrag:(\S+)/.exec(pc.localDescription?.sdp ?? '')?.[1])[0],
+  );
+
+test('when the media path dies, tiles show "reconnecting" and an ICE restart brings the call back', async ({ browser }) => {
+  const server = await NoomServer.start();
+  const aCtx = await browser.newContext();
+  const bCtx = await browser.newContext();
+  await installProbes(aCtx);
+  await installProbes(bCtx);
+  const alice = await aCtx.newPage();
+  const bob = await bCtx.newPage();
+  await joinCall(alice, server.url, 'Alice', 'flaky');
+  await joinCall(bob, server.url, 'Bob', 'flaky');
+  await expectGrowing(alice, 'video', 'framesDecoded', 10);
+  const before = [await ufrag(alice), await ufrag(bob)];
+
+  blockUdp();
+  try {
+    // Signaling (TCP) is still up; only the peer-to-peer path is gone.
+    for (const [page, other] of [[alice, 'Bob'], [bob, 'Alice']] as const) {
+      const tile = tileOf(page, other);
+      await expect(tile).toHaveAttribute('data-link', 'reconnecting', { timeout: 30_000 });
+      await expect(tile.getByRole('status')).toHaveText('Reconnecting…');
+    }
+    await alice.screenshot({ path: 'screenshots/call-reconnecting.png' });
+    // Let the impolite side's restart start while the path is still down.
+    await alice.waitForTimeout(5_000);
+  } finally {
+    unblockUdp();
+  }
+
+  for (const [page, other] of [[alice, 'Bob'], [bob, 'Alice']] as const) {
+    await expect(tileOf(page, other)).toHaveAttribute('data-link', 'connected', { timeout: 45_000 });
+  }
+  await expectGrowing(alice, 'video', 'framesDecoded', 10);
+  await expectGrowing(bob, 'video', 'framesDecoded', 10);
+  // New ICE credentials on both ends: it was a restart, not a resumption.
+  expect(await ufrag(alice)).not.toBe(before[0]);
+  expect(await ufrag(bob)).not.toBe(before[1]);
+  await aCtx.close();
+  await bCtx.close();
+  await server.stop();
+});

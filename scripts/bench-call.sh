@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): time from pressing "Join now" to the first decoded
+# frame from every other participant, for 2 and 4 people, in real Chromium
+# over loopback. Prints RESULT lines; record them in docs/BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo leptos build --release
+cd end2end
+unshare --net sh -c 'ip link set lo up && exec npx playwright test -c playwright.bench.config.ts' 2>&1 | grep -E "RESULT|passed|failed"
