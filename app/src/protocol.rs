@@ -82,6 +82,9 @@ pub enum ClientMsg {
     SetMedia {
         media: MediaState,
     },
+    /// Ask to be the room's one screen sharer.
+    StartShare,
+    StopShare,
     /// `nonce` is echoed back so the sender can match its optimistic copy.
     Chat {
         text: String,
@@ -99,7 +102,7 @@ impl ClientMsg {
     /// Every `type` tag of [`ClientMsg`]; lets the decoder tell an unknown
     /// message type from a known one with bad fields.
     pub const TYPES: &'static [&'static str] =
-        &["set_nickname", "join", "leave", "set_media", "chat", "signal"];
+        &["set_nickname", "join", "leave", "set_media", "start_share", "stop_share", "chat", "signal"];
 }
 
 /// What the WebRTC code exchanges through the server, opaque to the server
@@ -157,6 +160,9 @@ pub enum ServerMsg {
     Joined {
         room: String,
         members: Vec<Member>,
+        /// Who is sharing their screen, if anyone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sharer: Option<PeerId>,
     },
     /// You left `room` and are back in the lobby.
     Left {
@@ -174,6 +180,12 @@ pub enum ServerMsg {
     PeerMedia {
         id: PeerId,
         media: MediaState,
+    },
+    ShareStarted {
+        id: PeerId,
+    },
+    ShareStopped {
+        id: PeerId,
     },
     Chat {
         from: Member,
@@ -207,6 +219,7 @@ pub enum ErrorCode {
     NotInRoom,
     PeerNotInRoom,
     RoomFull,
+    ShareTaken,
 }
 
 impl ErrorCode {
@@ -222,6 +235,7 @@ impl ErrorCode {
             ErrorCode::NotInRoom => "not_in_room",
             ErrorCode::PeerNotInRoom => "peer_not_in_room",
             ErrorCode::RoomFull => "room_full",
+            ErrorCode::ShareTaken => "share_taken",
         }
     }
 }
@@ -339,7 +353,14 @@ mod tests {
             ServerMsg::NicknameSet { nickname: "Ada".into() },
             ServerMsg::Rooms { rooms: vec![RoomSummary { name: "x".into(), count: 2 }] },
             ServerMsg::RoomsChanged { changed: vec![], removed: vec!["y".into()] },
-            ServerMsg::Joined { room: "x".into(), members: vec![member.clone()] },
+            ServerMsg::Joined { room: "x".into(), members: vec![member.clone()], sharer: None },
+            ServerMsg::Joined {
+                room: "x".into(),
+                members: vec![member.clone()],
+                sharer: Some(PeerId("a".into())),
+            },
+            ServerMsg::ShareStarted { id: PeerId("a".into()) },
+            ServerMsg::ShareStopped { id: PeerId("a".into()) },
             ServerMsg::Left { room: "x".into() },
             ServerMsg::PeerJoined { peer: member.clone() },
             ServerMsg::PeerLeft { peer: member.clone() },
@@ -368,6 +389,8 @@ mod tests {
             ClientMsg::Join { room: String::new() },
             ClientMsg::Leave,
             ClientMsg::SetMedia { media: MediaState::default() },
+            ClientMsg::StartShare,
+            ClientMsg::StopShare,
             ClientMsg::Chat { text: String::new(), nonce: None },
             ClientMsg::Signal {
                 to: PeerId(String::new()),
@@ -379,7 +402,7 @@ mod tests {
             let tag = value["type"].as_str().unwrap();
             assert!(ClientMsg::TYPES.contains(&tag), "{tag} missing from ClientMsg::TYPES");
         }
-        assert_eq!(ClientMsg::TYPES.len(), 6);
+        assert_eq!(ClientMsg::TYPES.len(), 8);
     }
 
     #[test]
@@ -395,6 +418,7 @@ mod tests {
             ErrorCode::NotInRoom,
             ErrorCode::PeerNotInRoom,
             ErrorCode::RoomFull,
+            ErrorCode::ShareTaken,
         ] {
             assert_eq!(encode(&code), format!("\"{}\"", code.as_str()));
         }

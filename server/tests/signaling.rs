@@ -32,7 +32,7 @@ async fn two_clients_join_chat_and_leave() {
     assert_eq!(bob.recv().await, ServerMsg::NicknameSet { nickname: "Bob".into() });
     bob.send(&ClientMsg::Join { room: "standup".into() }).await;
     match bob.recv().await {
-        ServerMsg::Joined { room, members } => {
+        ServerMsg::Joined { room, members, .. } => {
             assert_eq!(room, "standup");
             let names: Vec<_> = members.iter().map(|m| m.nickname.as_str()).collect();
             assert_eq!(names, vec!["Ada", "Bob"]);
@@ -211,4 +211,24 @@ async fn welcome_hands_out_configured_ice_servers_with_turn_credentials() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_second_screen_sharer_is_told_who_shares() {
+    let server = Server::start().await;
+    let mut ada = Client::in_room(&server, "Ada", "demo").await;
+    let mut bob = Client::in_room(&server, "Bob", "demo").await;
+    ada.send(&ClientMsg::StartShare).await;
+    let ada_id = ada.id.clone();
+    for c in [&mut ada, &mut bob] {
+        let got = c.recv_until(|m| matches!(m, ServerMsg::ShareStarted { .. })).await;
+        assert_eq!(got, ServerMsg::ShareStarted { id: ada_id.clone() });
+    }
+    bob.send(&ClientMsg::StartShare).await;
+    let message = bob.expect_error(ErrorCode::ShareTaken).await;
+    assert!(message.contains("Ada is already sharing"), "{message}");
+    ada.send(&ClientMsg::StopShare).await;
+    bob.recv_until(|m| matches!(m, ServerMsg::ShareStopped { .. })).await;
+    bob.send(&ClientMsg::StartShare).await;
+    ada.recv_until(|m| matches!(m, ServerMsg::ShareStarted { id } if *id == bob.id)).await;
 }

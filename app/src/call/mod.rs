@@ -6,11 +6,15 @@
 
 pub mod negotiation;
 pub mod p2p;
+pub mod quality;
+pub mod speaker;
 
 use crate::protocol::{MediaState, PeerId};
 use crate::session::Session;
 use leptos::prelude::*;
 use leptos::web_sys::{HtmlInputElement, HtmlVideoElement};
+use quality::{Quality, StatSample};
+use std::collections::VecDeque;
 
 #[cfg(feature = "hydrate")]
 use crate::rtc as engine;
@@ -62,7 +66,7 @@ pub enum PeerLink {
     Reconnecting,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PeerView {
     pub id: PeerId,
     pub link: PeerLink,
@@ -70,6 +74,22 @@ pub struct PeerView {
     /// re-attaches the stream.
     pub stream_rev: u32,
     pub p2p_open: bool,
+    /// The last minute of call statistics, one sample a second.
+    pub stats: VecDeque<StatSample>,
+    pub quality: Option<Quality>,
+}
+
+impl PeerView {
+    pub fn new(id: PeerId) -> Self {
+        PeerView {
+            id,
+            link: PeerLink::Connecting,
+            stream_rev: 0,
+            p2p_open: false,
+            stats: VecDeque::new(),
+            quality: None,
+        }
+    }
 }
 
 /// One file going to or coming from one peer.
@@ -106,6 +126,11 @@ pub struct CallState {
     pub local_rev: u32,
     pub peers: Vec<PeerView>,
     pub transfers: Vec<Transfer>,
+    /// Our screen is what we send instead of the camera.
+    pub sharing: bool,
+    pub active_speaker: Option<PeerId>,
+    /// Layout: the speaker (or the shared screen) large, the rest in a strip.
+    pub speaker_view: bool,
 }
 
 impl Default for CallState {
@@ -125,6 +150,9 @@ impl Default for CallState {
             local_rev: 0,
             peers: Vec::new(),
             transfers: Vec::new(),
+            sharing: false,
+            active_speaker: None,
+            speaker_view: false,
         }
     }
 }
@@ -172,6 +200,8 @@ impl Call {
     /// Enter the room: the call starts with whatever media we have.
     pub fn join(&self, room: String) {
         self.state.update(|s| s.phase = Phase::InCall);
+        #[cfg(feature = "hydrate")]
+        engine::start_stats(*self);
         let media = self.state.with_untracked(CallState::media);
         self.session.act(|m| {
             let mut msgs = m.set_media(media);
@@ -191,6 +221,16 @@ impl Call {
     pub fn toggle_mic(&self) {
         #[cfg(feature = "hydrate")]
         engine::toggle_mic(*self);
+    }
+
+    /// Shares the screen instead of the camera, or stops sharing.
+    pub fn toggle_share(&self) {
+        #[cfg(feature = "hydrate")]
+        engine::toggle_share(*self);
+    }
+
+    pub fn toggle_speaker_view(&self) {
+        self.state.update(|s| s.speaker_view = !s.speaker_view);
     }
 
     pub fn toggle_camera(&self) {

@@ -10,6 +10,8 @@ pub fn CallControls() -> impl IntoView {
     let call = use_call();
     let state = call.state;
     let mic_on = Memo::new(move |_| state.with(|s| s.mic_on && s.has_mic));
+    let sharing = Memo::new(move |_| state.with(|s| s.sharing));
+    let speaker_view = Memo::new(move |_| state.with(|s| s.speaker_view));
     let camera_on = Memo::new(move |_| state.with(|s| s.camera_on && s.has_camera));
     let cameras = Memo::new(move |_| state.with(|s| s.cameras.clone()));
     let camera_id = Memo::new(move |_| state.with(|s| s.camera_id.clone()));
@@ -40,6 +42,19 @@ pub fn CallControls() -> impl IntoView {
                 title=move || if camera_on.get() { "Camera off (V)" } else { "Camera on (V)" }
                 on:click=move |_| call.toggle_camera()
             >{move || if camera_on.get() { icons::camera().into_any() } else { icons::camera_off().into_any() }}</button>
+            <button
+                class="round" class:active=move || sharing.get()
+                aria-label=move || if sharing.get() { "Stop sharing" } else { "Share screen" }
+                aria-pressed=move || sharing.get().to_string()
+                title=move || if sharing.get() { "Stop sharing your screen" } else { "Share your screen" }
+                on:click=move |_| call.toggle_share()
+            >{icons::screen()}</button>
+            <button
+                class="secondary compact-button"
+                aria-pressed=move || speaker_view.get().to_string()
+                title="Show the active speaker large"
+                on:click=move |_| call.toggle_speaker_view()
+            >{move || if speaker_view.get() { "Grid view" } else { "Speaker view" }}</button>
             <select class="compact" aria-label="Switch camera" title="Camera"
                 on:change=move |ev| call.use_camera(event_target_value(&ev))>
                 <DeviceOptions devices=cameras current=camera_id/>

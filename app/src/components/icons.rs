@@ -27,6 +27,12 @@ pub fn camera_off() -> impl IntoView {
     icon(r#"<path d="M16 16v2H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h2M10 6h4a2 2 0 0 1 2 2v3l6-3v9M3 3l18 18"/>"#)
 }
 
+pub fn screen() -> impl IntoView {
+    icon(
+        r#"<rect x="2" y="4" width="20" height="13" rx="2"/><path d="M8 21h8M12 17v4M9 10l3-3 3 3M12 7v6"/>"#,
+    )
+}
+
 pub fn paperclip() -> impl IntoView {
     icon(
         r#"<path d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.5 3.5 0 0 1 5 5l-8.6 8.6a2 2 0 0 1-2.8-2.8l8-8"/>"#,

@@ -7,6 +7,7 @@ mod nickname;
 mod prejoin;
 mod room_list;
 mod stage;
+mod stats;
 mod status;
 mod topbar;
 mod video;

@@ -9,13 +9,18 @@ pub fn LocalVideo() -> impl IntoView {
     let call = use_call();
     let video = NodeRef::<Video>::new();
     let rev = Memo::new(move |_| call.state.with(|s| s.local_rev));
+    // A shared screen is shown as it is, not mirrored.
+    let sharing = Memo::new(move |_| call.state.with(|s| s.sharing));
     Effect::new(move |_| {
         let _ = rev.get();
         if let Some(el) = video.get() {
             call.attach_local(&el);
         }
     });
-    view! { <video class="mirror" node_ref=video autoplay playsinline muted prop:muted=true data-testid="local-video"></video> }
+    view! {
+        <video class:mirror=move || !sharing.get() node_ref=video autoplay playsinline muted prop:muted=true
+            data-testid="local-video"></video>
+    }
 }
 
 /// A remote peer's camera and microphone (the element plays both).

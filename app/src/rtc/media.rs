@@ -23,8 +23,12 @@ impl LocalMedia {
     }
 
     pub fn stream(&self) -> MediaStream {
+        Self::stream_of(&[self.audio.clone(), self.video.clone()])
+    }
+
+    pub fn stream_of(tracks: &[Option<MediaStreamTrack>]) -> MediaStream {
         let stream = MediaStream::new().expect("MediaStream constructor");
-        for track in [&self.audio, &self.video].into_iter().flatten() {
+        for track in tracks.iter().flatten() {
             stream.add_track(track);
         }
         stream

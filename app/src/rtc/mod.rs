@@ -9,9 +9,14 @@ mod files;
 mod js;
 mod media;
 mod peer;
+mod screen;
+mod stats;
+
+pub use screen::toggle_share;
+pub use stats::start_stats;
 
 use crate::call::p2p::{self, Incoming, P2pMsg};
-use crate::call::{Call, CallState, PeerLink, PeerView, Phase, Transfer};
+use crate::call::{Call, CallState, PeerView, Phase, Transfer};
 use crate::protocol::{ClientMsg, Member, PeerId, SignalPayload};
 use crate::{browser, rules, signaling};
 use leptos::prelude::*;
@@ -27,6 +32,8 @@ use web_sys::{HtmlInputElement, HtmlVideoElement, RtcDataChannelState};
 struct Engine {
     call: Option<Call>,
     local: LocalMedia,
+    /// The shared screen's track while sharing (sent instead of the camera).
+    screen: Option<screen::Screen>,
     peers: HashMap<PeerId, Rc<Peer>>,
     meter: Option<LevelMeter>,
     receiving: HashMap<(PeerId, u32), files::Receiving>,
@@ -41,6 +48,20 @@ thread_local! {
     static ENGINE: RefCell<Engine> = RefCell::new(Engine::default());
 }
 
+impl Engine {
+    fn sharing(&self) -> bool {
+        self.screen.as_ref().is_some_and(|s| s.on_air)
+    }
+
+    /// What the video senders carry: the screen while sharing, else the camera.
+    fn outgoing_video(&self) -> Option<web_sys::MediaStreamTrack> {
+        match self.screen.as_ref().filter(|s| s.on_air) {
+            Some(screen) => Some(screen.track.clone()),
+            None => self.local.video.clone(),
+        }
+    }
+}
+
 fn with<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
     ENGINE.with(|e| f(&mut e.borrow_mut()))
 }
@@ -52,6 +73,7 @@ fn epoch() -> u32 {
 pub fn install(call: Call) {
     with(|e| e.call = Some(call));
     signaling::set_signal_handler(on_signal);
+    screen::follow_server(call);
     // Keep one peer connection per other member while in the call.
     // Memos, so that only a change of phase or of who is in the room (not
     // every level or progress update) re-runs the sync.
@@ -102,10 +124,10 @@ fn create_peer(call: Call, me: &PeerId, id: &PeerId, offer: bool) -> Option<Rc<P
     with(|e| e.peers.insert(id.clone(), peer.clone()));
     call.state.update(|s| {
         s.peers.retain(|p| &p.id != id);
-        s.peers.push(PeerView { id: id.clone(), link: PeerLink::Connecting, stream_rev: 0, p2p_open: false });
+        s.peers.push(PeerView::new(id.clone()));
     });
     if offer {
-        with(|e| peer.send_local(e.local.audio.as_ref(), e.local.video.as_ref()));
+        with(|e| peer.send_local(e.local.audio.as_ref(), e.outgoing_video().as_ref()));
     }
     Some(peer)
 }
@@ -143,7 +165,7 @@ fn on_signal(from: PeerId, payload: SignalPayload) {
     };
     match payload {
         SignalPayload::Description { sdp_type, sdp } => {
-            let (audio, video) = with(|e| (e.local.audio.clone(), e.local.video.clone()));
+            let (audio, video) = with(|e| (e.local.audio.clone(), e.outgoing_video()));
             wasm_bindgen_futures::spawn_local(peer.on_description(sdp_type, sdp, audio, video));
         }
         SignalPayload::Candidate { candidate, sdp_mid, sdp_m_line_index } => {
@@ -382,8 +404,12 @@ fn set_local(call: Call, kind: &str, track: Option<web_sys::MediaStreamTrack>) {
         }
     }
     with(|e| {
-        for peer in e.peers.values() {
-            peer.replace(kind, track.as_ref());
+        // While the screen is shared it stays on the senders; the camera
+        // change shows again when sharing stops.
+        if kind == "audio" || !e.sharing() {
+            for peer in e.peers.values() {
+                peer.replace(kind, track.as_ref());
+            }
         }
         if kind == "audio" {
             e.meter = track.as_ref().and_then(|t| LevelMeter::start(t, move |level| call.level.set(level)));
@@ -486,7 +512,10 @@ fn acquire_one(call: Call, kind: &'static str, device_id: Option<String>) {
 }
 
 pub fn attach_local(video: &HtmlVideoElement) {
-    let stream = with(|e| e.local.stream());
+    let stream = with(|e| match e.screen.as_ref().filter(|s| s.on_air) {
+        Some(screen) => media::LocalMedia::stream_of(&[e.local.audio.clone(), Some(screen.track.clone())]),
+        None => e.local.stream(),
+    });
     video.set_src_object(Some(&stream));
 }
 
@@ -504,6 +533,7 @@ pub fn shut_down(call: Call) {
         e.epoch += 1;
         e.meter = None;
         e.local.stop_all();
+        e.screen = None;
         e.receiving.clear();
         std::mem::take(&mut e.object_urls)
     });

@@ -60,12 +60,14 @@ pub struct RoomView {
     pub name: String,
     pub members: Vec<Member>,
     pub log: Vec<Logged>,
+    /// Who is sharing their screen, if anyone.
+    pub sharer: Option<PeerId>,
     next_seq: u64,
 }
 
 impl RoomView {
     fn new(name: String, members: Vec<Member>) -> Self {
-        RoomView { name, members, log: Vec::new(), next_seq: 0 }
+        RoomView { name, members, log: Vec::new(), sharer: None, next_seq: 0 }
     }
 }
 
@@ -256,7 +258,29 @@ impl Model {
                 self.rooms_known = true;
             }
             ServerMsg::RoomsChanged { changed, removed } => self.apply_room_changes(changed, removed),
-            ServerMsg::Joined { room, members } => self.on_joined(room, members, now_ms),
+            ServerMsg::Joined { room, members, sharer } => {
+                self.on_joined(room, members, now_ms);
+                if let Some(room) = self.room.as_mut() {
+                    room.sharer = sharer;
+                }
+            }
+            ServerMsg::ShareStarted { id } => {
+                if let Some(room) = self.room.as_mut() {
+                    let who = room.members.iter().find(|m| m.id == id).map(|m| m.nickname.clone());
+                    room.sharer = Some(id);
+                    if let Some(who) = who {
+                        push_log(
+                            room,
+                            LogEntry::Notice { text: format!("{who} is sharing their screen"), ts: now_ms },
+                        );
+                    }
+                }
+            }
+            ServerMsg::ShareStopped { id } => {
+                if let Some(room) = self.room.as_mut().filter(|r| r.sharer.as_ref() == Some(&id)) {
+                    room.sharer = None;
+                }
+            }
             ServerMsg::Left { room } => {
                 if self.room.as_ref().is_some_and(|r| r.name == room) {
                     self.room = None;
@@ -272,6 +296,9 @@ impl Model {
             }
             ServerMsg::PeerLeft { peer } => {
                 if let Some(room) = self.room.as_mut() {
+                    if room.sharer.as_ref() == Some(&peer.id) {
+                        room.sharer = None;
+                    }
                     room.members.retain(|m| m.id != peer.id);
                     push_log(room, LogEntry::Notice { text: format!("{} left", peer.nickname), ts: now_ms });
                 }

@@ -12,7 +12,7 @@ fn welcomed(id: &str) -> Model {
 }
 
 fn joined(m: &mut Model, room: &str, members: Vec<Member>) {
-    m.on_server(ServerMsg::Joined { room: room.into(), members }, 0);
+    m.on_server(ServerMsg::Joined { room: room.into(), members, sharer: None }, 0);
 }
 
 #[test]
@@ -225,4 +225,29 @@ fn welcome_keeps_the_ice_servers() {
         vec![crate::protocol::IceServer { urls: vec!["stun:s".into()], username: None, credential: None }];
     m.on_server(ServerMsg::Welcome { id: PeerId("p".into()), ice_servers: servers.clone() }, 0);
     assert_eq!(m.ice_servers, servers);
+}
+
+#[test]
+fn screen_share_state_follows_the_server() {
+    let mut m = welcomed("me");
+    m.enter_room("x".into());
+    let b = PeerId("b".into());
+    m.on_server(
+        ServerMsg::Joined {
+            room: "x".into(),
+            members: vec![member("me", "Ada"), member("b", "Bob")],
+            sharer: Some(b.clone()),
+        },
+        0,
+    );
+    assert_eq!(m.room.as_ref().unwrap().sharer, Some(b.clone()));
+    m.on_server(ServerMsg::ShareStopped { id: b.clone() }, 0);
+    assert_eq!(m.room.as_ref().unwrap().sharer, None);
+    m.on_server(ServerMsg::ShareStarted { id: b.clone() }, 0);
+    let room = m.room.as_ref().unwrap();
+    assert!(
+        matches!(&room.log.last().unwrap().entry, LogEntry::Notice { text, .. } if text == "Bob is sharing their screen")
+    );
+    m.on_server(ServerMsg::PeerLeft { peer: member("b", "Bob") }, 0);
+    assert_eq!(m.room.as_ref().unwrap().sharer, None, "a sharer who leaves stops sharing");
 }

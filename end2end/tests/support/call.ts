@@ -18,6 +18,13 @@ export async function installProbes(context: BrowserContext) {
     } as any;
     Probed.prototype = Original.prototype;
     w.RTCPeerConnection = Probed;
+    w.__screens = [];
+    const gdm = MediaDevices.prototype.getDisplayMedia;
+    MediaDevices.prototype.getDisplayMedia = async function (this: MediaDevices, constraints?: any) {
+      const stream = await gdm.call(this, constraints);
+      w.__screens.push(...stream.getTracks());
+      return stream;
+    };
     const gum = MediaDevices.prototype.getUserMedia;
     MediaDevices.prototype.getUserMedia = async function (this: MediaDevices, constraints?: MediaStreamConstraints) {
       const stream = await gum.call(this, constraints);

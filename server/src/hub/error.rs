@@ -14,6 +14,8 @@ pub enum HubError {
     PeerNotInRoom,
     #[error("this room is full ({0} people at most)")]
     RoomFull(usize),
+    #[error("{0} is already sharing their screen; one at a time")]
+    ShareTaken(String),
 }
 
 impl HubError {
@@ -24,6 +26,7 @@ impl HubError {
             HubError::NotInRoom => ErrorCode::NotInRoom,
             HubError::PeerNotInRoom => ErrorCode::PeerNotInRoom,
             HubError::RoomFull(_) => ErrorCode::RoomFull,
+            HubError::ShareTaken(_) => ErrorCode::ShareTaken,
         }
     }
 }

@@ -29,6 +29,8 @@ struct Peer {
 struct Room {
     /// Join order; rooms are small, so a Vec beats a set here.
     members: Vec<PeerId>,
+    /// The one member sharing their screen, if any.
+    sharer: Option<PeerId>,
 }
 
 /// Settings the hub enforces or hands out.
@@ -105,6 +107,8 @@ impl Hub {
             ClientMsg::Join { room } => self.join(from, &room),
             ClientMsg::Leave => Ok(self.leave(from)),
             ClientMsg::SetMedia { media } => Ok(self.set_media(from, media)),
+            ClientMsg::StartShare => self.start_share(from),
+            ClientMsg::StopShare => Ok(self.stop_share(from)),
             ClientMsg::Chat { text, nonce } => self.chat(from, text, nonce, now_ms),
             ClientMsg::Signal { to, payload } => self.signal(from, to, payload),
         }
@@ -194,7 +198,7 @@ impl Hub {
         let mut out = Vec::new();
         if peer.room.as_deref() == Some(room.as_str()) {
             // A repeated join (e.g. a retried request) just re-sends the state.
-            out.push(Delivery::one(from, ServerMsg::Joined { members: self.member_list(&room), room }));
+            out.push(Delivery::one(from, self.joined(room)));
             return Ok(out);
         }
         let others = self.members(&room);
@@ -209,8 +213,41 @@ impl Hub {
         if !others.is_empty() {
             out.push(Delivery::many(others, ServerMsg::PeerJoined { peer: self.member(from) }));
         }
-        out.push(Delivery::one(from, ServerMsg::Joined { members: self.member_list(&room), room }));
+        out.push(Delivery::one(from, self.joined(room)));
         Ok(out)
+    }
+
+    fn joined(&self, room: String) -> ServerMsg {
+        let sharer = self.rooms.get(&room).and_then(|r| r.sharer.clone());
+        ServerMsg::Joined { members: self.member_list(&room), room, sharer }
+    }
+
+    fn start_share(&mut self, from: &PeerId) -> Result<Vec<Delivery>, HubError> {
+        let room_name = self.room_of(from).ok_or(HubError::NotInRoom)?.to_owned();
+        let current = self.rooms.get(&room_name).and_then(|r| r.sharer.clone());
+        match current {
+            Some(sharer) if &sharer != from => Err(HubError::ShareTaken(self.member(&sharer).nickname)),
+            _ => {
+                if let Some(room) = self.rooms.get_mut(&room_name) {
+                    room.sharer = Some(from.clone());
+                }
+                Ok(vec![Delivery::many(
+                    self.members(&room_name),
+                    ServerMsg::ShareStarted { id: from.clone() },
+                )])
+            }
+        }
+    }
+
+    /// Stopping when not sharing is a no-op: the page may stop twice (its
+    /// button and the browser's own "stop sharing").
+    fn stop_share(&mut self, from: &PeerId) -> Vec<Delivery> {
+        let Some(room_name) = self.room_of(from).map(str::to_owned) else { return Vec::new() };
+        let Some(room) = self.rooms.get_mut(&room_name).filter(|r| r.sharer.as_ref() == Some(from)) else {
+            return Vec::new();
+        };
+        room.sharer = None;
+        vec![Delivery::many(self.members(&room_name), ServerMsg::ShareStopped { id: from.clone() })]
     }
 
     fn member_list(&self, room: &str) -> Vec<Member> {
@@ -234,12 +271,19 @@ impl Hub {
         let room_name = self.peers.get_mut(id)?.room.take()?;
         let room = self.rooms.get_mut(&room_name)?;
         room.members.retain(|m| m != id);
+        let stopped_sharing = room.sharer.as_ref() == Some(id);
+        if stopped_sharing {
+            room.sharer = None;
+        }
         let remaining = room.members.clone();
         if remaining.is_empty() {
             self.rooms.remove(&room_name);
         }
         self.dirty.insert(room_name.clone());
         if !remaining.is_empty() {
+            if stopped_sharing {
+                out.push(Delivery::many(remaining.clone(), ServerMsg::ShareStopped { id: id.clone() }));
+            }
             out.push(Delivery::many(remaining, ServerMsg::PeerLeft { peer: self.member(id) }));
         }
         Some(room_name)

@@ -48,7 +48,7 @@ fn join_tells_the_joiner_and_the_others() {
     assert!(matches!(&out[0].msg, ServerMsg::PeerJoined { peer } if peer.nickname == "b"));
     assert_eq!(recipients(&out[1]), vec!["b"]);
     match &out[1].msg {
-        ServerMsg::Joined { room, members } => {
+        ServerMsg::Joined { room, members, .. } => {
             assert_eq!(room, "x");
             let names: Vec<_> = members.iter().map(|m| m.nickname.as_str()).collect();
             assert_eq!(names, vec!["a", "b"], "join order, self included");
@@ -298,4 +298,43 @@ fn welcome_carries_ice_servers() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn one_screen_sharer_per_room() {
+    let mut hub = hub_with(&["a", "b", "c"]);
+    join(&mut hub, "a", "x");
+    join(&mut hub, "b", "x");
+    join(&mut hub, "c", "y");
+    let out = hub.handle(&id("a"), ClientMsg::StartShare, 0).unwrap();
+    assert_eq!(out, vec![Delivery::many(vec![id("a"), id("b")], ServerMsg::ShareStarted { id: id("a") })]);
+    let err = hub.handle(&id("b"), ClientMsg::StartShare, 0).unwrap_err();
+    assert_eq!(err, HubError::ShareTaken("a".into()));
+    assert_eq!(err.code(), ErrorCode::ShareTaken);
+    assert!(err.to_string().contains("a is already sharing"));
+    // Other rooms are independent; asking again is harmless.
+    assert!(hub.handle(&id("c"), ClientMsg::StartShare, 0).is_ok());
+    assert!(hub.handle(&id("a"), ClientMsg::StartShare, 0).is_ok());
+    // Someone joining later learns who shares.
+    hub.connect(&id("d"), 0);
+    hub.handle(&id("d"), ClientMsg::SetNickname { nickname: "d".into() }, 0).unwrap();
+    let out = join(&mut hub, "d", "x");
+    assert!(matches!(&out.last().unwrap().msg, ServerMsg::Joined { sharer: Some(s), .. } if *s == id("a")));
+    // Only the sharer can stop; then someone else may share.
+    assert!(hub.handle(&id("b"), ClientMsg::StopShare, 0).unwrap().is_empty());
+    let out = hub.handle(&id("a"), ClientMsg::StopShare, 0).unwrap();
+    assert!(matches!(&out[0].msg, ServerMsg::ShareStopped { id: s } if *s == id("a")));
+    assert!(hub.handle(&id("b"), ClientMsg::StartShare, 0).is_ok());
+}
+
+#[test]
+fn a_sharer_who_leaves_stops_sharing() {
+    let mut hub = hub_with(&["a", "b"]);
+    join(&mut hub, "a", "x");
+    join(&mut hub, "b", "x");
+    hub.handle(&id("a"), ClientMsg::StartShare, 0).unwrap();
+    let out = hub.disconnect(&id("a"));
+    assert_eq!(out[0].msg, ServerMsg::ShareStopped { id: id("a") });
+    assert!(matches!(out[1].msg, ServerMsg::PeerLeft { .. }));
+    assert!(hub.handle(&id("b"), ClientMsg::StartShare, 0).is_ok());
 }
