@@ -16,12 +16,14 @@ as_root() {
 
 # System packages: Chromium for the browser tests, iproute2 + util-linux for
 # the loopback-only network namespace they run in, nftables to cut the
-# media path in the ICE-restart test.
+# media path in the ICE-restart test, redis-server for the scale-out tests
+# (they start their own instances; none needs to be running).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v nft >/dev/null || missing+=(nftables)
+command -v redis-server >/dev/null || missing+=(redis-server)
 command -v node >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing system packages: ${missing[*]}"

@@ -43,6 +43,11 @@ pub struct Config {
     #[arg(long, env = "NOOM_TURN_TTL_SECS", default_value_t = 86_400)]
     pub turn_ttl_secs: u64,
 
+    /// Share rooms with other Noom processes through this Redis, e.g.
+    /// `redis://127.0.0.1:6379`. Without it the process stands alone.
+    #[arg(long, env = "NOOM_REDIS_URL")]
+    pub redis_url: Option<String>,
+
     /// How often the lobby's room list is pushed, at most (milliseconds).
     #[arg(long, env = "NOOM_LOBBY_INTERVAL_MS", default_value_t = 250)]
     pub lobby_interval_ms: u64,

@@ -2,6 +2,7 @@
 
 //! The Noom server: server-side rendering of the app and WebSocket signaling.
 
+pub mod cluster;
 pub mod config;
 pub mod hub;
 pub mod node;
@@ -22,6 +23,10 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     let listener = TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let node = Arc::new(Node::new(config.hub_config()));
+    if let Some(url) = &config.redis_url {
+        cluster::Cluster::start(url, &node)
+            .map_err(|e| std::io::Error::other(format!("--redis-url: {e}")))?;
+    }
     spawn_lobby_ticker(node.clone(), Duration::from_millis(config.lobby_interval_ms.max(10)));
     let app = router(&config, addr, node);
     println!("noom listening on http://{addr}");

@@ -7,11 +7,12 @@
 //! socket, and a client that cannot keep up is disconnected instead of
 //! stalling its room.
 
-use crate::hub::{Delivery, Hub, HubConfig};
+use crate::cluster::{BusCmd, Cluster};
+use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, Placed};
 use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_TOO_SLOW};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
@@ -47,12 +48,15 @@ pub fn outbox_pair() -> (Outbox, Inbox) {
 #[derive(Default)]
 pub struct Node {
     inner: Mutex<Inner>,
+    cluster: OnceLock<Arc<Cluster>>,
 }
 
 #[derive(Default)]
 struct Inner {
     hub: Hub,
     outboxes: HashMap<PeerId, Outbox>,
+    /// To the Redis bus, in the order the hub produced them.
+    bus: Option<mpsc::UnboundedSender<BusCmd>>,
 }
 
 /// Unguessable: 128 bits from a CSPRNG seeded by the OS.
@@ -66,7 +70,46 @@ fn now_ms() -> u64 {
 
 impl Node {
     pub fn new(config: HubConfig) -> Self {
-        Node { inner: Mutex::new(Inner { hub: Hub::with_config(config), outboxes: HashMap::new() }) }
+        Node {
+            inner: Mutex::new(Inner { hub: Hub::with_config(config), outboxes: HashMap::new(), bus: None }),
+            cluster: OnceLock::new(),
+        }
+    }
+
+    /// Shares this node's rooms with others through `cluster`.
+    pub fn attach_cluster(&self, cluster: Arc<Cluster>, bus: mpsc::UnboundedSender<BusCmd>) {
+        let _ = self.cluster.set(cluster);
+        let mut inner = self.lock();
+        inner.hub.set_clustered();
+        inner.bus = Some(bus);
+    }
+
+    pub fn apply_remote(&self, from_node: &str, event: ClusterEvent) {
+        let mut inner = self.lock();
+        let out = inner.hub.apply(from_node, event);
+        inner.deliver(out);
+    }
+
+    pub fn reconcile(&self, room: &str, placed: Vec<Placed>) {
+        let mut inner = self.lock();
+        let out = inner.hub.reconcile(room, placed);
+        inner.deliver(out);
+    }
+
+    pub fn set_room_count(&self, room: &str, count: u32) {
+        self.lock().hub.set_room_count(room, count);
+    }
+
+    pub fn set_room_counts(&self, counts: HashMap<String, u32>) {
+        self.lock().hub.set_room_counts(counts);
+    }
+
+    pub fn local_members(&self) -> Vec<(String, app::protocol::Member)> {
+        self.lock().hub.local_members()
+    }
+
+    pub fn replicated_rooms(&self) -> Vec<String> {
+        self.lock().hub.replicated_rooms()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -89,9 +132,19 @@ impl Node {
     }
 
     /// One text frame from a client. Decoding happens outside the lock.
-    pub fn receive(&self, from: &PeerId, text: &str) {
+    pub async fn receive(&self, from: &PeerId, text: &str) {
         match protocol::decode_client(text) {
-            Ok(msg) => self.handle(from, msg),
+            Ok(msg) => {
+                // Joining a room this node does not mirror yet: learn who is
+                // in it on other nodes first, so the join lists them.
+                if let (ClientMsg::Join { room }, Some(cluster)) = (&msg, self.cluster.get()) {
+                    let known = self.lock().hub.is_replicated(room);
+                    if !known && app::rules::validate_room(room).is_ok() {
+                        cluster.replicate(room).await;
+                    }
+                }
+                self.handle(from, msg)
+            }
             Err(err) => {
                 tracing::debug!(peer = %from, %err, "rejected input");
                 self.reply_error(from, err.code(), err.to_string());
@@ -101,10 +154,17 @@ impl Node {
 
     pub fn handle(&self, from: &PeerId, msg: ClientMsg) {
         let now = now_ms();
+        let joining = match &msg {
+            ClientMsg::Join { room } => Some(room.clone()),
+            _ => None,
+        };
         let mut inner = self.lock();
         match inner.hub.handle(from, msg, now) {
             Ok(out) => inner.deliver(out),
             Err(err) => {
+                if let Some(room) = joining {
+                    inner.hub.release_if_unused(&room);
+                }
                 tracing::debug!(peer = %from, %err, "refused request");
                 let msg = ServerMsg::Error { code: err.code(), message: err.to_string() };
                 inner.deliver(vec![Delivery::one(from, msg)]);
@@ -150,7 +210,19 @@ impl Outbox {
 }
 
 impl Inner {
-    fn deliver(&mut self, mut batch: Vec<Delivery>) {
+    fn deliver(&mut self, batch: Vec<Delivery>) {
+        self.deliver_local(batch);
+        if let Some(bus) = &self.bus {
+            for out in self.hub.take_outgoing() {
+                let _ = bus.send(BusCmd::Publish(out));
+            }
+            for room in self.hub.take_released() {
+                let _ = bus.send(BusCmd::Release(room));
+            }
+        }
+    }
+
+    fn deliver_local(&mut self, mut batch: Vec<Delivery>) {
         while !batch.is_empty() {
             let mut too_slow = Vec::new();
             for delivery in batch {

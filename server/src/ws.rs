@@ -75,7 +75,7 @@ async fn read_loop(mut stream: SplitStream<WebSocket>, node: &Node, id: &PeerId)
         };
         match message {
             Message::Text(text) if text.len() > MAX_FRAME_BYTES => return too_big(node, id),
-            Message::Text(text) => node.receive(id, &text),
+            Message::Text(text) => node.receive(id, &text).await,
             Message::Binary(bytes) if bytes.len() > MAX_FRAME_BYTES => return too_big(node, id),
             Message::Binary(_) => {
                 node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into());

@@ -3,25 +3,12 @@
 mod support;
 
 use app::protocol::{ClientMsg, ErrorCode, RoomSummary, SdpType, ServerMsg, SignalPayload};
-use support::{Client, Server};
+use support::{room_count, Client, Server};
 
 fn offer() -> SignalPayload {
     SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() }
 }
 
-fn count_of(msg: &ServerMsg, room: &str) -> Option<u32> {
-    match msg {
-        ServerMsg::RoomsChanged { changed, removed } => {
-            if removed.iter().any(|r| r == room) {
-                Some(0)
-            } else {
-                changed.iter().find(|r| r.name == room).map(|r| r.count)
-            }
-        }
-        ServerMsg::Rooms { rooms } => Some(rooms.iter().find(|r| r.name == room).map_or(0, |r| r.count)),
-        _ => None,
-    }
-}
 
 #[tokio::test]
 async fn two_clients_join_chat_and_leave() {
@@ -86,11 +73,11 @@ async fn lobby_sees_room_counts_change_live() {
     let mut lobby = Client::connect(&server).await;
 
     let ada = Client::in_room(&server, "Ada", "design").await;
-    let msg = lobby.recv_until(|m| count_of(m, "design").is_some()).await;
-    assert_eq!(count_of(&msg, "design"), Some(1));
+    let msg = lobby.recv_until(|m| room_count(m, "design").is_some()).await;
+    assert_eq!(room_count(&msg, "design"), Some(1));
 
     let mut bob = Client::in_room(&server, "Bob", "design").await;
-    lobby.recv_until(|m| count_of(m, "design") == Some(2)).await;
+    lobby.recv_until(|m| room_count(m, "design") == Some(2)).await;
 
     // A newcomer gets the whole list at once.
     let mut newcomer = Client::connect(&server).await;
@@ -108,10 +95,10 @@ async fn lobby_sees_room_counts_change_live() {
         }
         other => panic!("{other:?}"),
     }
-    lobby.recv_until(|m| count_of(m, "design") == Some(1)).await;
+    lobby.recv_until(|m| room_count(m, "design") == Some(1)).await;
 
     ada.close().await;
-    lobby.recv_until(|m| count_of(m, "design") == Some(0)).await;
+    lobby.recv_until(|m| room_count(m, "design") == Some(0)).await;
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 
@@ -11,6 +12,7 @@ export class NoomServer {
   private constructor(
     private child: ChildProcess,
     public readonly addr: string,
+    private extraArgs: string[] = [],
   ) {}
 
   get url(): string {
@@ -18,8 +20,8 @@ export class NoomServer {
   }
 
   /** Starts the server; `addr` defaults to a free port on 127.0.0.1. */
-  static async start(addr = '127.0.0.1:0'): Promise<NoomServer> {
-    const child = spawn(binary, ['--addr', addr, '--log', 'warn'], {
+  static async start(addr = '127.0.0.1:0', extraArgs: string[] = []): Promise<NoomServer> {
+    const child = spawn(binary, ['--addr', addr, '--log', 'warn', ...extraArgs], {
       env: { ...process.env, LEPTOS_SITE_ROOT: siteRoot },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -35,7 +37,7 @@ export class NoomServer {
         }
       });
     });
-    return new NoomServer(child, bound);
+    return new NoomServer(child, bound, extraArgs);
   }
 
   async stop(): Promise<void> {
@@ -48,6 +50,49 @@ export class NoomServer {
   /** Stops the process and starts a new one on the same address. */
   async restart(): Promise<NoomServer> {
     await this.stop();
-    return NoomServer.start(this.addr);
+    return NoomServer.start(this.addr, this.extraArgs);
+  }
+}
+
+/** A real redis-server of the test's own, on a free loopback port. */
+export class RedisServer {
+  private constructor(
+    private child: ChildProcess,
+    public readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<RedisServer> {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.end();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+      });
+      if (up) return new RedisServer(child, port);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('redis-server did not start');
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
   }
 }

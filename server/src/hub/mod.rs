@@ -4,12 +4,17 @@
 //! and answers with the messages to deliver. That keeps every rule testable
 //! without a network, and lets the transport decide how to deliver.
 
+mod cluster_event;
 mod delivery;
 mod error;
 mod ice;
+mod remote;
+#[cfg(test)]
+mod remote_tests;
 #[cfg(test)]
 mod tests;
 
+pub use cluster_event::{ClusterEvent, Outgoing, Placed};
 pub use delivery::{Delivery, To};
 pub use error::HubError;
 pub use ice::{turn_credential, IceConfig};
@@ -23,6 +28,8 @@ struct Peer {
     nickname: Option<String>,
     room: Option<String>,
     media: MediaState,
+    /// The node holding this peer's connection; `None` for our own.
+    node: Option<String>,
 }
 
 #[derive(Default)]
@@ -57,6 +64,14 @@ pub struct Hub {
     lobby: HashSet<PeerId>,
     /// Rooms whose count changed since the last lobby update.
     dirty: BTreeSet<String>,
+    /// Set when other nodes share our rooms (Redis scale-out).
+    clustered: bool,
+    /// Events for the other nodes, taken by the transport.
+    outgoing: Vec<Outgoing>,
+    /// Rooms we stopped replicating (no local members left).
+    released: Vec<String>,
+    /// Counts of rooms held only by other nodes, for the lobby.
+    remote_counts: HashMap<String, u32>,
 }
 
 impl Hub {
@@ -68,8 +83,19 @@ impl Hub {
         Hub { config, ..Self::default() }
     }
 
+    /// Peers connected to this node.
     pub fn peer_count(&self) -> usize {
-        self.peers.len()
+        self.peers.values().filter(|p| p.node.is_none()).count()
+    }
+
+    fn is_local(&self, id: &PeerId) -> bool {
+        self.peers.get(id).is_some_and(|p| p.node.is_none())
+    }
+
+    fn publish(&mut self, node: Option<String>, event: ClusterEvent) {
+        if self.clustered {
+            self.outgoing.push(Outgoing { node, event });
+        }
     }
 
     pub fn room_count(&self) -> usize {
@@ -128,9 +154,14 @@ impl Hub {
         let mut changed = Vec::new();
         let mut removed = Vec::new();
         for name in dirty {
-            match self.rooms.get(&name) {
-                Some(room) => changed.push(RoomSummary { count: room.members.len() as u32, name }),
-                None => removed.push(name),
+            let count = match self.rooms.get(&name) {
+                Some(room) => room.members.len() as u32,
+                None => self.remote_counts.get(&name).copied().unwrap_or(0),
+            };
+            if count > 0 {
+                changed.push(RoomSummary { count, name });
+            } else {
+                removed.push(name);
             }
         }
         let to = self.lobby.iter().cloned().collect();
@@ -139,11 +170,16 @@ impl Hub {
 
     /// Public rooms, busiest first.
     pub fn room_list(&self) -> Vec<RoomSummary> {
-        let mut list: Vec<RoomSummary> = self
+        let replicated = self
             .rooms
             .iter()
-            .map(|(name, room)| RoomSummary { name: name.clone(), count: room.members.len() as u32 })
-            .collect();
+            .map(|(name, room)| RoomSummary { name: name.clone(), count: room.members.len() as u32 });
+        let elsewhere = self
+            .remote_counts
+            .iter()
+            .filter(|(name, count)| **count > 0 && !self.rooms.contains_key(*name))
+            .map(|(name, count)| RoomSummary { name: name.clone(), count: *count });
+        let mut list: Vec<RoomSummary> = replicated.chain(elsewhere).collect();
         list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
         list
     }
@@ -173,6 +209,7 @@ impl Hub {
         let mut out = vec![Delivery::one(from, ServerMsg::NicknameSet { nickname })];
         if let Some(room) = room {
             let peer = self.member(from);
+            self.publish(None, ClusterEvent::Updated { room: room.clone(), member: peer.clone() });
             out.push(Delivery::many(self.members(&room), ServerMsg::PeerRenamed { peer }));
         }
         Ok(out)
@@ -183,6 +220,7 @@ impl Hub {
         peer.media = media;
         match peer.room.clone() {
             Some(room) => {
+                self.publish(None, ClusterEvent::Updated { room: room.clone(), member: self.member(from) });
                 vec![Delivery::many(self.members(&room), ServerMsg::PeerMedia { id: from.clone(), media })]
             }
             None => Vec::new(),
@@ -210,6 +248,7 @@ impl Hub {
         self.peers.get_mut(from).expect("checked in handle").room = Some(room.clone());
         self.lobby.remove(from);
         self.dirty.insert(room.clone());
+        self.publish(None, ClusterEvent::Joined { room: room.clone(), member: self.member(from) });
         if !others.is_empty() {
             out.push(Delivery::many(others, ServerMsg::PeerJoined { peer: self.member(from) }));
         }
@@ -231,6 +270,7 @@ impl Hub {
                 if let Some(room) = self.rooms.get_mut(&room_name) {
                     room.sharer = Some(from.clone());
                 }
+                self.publish(None, ClusterEvent::ShareStarted { room: room_name.clone(), id: from.clone() });
                 Ok(vec![Delivery::many(
                     self.members(&room_name),
                     ServerMsg::ShareStarted { id: from.clone() },
@@ -247,6 +287,7 @@ impl Hub {
             return Vec::new();
         };
         room.sharer = None;
+        self.publish(None, ClusterEvent::ShareStopped { room: room_name.clone(), id: from.clone() });
         vec![Delivery::many(self.members(&room_name), ServerMsg::ShareStopped { id: from.clone() })]
     }
 
@@ -276,8 +317,22 @@ impl Hub {
             room.sharer = None;
         }
         let remaining = room.members.clone();
-        if remaining.is_empty() {
+        let member = self.member(id);
+        if stopped_sharing {
+            self.publish(None, ClusterEvent::ShareStopped { room: room_name.clone(), id: id.clone() });
+        }
+        self.publish(None, ClusterEvent::Left { room: room_name.clone(), member });
+        if !remaining.iter().any(|p| self.is_local(p)) {
+            // Nobody here is in it any more: stop mirroring it. Its remote
+            // members now only count in the lobby.
             self.rooms.remove(&room_name);
+            for p in &remaining {
+                self.peers.remove(p);
+            }
+            if self.clustered {
+                self.released.push(room_name.clone());
+                self.remote_counts.insert(room_name.clone(), remaining.len() as u32);
+            }
         }
         self.dirty.insert(room_name.clone());
         if !remaining.is_empty() {
@@ -298,7 +353,18 @@ impl Hub {
     ) -> Result<Vec<Delivery>, HubError> {
         let room = self.room_of(from).ok_or(HubError::NotInRoom)?.to_owned();
         rules::validate_chat(&text)?;
-        let msg = ServerMsg::Chat { from: self.member(from), text, ts: now_ms, nonce };
+        let from = self.member(from);
+        self.publish(
+            None,
+            ClusterEvent::Chat {
+                room: room.clone(),
+                from: from.clone(),
+                text: text.clone(),
+                ts: now_ms,
+                nonce,
+            },
+        );
+        let msg = ServerMsg::Chat { from, text, ts: now_ms, nonce };
         Ok(vec![Delivery::many(self.members(&room), msg)])
     }
 
@@ -311,6 +377,10 @@ impl Hub {
         let room = self.room_of(from).ok_or(HubError::NotInRoom)?;
         if to == *from || self.room_of(&to) != Some(room) {
             return Err(HubError::PeerNotInRoom);
+        }
+        if let Some(node) = self.peers.get(&to).and_then(|p| p.node.clone()) {
+            self.publish(Some(node), ClusterEvent::Signal { to, from: from.clone(), payload });
+            return Ok(Vec::new());
         }
         Ok(vec![Delivery::one(&to, ServerMsg::Signal { from: from.clone(), payload })])
     }

@@ -17,7 +17,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub const WAIT: Duration = Duration::from_secs(10);
 
 pub struct Server {
-    _child: Child,
+    child: Child,
     pub addr: String,
 }
 
@@ -47,7 +47,12 @@ impl Server {
             .strip_prefix("noom listening on http://")
             .unwrap_or_else(|| panic!("unexpected first line: {line}"))
             .to_owned();
-        Server { _child: child, addr }
+        Server { child, addr }
+    }
+
+    /// `kill -9`: no goodbye to anyone.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
     }
 
     pub fn ws_url(&self) -> String {
@@ -60,18 +65,23 @@ pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub struct Client {
     ws: Socket,
     pub id: PeerId,
+    /// The room list the server sent on connecting.
+    pub initial_rooms: Vec<app::protocol::RoomSummary>,
 }
 
 impl Client {
     /// Connects and consumes the `welcome` and initial `rooms` messages.
     pub async fn connect(server: &Server) -> Client {
         let (ws, _) = tokio_tungstenite::connect_async(server.ws_url()).await.expect("ws connects");
-        let mut client = Client { ws, id: PeerId(String::new()) };
+        let mut client = Client { ws, id: PeerId(String::new()), initial_rooms: Vec::new() };
         match client.recv().await {
             ServerMsg::Welcome { id, .. } => client.id = id,
             other => panic!("expected welcome, got {other:?}"),
         }
-        assert!(matches!(client.recv().await, ServerMsg::Rooms { .. }));
+        match client.recv().await {
+            ServerMsg::Rooms { rooms } => client.initial_rooms = rooms,
+            other => panic!("expected rooms, got {other:?}"),
+        }
         client
     }
 
@@ -169,5 +179,77 @@ impl Client {
 
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
+    }
+}
+
+/// A real redis-server of our own on a free loopback port.
+pub struct Redis {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl Redis {
+    pub async fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut redis = Redis { child: None, port };
+        redis.spawn().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server is installed (scripts/setup.sh)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not start");
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// Stops and starts again, empty, on the same port.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.spawn().await;
+    }
+}
+
+/// The count of `room` a lobby message tells, if it tells one (0 = gone).
+pub fn room_count(msg: &ServerMsg, room: &str) -> Option<u32> {
+    match msg {
+        ServerMsg::RoomsChanged { changed, removed } => {
+            if removed.iter().any(|r| r == room) {
+                Some(0)
+            } else {
+                changed.iter().find(|r| r.name == room).map(|r| r.count)
+            }
+        }
+        ServerMsg::Rooms { rooms } => Some(rooms.iter().find(|r| r.name == room).map_or(0, |r| r.count)),
+        _ => None,
     }
 }

@@ -1,0 +1,372 @@
+//! Rooms shared across server processes through Redis (the Redis bus).
+//!
+//! Redis holds who is where (`noom:members:{room}`: peer → member and node;
+//! `noom:peers:{node}`: peer → room; `noom:rooms`: room → count) and carries
+//! events: `noom:room:{room}` for a room's events, `noom:inbox:{node}` for
+//! signals to one node's peers, `noom:lobby` for room counts. A node
+//! subscribes only to the rooms its own members are in, its inbox and the
+//! lobby. Nodes heartbeat (`noom:node:{id}`, short TTL); any node that sees a
+//! heartbeat expire takes that node's members out of their rooms. If Redis
+//! goes away every node keeps serving its own users, and when it is back
+//! each node registers its members again and reconciles its rooms.
+
+use crate::hub::{ClusterEvent, Outgoing, Placed};
+use crate::node::Node;
+use futures::StreamExt;
+use redis::aio::{MultiplexedConnection, PubSubSink};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::{mpsc, Mutex, RwLock};
+
+/// A node whose heartbeat is older than this is dead.
+const NODE_TTL_MS: u64 = 5_000;
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// What the node hands the bus, in order.
+pub enum BusCmd {
+    Publish(Outgoing),
+    Release(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    node: String,
+    event: ClusterEvent,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CountMsg {
+    room: String,
+    count: u32,
+}
+
+fn members_key(room: &str) -> String {
+    format!("noom:members:{room}")
+}
+fn peers_key(node: &str) -> String {
+    format!("noom:peers:{node}")
+}
+fn room_channel(room: &str) -> String {
+    format!("noom:room:{room}")
+}
+fn inbox(node: &str) -> String {
+    format!("noom:inbox:{node}")
+}
+const ROOMS: &str = "noom:rooms";
+const NODES: &str = "noom:nodes";
+const LOBBY: &str = "noom:lobby";
+
+pub struct Cluster {
+    pub node_id: String,
+    client: redis::Client,
+    node: Weak<Node>,
+    conn: RwLock<Option<MultiplexedConnection>>,
+    sink: Mutex<Option<PubSubSink>>,
+    online: AtomicBool,
+}
+
+type Res<T> = redis::RedisResult<T>;
+
+impl Cluster {
+    /// Joins the cluster behind `redis_url`. Never fails for Redis being
+    /// down: the node serves its own users and keeps trying.
+    pub fn start(redis_url: &str, node: &Arc<Node>) -> Result<Arc<Cluster>, redis::RedisError> {
+        let client = redis::Client::open(redis_url)?;
+        let node_id = format!("{:016x}", rand::random::<u64>());
+        let cluster = Arc::new(Cluster {
+            node_id,
+            client,
+            node: Arc::downgrade(node),
+            conn: RwLock::new(None),
+            sink: Mutex::new(None),
+            online: AtomicBool::new(false),
+        });
+        let (tx, rx) = mpsc::unbounded_channel();
+        node.attach_cluster(cluster.clone(), tx);
+        tokio::spawn(cluster.clone().publisher(rx));
+        tokio::spawn(cluster.clone().supervise());
+        tokio::spawn(cluster.clone().tick());
+        tracing::info!(node = %cluster.node_id, "joining the cluster through Redis");
+        Ok(cluster)
+    }
+
+    pub fn is_online(&self) -> bool {
+        self.online.load(Ordering::Relaxed)
+    }
+
+    async fn conn(&self) -> Option<MultiplexedConnection> {
+        self.conn.read().await.clone()
+    }
+
+    /// Before a local member joins a room we do not mirror yet: subscribe,
+    /// then read who is in it (in that order, so no event falls between).
+    pub async fn replicate(&self, room: &str) {
+        if !self.is_online() {
+            return;
+        }
+        let subscribed = match self.sink.lock().await.as_mut() {
+            Some(sink) => sink.subscribe(room_channel(room)).await.is_ok(),
+            None => false,
+        };
+        if subscribed {
+            if let Some(placed) = self.load_room(room).await {
+                if let Some(node) = self.node.upgrade() {
+                    node.reconcile(room, placed);
+                }
+            }
+        }
+    }
+
+    async fn load_room(&self, room: &str) -> Option<Vec<Placed>> {
+        let mut conn = self.conn().await?;
+        let raw: HashMap<String, String> =
+            redis::cmd("HGETALL").arg(members_key(room)).query_async(&mut conn).await.ok()?;
+        Some(raw.values().filter_map(|v| serde_json::from_str(v).ok()).collect())
+    }
+
+    async fn publisher(self: Arc<Self>, mut rx: mpsc::UnboundedReceiver<BusCmd>) {
+        while let Some(cmd) = rx.recv().await {
+            let Some(mut conn) = self.conn().await else { continue };
+            let result = match cmd {
+                BusCmd::Publish(out) => self.publish(&mut conn, out).await,
+                BusCmd::Release(room) => match self.sink.lock().await.as_mut() {
+                    Some(sink) => sink.unsubscribe(room_channel(&room)).await,
+                    None => Ok(()),
+                },
+            };
+            if let Err(err) = result {
+                tracing::debug!(%err, "Redis write failed; the next reconcile repairs it");
+            }
+        }
+    }
+
+    async fn publish(&self, conn: &mut MultiplexedConnection, out: Outgoing) -> Res<()> {
+        let envelope =
+            serde_json::to_string(&Envelope { node: self.node_id.clone(), event: out.event.clone() })
+                .expect("serializable");
+        if let Some(node) = out.node {
+            return redis::cmd("PUBLISH").arg(inbox(&node)).arg(envelope).query_async(conn).await;
+        }
+        let Some(room) = out.event.room().map(str::to_owned) else { return Ok(()) };
+        let mut pipe = redis::pipe();
+        match &out.event {
+            ClusterEvent::Joined { member, .. } | ClusterEvent::Updated { member, .. } => {
+                let placed = Placed { member: member.clone(), node: self.node_id.clone() };
+                pipe.hset(
+                    members_key(&room),
+                    &member.id.0,
+                    serde_json::to_string(&placed).expect("serializable"),
+                )
+                .ignore()
+                .hset(peers_key(&self.node_id), &member.id.0, &room)
+                .ignore();
+            }
+            ClusterEvent::Left { member, .. } => {
+                pipe.hdel(members_key(&room), &member.id.0)
+                    .ignore()
+                    .hdel(peers_key(&self.node_id), &member.id.0)
+                    .ignore();
+            }
+            _ => {}
+        }
+        pipe.publish(room_channel(&room), envelope).ignore();
+        pipe.query_async::<()>(conn).await?;
+        if matches!(out.event, ClusterEvent::Joined { .. } | ClusterEvent::Left { .. }) {
+            update_count(conn, &room).await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps a subscription open, reconnecting with backoff; each time it
+    /// (re)connects, registers our members again and reconciles our rooms.
+    async fn supervise(self: Arc<Self>) {
+        let mut backoff = Duration::from_millis(250);
+        let mut warned = false;
+        loop {
+            match self.connect().await {
+                Ok(mut stream) => {
+                    backoff = Duration::from_millis(250);
+                    warned = false;
+                    self.online.store(true, Ordering::Relaxed);
+                    tracing::info!("connected to Redis");
+                    if let Err(err) = self.resync().await {
+                        tracing::warn!(%err, "resync with Redis failed; retrying on the next reconcile");
+                    }
+                    while let Some(msg) = stream.next().await {
+                        self.on_message(msg);
+                    }
+                    self.online.store(false, Ordering::Relaxed);
+                    *self.conn.write().await = None;
+                    *self.sink.lock().await = None;
+                    tracing::warn!("lost Redis: serving this node's users only until it is back");
+                }
+                Err(err) => {
+                    if !warned {
+                        tracing::warn!(%err, "cannot reach Redis: serving this node's users only; retrying");
+                        warned = true;
+                    }
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    async fn connect(&self) -> Res<redis::aio::PubSubStream> {
+        let conn = self.client.get_multiplexed_async_connection().await?;
+        let (mut sink, stream) = self.client.get_async_pubsub().await?.split();
+        sink.subscribe(LOBBY).await?;
+        sink.subscribe(inbox(&self.node_id)).await?;
+        if let Some(node) = self.node.upgrade() {
+            for room in node.replicated_rooms() {
+                sink.subscribe(room_channel(&room)).await?;
+            }
+        }
+        *self.conn.write().await = Some(conn);
+        *self.sink.lock().await = Some(sink);
+        Ok(stream)
+    }
+
+    fn on_message(&self, msg: redis::Msg) {
+        let Some(node) = self.node.upgrade() else { return };
+        let Ok(payload) = msg.get_payload::<String>() else { return };
+        if msg.get_channel_name() == LOBBY {
+            if let Ok(count) = serde_json::from_str::<CountMsg>(&payload) {
+                node.set_room_count(&count.room, count.count);
+            }
+            return;
+        }
+        match serde_json::from_str::<Envelope>(&payload) {
+            Ok(envelope) if envelope.node != self.node_id => {
+                node.apply_remote(&envelope.node, envelope.event)
+            }
+            Ok(_) => {}
+            Err(err) => tracing::debug!(%err, "unreadable cluster message"),
+        }
+    }
+
+    /// After (re)connecting: Redis may have lost everything (a restart), or
+    /// others may have taken our members out while we were cut off.
+    async fn resync(&self) -> Res<()> {
+        let Some(node) = self.node.upgrade() else { return Ok(()) };
+        let Some(mut conn) = self.conn().await else { return Ok(()) };
+        self.heartbeat(&mut conn).await?;
+        redis::cmd("DEL").arg(peers_key(&self.node_id)).query_async::<()>(&mut conn).await?;
+        for (room, member) in node.local_members() {
+            self.publish(&mut conn, Outgoing { node: None, event: ClusterEvent::Joined { room, member } })
+                .await?;
+        }
+        self.reconcile_all(&mut conn, &node).await
+    }
+
+    async fn reconcile_all(&self, conn: &mut MultiplexedConnection, node: &Node) -> Res<()> {
+        for room in node.replicated_rooms() {
+            let raw: HashMap<String, String> =
+                redis::cmd("HGETALL").arg(members_key(&room)).query_async(conn).await?;
+            node.reconcile(&room, raw.values().filter_map(|v| serde_json::from_str(v).ok()).collect());
+        }
+        let counts: HashMap<String, u32> = redis::cmd("HGETALL").arg(ROOMS).query_async(conn).await?;
+        node.set_room_counts(counts);
+        Ok(())
+    }
+
+    async fn heartbeat(&self, conn: &mut MultiplexedConnection) -> Res<()> {
+        redis::pipe()
+            .cmd("SET")
+            .arg(format!("noom:node:{}", self.node_id))
+            .arg(1)
+            .arg("PX")
+            .arg(NODE_TTL_MS)
+            .ignore()
+            .sadd(NODES, &self.node_id)
+            .ignore()
+            .query_async(conn)
+            .await
+    }
+
+    /// Heartbeat every second; every other second take dead nodes' members
+    /// out; every few seconds reconcile (repairs anything an outage lost).
+    async fn tick(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
+        let mut n: u64 = 0;
+        loop {
+            tick.tick().await;
+            n += 1;
+            if !self.is_online() {
+                continue;
+            }
+            let (Some(mut conn), Some(node)) = (self.conn().await, self.node.upgrade()) else { continue };
+            let result = async {
+                self.heartbeat(&mut conn).await?;
+                if n.is_multiple_of(2) {
+                    self.reap(&mut conn).await?;
+                }
+                if n.is_multiple_of(3) {
+                    self.reconcile_all(&mut conn, &node).await?;
+                }
+                Res::Ok(())
+            }
+            .await;
+            if let Err(err) = result {
+                tracing::debug!(%err, "cluster upkeep failed");
+            }
+        }
+    }
+
+    async fn reap(&self, conn: &mut MultiplexedConnection) -> Res<()> {
+        let nodes: Vec<String> = redis::cmd("SMEMBERS").arg(NODES).query_async(conn).await?;
+        for dead in nodes.into_iter().filter(|n| *n != self.node_id) {
+            let alive: bool = redis::cmd("EXISTS").arg(format!("noom:node:{dead}")).query_async(conn).await?;
+            if alive {
+                continue;
+            }
+            // SREM answers 1 to exactly one node: that one cleans up.
+            let won: u32 = redis::cmd("SREM").arg(NODES).arg(&dead).query_async(conn).await?;
+            if won == 0 {
+                continue;
+            }
+            tracing::info!(node = %dead, "node stopped heartbeating; removing its members");
+            let peers: HashMap<String, String> =
+                redis::cmd("HGETALL").arg(peers_key(&dead)).query_async(conn).await?;
+            for (peer, room) in peers {
+                let raw: Option<String> =
+                    redis::cmd("HGET").arg(members_key(&room)).arg(&peer).query_async(conn).await?;
+                let Some(placed) = raw.and_then(|r| serde_json::from_str::<Placed>(&r).ok()) else {
+                    continue;
+                };
+                let envelope = serde_json::to_string(&Envelope {
+                    node: dead.clone(),
+                    event: ClusterEvent::Left { room: room.clone(), member: placed.member },
+                })
+                .expect("serializable");
+                redis::pipe()
+                    .hdel(members_key(&room), &peer)
+                    .ignore()
+                    .publish(room_channel(&room), envelope)
+                    .ignore()
+                    .query_async::<()>(conn)
+                    .await?;
+                update_count(conn, &room).await?;
+            }
+            redis::cmd("DEL").arg(peers_key(&dead)).query_async::<()>(conn).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Recounts a room from its member hash and tells every lobby.
+async fn update_count(conn: &mut MultiplexedConnection, room: &str) -> Res<()> {
+    let count: u32 = redis::cmd("HLEN").arg(members_key(room)).query_async(conn).await?;
+    let mut pipe = redis::pipe();
+    if count == 0 {
+        pipe.hdel(ROOMS, room).ignore();
+    } else {
+        pipe.hset(ROOMS, room, count).ignore();
+    }
+    let msg = serde_json::to_string(&CountMsg { room: room.to_owned(), count }).expect("serializable");
+    pipe.publish(LOBBY, msg).ignore().query_async::<()>(conn).await
+}

@@ -1,0 +1,221 @@
+//! The hub's view of other nodes (Redis scale-out): remote members of the
+//! rooms we hold, their events, and room counts for the lobby. Still plain
+//! state; the transport moves the events.
+
+use super::{ClusterEvent, Delivery, Hub, Outgoing, Peer, Placed};
+use app::protocol::{Member, PeerId, ServerMsg};
+use std::collections::HashMap;
+
+impl Hub {
+    /// From now on local changes are also published for other nodes.
+    pub fn set_clustered(&mut self) {
+        self.clustered = true;
+    }
+
+    pub fn take_outgoing(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.outgoing)
+    }
+
+    pub fn take_released(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.released)
+    }
+
+    pub fn is_replicated(&self, room: &str) -> bool {
+        self.rooms.contains_key(room)
+    }
+
+    pub fn replicated_rooms(&self) -> Vec<String> {
+        self.rooms.keys().cloned().collect()
+    }
+
+    /// Our own members with their rooms, to register again after Redis
+    /// comes back empty.
+    pub fn local_members(&self) -> Vec<(String, Member)> {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.node.is_none())
+            .filter_map(|(id, p)| Some((p.room.clone()?, self.member(id))))
+            .collect()
+    }
+
+    /// Drops a replica that a failed join left without local members.
+    pub fn release_if_unused(&mut self, room: &str) {
+        let unused = self.rooms.get(room).is_some_and(|r| !r.members.iter().any(|p| self.is_local(p)));
+        if unused {
+            if let Some(r) = self.rooms.remove(room) {
+                for p in r.members {
+                    self.peers.remove(&p);
+                }
+            }
+            self.released.push(room.to_owned());
+        }
+    }
+
+    /// The lobby count of a room, as the cluster reports it.
+    pub fn set_room_count(&mut self, room: &str, count: u32) {
+        if self.remote_counts.get(room) != Some(&count) {
+            if count == 0 {
+                self.remote_counts.remove(room);
+            } else {
+                self.remote_counts.insert(room.to_owned(), count);
+            }
+            if !self.rooms.contains_key(room) {
+                self.dirty.insert(room.to_owned());
+            }
+        }
+    }
+
+    pub fn set_room_counts(&mut self, counts: HashMap<String, u32>) {
+        let gone: Vec<String> =
+            self.remote_counts.keys().filter(|r| !counts.contains_key(*r)).cloned().collect();
+        for room in gone {
+            self.set_room_count(&room, 0);
+        }
+        for (room, count) in counts {
+            self.set_room_count(&room, count);
+        }
+    }
+
+    /// Brings a room's remote members in line with the cluster's record
+    /// (`placed` lists everyone, ours included). Creates the replica if
+    /// needed; tells our members about anyone who came or went.
+    pub fn reconcile(&mut self, room: &str, placed: Vec<Placed>) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        self.rooms.entry(room.to_owned()).or_default();
+        self.remote_counts.remove(room);
+        let remote_now: Vec<PeerId> = self
+            .rooms
+            .get(room)
+            .map(|r| r.members.iter().filter(|p| !self.is_local(p)).cloned().collect())
+            .unwrap_or_default();
+        for id in remote_now {
+            if !placed.iter().any(|p| p.member.id == id) {
+                let member = self.member(&id);
+                out.extend(self.remove_remote(room, member));
+            }
+        }
+        for p in placed {
+            if !self.is_local(&p.member.id) {
+                out.extend(self.add_remote(room, p.member, p.node));
+            }
+        }
+        out
+    }
+
+    /// An event published by `from_node`.
+    pub fn apply(&mut self, from_node: &str, event: ClusterEvent) -> Vec<Delivery> {
+        match event {
+            ClusterEvent::Joined { room, member } => {
+                if self.rooms.contains_key(&room) {
+                    return self.add_remote(&room, member, from_node.to_owned());
+                }
+                Vec::new()
+            }
+            ClusterEvent::Left { room, member } => self.remove_remote(&room, member),
+            ClusterEvent::Updated { room, member } => {
+                let Some(peer) = self.peers.get_mut(&member.id).filter(|p| p.node.is_some()) else {
+                    return Vec::new();
+                };
+                let renamed = peer.nickname.as_deref() != Some(member.nickname.as_str());
+                let media_changed = peer.media != member.media;
+                peer.nickname = Some(member.nickname.clone());
+                peer.media = member.media;
+                let to = self.local_members_of(&room);
+                let mut out = Vec::new();
+                if renamed {
+                    out.push(Delivery::many(to.clone(), ServerMsg::PeerRenamed { peer: member.clone() }));
+                }
+                if media_changed {
+                    out.push(Delivery::many(to, ServerMsg::PeerMedia { id: member.id, media: member.media }));
+                }
+                out
+            }
+            ClusterEvent::Chat { room, from, text, ts, nonce } => {
+                let to = self.local_members_of(&room);
+                if to.is_empty() {
+                    return Vec::new();
+                }
+                vec![Delivery::many(to, ServerMsg::Chat { from, text, ts, nonce })]
+            }
+            ClusterEvent::ShareStarted { room, id } => {
+                let Some(r) = self.rooms.get_mut(&room) else { return Vec::new() };
+                r.sharer = Some(id.clone());
+                vec![Delivery::many(self.local_members_of(&room), ServerMsg::ShareStarted { id })]
+            }
+            ClusterEvent::ShareStopped { room, id } => {
+                let Some(r) = self.rooms.get_mut(&room).filter(|r| r.sharer.as_ref() == Some(&id)) else {
+                    return Vec::new();
+                };
+                r.sharer = None;
+                vec![Delivery::many(self.local_members_of(&room), ServerMsg::ShareStopped { id })]
+            }
+            ClusterEvent::Signal { to, from, payload } => {
+                // Still only within one room, as we see it.
+                let same_room = self.is_local(&to)
+                    && self.room_of(&to).is_some()
+                    && self.room_of(&to) == self.room_of(&from);
+                if !same_room {
+                    return Vec::new();
+                }
+                vec![Delivery::one(&to, ServerMsg::Signal { from, payload })]
+            }
+        }
+    }
+
+    fn local_members_of(&self, room: &str) -> Vec<PeerId> {
+        self.rooms
+            .get(room)
+            .map(|r| r.members.iter().filter(|p| self.is_local(p)).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn add_remote(&mut self, room: &str, member: Member, node: String) -> Vec<Delivery> {
+        let Some(r) = self.rooms.get_mut(room) else { return Vec::new() };
+        if r.members.contains(&member.id) {
+            if let Some(peer) = self.peers.get_mut(&member.id) {
+                peer.nickname = Some(member.nickname);
+                peer.media = member.media;
+            }
+            return Vec::new();
+        }
+        r.members.push(member.id.clone());
+        self.peers.insert(
+            member.id.clone(),
+            Peer {
+                nickname: Some(member.nickname.clone()),
+                room: Some(room.to_owned()),
+                media: member.media,
+                node: Some(node),
+            },
+        );
+        self.dirty.insert(room.to_owned());
+        let to: Vec<PeerId> = self.local_members_of(room).into_iter().filter(|p| *p != member.id).collect();
+        if to.is_empty() {
+            return Vec::new();
+        }
+        vec![Delivery::many(to, ServerMsg::PeerJoined { peer: member })]
+    }
+
+    fn remove_remote(&mut self, room: &str, member: Member) -> Vec<Delivery> {
+        if self.is_local(&member.id) {
+            return Vec::new();
+        }
+        let Some(r) = self.rooms.get_mut(room).filter(|r| r.members.contains(&member.id)) else {
+            return Vec::new();
+        };
+        r.members.retain(|p| *p != member.id);
+        let was_sharing = r.sharer.as_ref() == Some(&member.id);
+        if was_sharing {
+            r.sharer = None;
+        }
+        self.peers.remove(&member.id);
+        self.dirty.insert(room.to_owned());
+        let to = self.local_members_of(room);
+        let mut out = Vec::new();
+        if was_sharing {
+            out.push(Delivery::many(to.clone(), ServerMsg::ShareStopped { id: member.id.clone() }));
+        }
+        out.push(Delivery::many(to, ServerMsg::PeerLeft { peer: member }));
+        out
+    }
+}

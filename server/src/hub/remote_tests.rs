@@ -1,0 +1,141 @@
+//! Two hubs wired together by hand: what one publishes, the other applies.
+
+use super::*;
+use app::protocol::SdpType;
+
+fn id(s: &str) -> PeerId {
+    PeerId(s.into())
+}
+
+fn clustered() -> Hub {
+    let mut hub = Hub::new();
+    hub.set_clustered();
+    hub
+}
+
+fn local(hub: &mut Hub, who: &str) {
+    hub.connect(&id(who), 0);
+    hub.handle(&id(who), ClientMsg::SetNickname { nickname: who.into() }, 0).unwrap();
+}
+
+/// Delivers everything `from` published to `to`, as node `from_node`.
+fn pump(from: &mut Hub, from_node: &str, to: &mut Hub) -> Vec<Delivery> {
+    from.take_outgoing().into_iter().flat_map(|o| to.apply(from_node, o.event)).collect()
+}
+
+fn placed(who: &str, node: &str) -> Placed {
+    Placed {
+        member: Member { id: id(who), nickname: who.into(), media: MediaState::default() },
+        node: node.into(),
+    }
+}
+
+#[test]
+fn a_single_node_publishes_nothing() {
+    let mut hub = Hub::new();
+    local(&mut hub, "a");
+    hub.handle(&id("a"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    assert!(hub.take_outgoing().is_empty());
+}
+
+#[test]
+fn joins_chat_and_leaves_reach_the_other_node() {
+    let (mut a, mut b) = (clustered(), clustered());
+    local(&mut a, "ada");
+    local(&mut b, "bob");
+    a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    // Node B replicates the room (as the transport does before a join)...
+    b.reconcile("x", vec![placed("ada", "A")]);
+    let out = b.handle(&id("bob"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    match &out.last().unwrap().msg {
+        ServerMsg::Joined { members, .. } => {
+            assert_eq!(members.iter().map(|m| m.nickname.as_str()).collect::<Vec<_>>(), vec!["ada", "bob"])
+        }
+        other => panic!("{other:?}"),
+    }
+    let _ = a.take_outgoing();
+    // ...and A hears about Bob.
+    let seen = pump(&mut b, "B", &mut a);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].to.ids(), &[id("ada")]);
+    assert!(matches!(&seen[0].msg, ServerMsg::PeerJoined { peer } if peer.nickname == "bob"));
+    assert_eq!(a.room_list(), vec![RoomSummary { name: "x".into(), count: 2 }]);
+
+    a.handle(&id("ada"), ClientMsg::Chat { text: "hi".into(), nonce: None }, 5).unwrap();
+    let seen = pump(&mut a, "A", &mut b);
+    assert_eq!(seen[0].to.ids(), &[id("bob")], "only B's own members");
+    assert!(matches!(&seen[0].msg, ServerMsg::Chat { text, .. } if text == "hi"));
+
+    b.handle(&id("bob"), ClientMsg::Leave, 0).unwrap();
+    let seen = pump(&mut b, "B", &mut a);
+    assert!(seen.iter().any(|d| matches!(&d.msg, ServerMsg::PeerLeft { peer } if peer.nickname == "bob")));
+    assert_eq!(a.room_list(), vec![RoomSummary { name: "x".into(), count: 1 }]);
+    assert_eq!(b.take_released(), vec!["x".to_string()], "B no longer mirrors x");
+}
+
+#[test]
+fn signals_to_a_remote_peer_go_to_its_node_and_stay_in_the_room() {
+    let (mut a, mut b) = (clustered(), clustered());
+    local(&mut a, "ada");
+    local(&mut b, "bob");
+    a.reconcile("x", vec![placed("bob", "B")]);
+    a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    b.reconcile("x", vec![placed("ada", "A")]);
+    b.handle(&id("bob"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    let _ = (a.take_outgoing(), b.take_outgoing());
+    let payload = SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() };
+    let out = a.handle(&id("ada"), ClientMsg::Signal { to: id("bob"), payload: payload.clone() }, 0).unwrap();
+    assert!(out.is_empty(), "nothing local");
+    let published = a.take_outgoing();
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].node.as_deref(), Some("B"));
+    let seen = b.apply("A", published[0].event.clone());
+    assert_eq!(
+        seen,
+        vec![Delivery::one(&id("bob"), ServerMsg::Signal { from: id("ada"), payload: payload.clone() })]
+    );
+    // A forged signal from someone not in Bob's room is dropped.
+    let forged = ClusterEvent::Signal { to: id("bob"), from: id("mallory"), payload };
+    assert!(b.apply("A", forged).is_empty());
+}
+
+#[test]
+fn reconcile_adds_and_removes_remote_members() {
+    let mut a = clustered();
+    local(&mut a, "ada");
+    a.reconcile("x", vec![placed("bob", "B"), placed("cat", "C")]);
+    a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    // Cat's node died; the record in Redis lost her and gained Dan.
+    let out = a.reconcile("x", vec![placed("ada", "A"), placed("bob", "B"), placed("dan", "C")]);
+    assert!(out.iter().any(|d| matches!(&d.msg, ServerMsg::PeerLeft { peer } if peer.nickname == "cat")));
+    assert!(out.iter().any(|d| matches!(&d.msg, ServerMsg::PeerJoined { peer } if peer.nickname == "dan")));
+    assert_eq!(a.room_list()[0].count, 3);
+    assert!(a.reconcile("x", vec![placed("ada", "A"), placed("bob", "B"), placed("dan", "C")]).is_empty());
+}
+
+#[test]
+fn rooms_held_only_elsewhere_are_listed_from_their_counts() {
+    let mut a = clustered();
+    local(&mut a, "watcher");
+    a.set_room_count("far", 3);
+    assert_eq!(a.room_list(), vec![RoomSummary { name: "far".into(), count: 3 }]);
+    let update = a.flush_lobby().unwrap();
+    assert!(matches!(&update.msg, ServerMsg::RoomsChanged { changed, .. } if changed[0].count == 3));
+    a.set_room_count("far", 0);
+    let update = a.flush_lobby().unwrap();
+    assert!(
+        matches!(&update.msg, ServerMsg::RoomsChanged { removed, .. } if removed == &vec!["far".to_string()])
+    );
+}
+
+#[test]
+fn a_refused_join_releases_the_replica() {
+    let mut a = Hub::with_config(HubConfig { max_peers_per_room: 1, ..HubConfig::default() });
+    a.set_clustered();
+    local(&mut a, "ada");
+    a.reconcile("x", vec![placed("bob", "B")]);
+    assert!(a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).is_err(), "full");
+    a.release_if_unused("x");
+    assert!(!a.is_replicated("x"));
+    assert_eq!(a.take_released(), vec!["x".to_string()]);
+}

@@ -1,0 +1,141 @@
+//! Two real server processes sharing rooms through one real Redis.
+
+mod support;
+
+use app::protocol::{ClientMsg, ErrorCode, SdpType, ServerMsg, SignalPayload};
+use std::time::{Duration, Instant};
+use support::{room_count, Client, Redis, Server};
+
+async fn node(redis: &Redis) -> Server {
+    Server::start_with(&["--redis-url", &redis.url()]).await
+}
+
+
+fn offer() -> SignalPayload {
+    SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() }
+}
+
+#[tokio::test]
+async fn rooms_chat_signals_and_counts_span_nodes() {
+    let redis = Redis::start().await;
+    let a = node(&redis).await;
+    let b = node(&redis).await;
+    let mut lobby_on_a = Client::connect(&a).await;
+
+    let mut ada = Client::in_room(&a, "Ada", "shared").await;
+    lobby_on_a.recv_until(|m| room_count(m, "shared") == Some(1)).await;
+    // Bob, on the other node, sees Ada already in the room.
+    let mut bob = Client::connect(&b).await;
+    bob.send(&ClientMsg::SetNickname { nickname: "Bob".into() }).await;
+    bob.send(&ClientMsg::Join { room: "shared".into() }).await;
+    match bob.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await {
+        ServerMsg::Joined { members, .. } => {
+            let names: Vec<_> = members.iter().map(|m| m.nickname.as_str()).collect();
+            assert_eq!(names, vec!["Ada", "Bob"]);
+        }
+        _ => unreachable!(),
+    }
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { peer } if peer.nickname == "Bob")).await;
+    // The lobby on node A counts Bob, who is on node B.
+    lobby_on_a.recv_until(|m| room_count(m, "shared") == Some(2)).await;
+    // And a newcomer on node B gets the count in its first room list.
+    let mut lobby_on_b = Client::connect(&b).await;
+    assert_eq!(
+        lobby_on_b.initial_rooms,
+        vec![app::protocol::RoomSummary { name: "shared".into(), count: 2 }]
+    );
+
+    // Chat both ways across nodes.
+    ada.send(&ClientMsg::Chat { text: "hello from A".into(), nonce: None }).await;
+    let got = bob.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
+    assert!(
+        matches!(got, ServerMsg::Chat { ref text, ref from, .. } if text == "hello from A" && from.nickname == "Ada")
+    );
+    bob.send(&ClientMsg::Chat { text: "hello from B".into(), nonce: None }).await;
+    ada.recv_until(|m| matches!(m, ServerMsg::Chat { text, .. } if text == "hello from B")).await;
+
+    // Signals cross nodes within a room, and only within it.
+    ada.send(&ClientMsg::Signal { to: bob.id.clone(), payload: offer() }).await;
+    let got = bob.recv_until(|m| matches!(m, ServerMsg::Signal { .. })).await;
+    assert_eq!(got, ServerMsg::Signal { from: ada.id.clone(), payload: offer() });
+    let mut eve = Client::in_room(&b, "Eve", "elsewhere").await;
+    eve.send(&ClientMsg::Signal { to: ada.id.clone(), payload: offer() }).await;
+    eve.expect_error(ErrorCode::PeerNotInRoom).await;
+    let ada_saw = ada.ping_pong().await;
+    assert!(!ada_saw.iter().any(|m| matches!(m, ServerMsg::Signal { .. })), "{ada_saw:?}");
+
+    // Leaving on B shows on A, in the room and in the lobby.
+    bob.send(&ClientMsg::Leave).await;
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerLeft { peer } if peer.nickname == "Bob")).await;
+    lobby_on_a.recv_until(|m| room_count(m, "shared") == Some(1)).await;
+    lobby_on_b.recv_until(|m| room_count(m, "shared") == Some(1)).await;
+}
+
+#[tokio::test]
+async fn a_killed_node_s_members_leave_within_ten_seconds() {
+    let redis = Redis::start().await;
+    let a = node(&redis).await;
+    let mut b = node(&redis).await;
+    let mut ada = Client::in_room(&a, "Ada", "fragile").await;
+    let _bob = Client::in_room(&b, "Bob", "fragile").await;
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { peer } if peer.nickname == "Bob")).await;
+    let mut lobby = Client::connect(&a).await;
+
+    let killed = Instant::now();
+    b.kill().await;
+    // `recv` waits at most 10 s per message: the departure must come sooner.
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerLeft { peer } if peer.nickname == "Bob")).await;
+    let took = killed.elapsed();
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    eprintln!("a killed node's member left after {took:?}");
+    lobby.recv_until(|m| room_count(m, "fragile") == Some(1)).await;
+}
+
+#[tokio::test]
+async fn nodes_keep_serving_without_redis_and_reconnect_when_it_is_back() {
+    let mut redis = Redis::start().await;
+    let a = node(&redis).await;
+    let b = node(&redis).await;
+    let mut ada = Client::in_room(&a, "Ada", "steady").await;
+    let mut bob = Client::in_room(&b, "Bob", "steady").await;
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await;
+
+    redis.stop().await;
+    // Local users still work: a chat on node A reaches node A's members.
+    let mut ann = Client::in_room(&a, "Ann", "steady").await;
+    ada.send(&ClientMsg::Chat { text: "redis is down".into(), nonce: None }).await;
+    ann.recv_until(|m| matches!(m, ServerMsg::Chat { text, .. } if text == "redis is down")).await;
+
+    // Redis comes back empty; the nodes reconnect and register again.
+    redis.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut n = 0;
+    loop {
+        n += 1;
+        ada.send(&ClientMsg::Chat { text: format!("are you there {n}"), nonce: None }).await;
+        let heard = tokio::time::timeout(Duration::from_millis(700), async {
+            loop {
+                if let ServerMsg::Chat { from, .. } = bob.recv().await {
+                    if from.nickname == "Ada" {
+                        return;
+                    }
+                }
+            }
+        })
+        .await;
+        if heard.is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "cross-node chat did not come back");
+    }
+    // Membership is whole again: Ann, who joined during the outage, is seen on B.
+    bob.send(&ClientMsg::Join { room: "steady".into() }).await;
+    match bob.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await {
+        ServerMsg::Joined { members, .. } => {
+            let mut names: Vec<_> = members.iter().map(|m| m.nickname.clone()).collect();
+            names.sort();
+            assert_eq!(names, vec!["Ada", "Ann", "Bob"]);
+        }
+        _ => unreachable!(),
+    }
+}
