@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// Messages in flight (sent, not yet received) in the throughput run.
 const WINDOW: usize = 200;
 /// Time after both have joined before measuring (joins propagate first).
-const SETTLE_MS: u64 = 1000;
+const SETTLE_MS: u64 = 300;
 use tokio_tungstenite::{connect_async, tungstenite::Message};
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

@@ -10,7 +10,6 @@ async fn node(redis: &Redis) -> Server {
     Server::start_with(&["--redis-url", &redis.url()]).await
 }
 
-
 fn offer() -> SignalPayload {
     SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() }
 }

@@ -9,7 +9,6 @@ fn offer() -> SignalPayload {
     SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() }
 }
 
-
 #[tokio::test]
 async fn two_clients_join_chat_and_leave() {
     let server = Server::start().await;

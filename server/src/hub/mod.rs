@@ -354,16 +354,18 @@ impl Hub {
         let room = self.room_of(from).ok_or(HubError::NotInRoom)?.to_owned();
         rules::validate_chat(&text)?;
         let from = self.member(from);
-        self.publish(
-            None,
-            ClusterEvent::Chat {
+        // Chat is the bulk of the traffic: it goes to Redis only when some
+        // other node has people in the room (joins and leaves always do).
+        if self.has_remote_members(&room) {
+            let event = ClusterEvent::Chat {
                 room: room.clone(),
                 from: from.clone(),
                 text: text.clone(),
                 ts: now_ms,
                 nonce,
-            },
-        );
+            };
+            self.publish(None, event);
+        }
         let msg = ServerMsg::Chat { from, text, ts: now_ms, nonce };
         Ok(vec![Delivery::many(self.members(&room), msg)])
     }

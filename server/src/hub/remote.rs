@@ -162,6 +162,10 @@ impl Hub {
         }
     }
 
+    pub(super) fn has_remote_members(&self, room: &str) -> bool {
+        self.rooms.get(room).is_some_and(|r| r.members.iter().any(|p| !self.is_local(p)))
+    }
+
     fn local_members_of(&self, room: &str) -> Vec<PeerId> {
         self.rooms
             .get(room)

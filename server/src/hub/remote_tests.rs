@@ -139,3 +139,19 @@ fn a_refused_join_releases_the_replica() {
     assert!(!a.is_replicated("x"));
     assert_eq!(a.take_released(), vec!["x".to_string()]);
 }
+
+#[test]
+fn chat_in_a_room_no_other_node_shares_stays_off_the_bus() {
+    let mut a = clustered();
+    local(&mut a, "ada");
+    local(&mut a, "ann");
+    a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    a.handle(&id("ann"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    let _ = a.take_outgoing();
+    a.handle(&id("ada"), ClientMsg::Chat { text: "local".into(), nonce: None }, 0).unwrap();
+    assert!(a.take_outgoing().is_empty());
+    // Once someone elsewhere is in the room, chat is published.
+    a.apply("B", ClusterEvent::Joined { room: "x".into(), member: placed("bob", "B").member });
+    a.handle(&id("ada"), ClientMsg::Chat { text: "hi bob".into(), nonce: None }, 0).unwrap();
+    assert!(matches!(&a.take_outgoing()[..], [Outgoing { event: ClusterEvent::Chat { .. }, .. }]));
+}
