@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { NoomServer } from './support/server';
-import { expectGrowing, inbound, installProbes, joinCall, tileOf } from './support/call';
+import { expectGrowing, inbound, joinCall, probedPage, tileOf } from './support/call';
 
 let server: NoomServer;
 test.beforeEach(async () => {
@@ -13,9 +13,7 @@ test.afterEach(async () => {
 async function pair(browser: any, room: string) {
   const pages = [];
   for (const name of ['Alice', 'Bob']) {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-    await installProbes(context);
-    const page = await context.newPage();
+    const { page } = await probedPage(browser, { width: 1100, height: 720 });
     await joinCall(page, server.url, name, room);
     pages.push(page);
   }

@@ -5,8 +5,8 @@ import {
   connectedPeerConnections,
   decodingVideoStreams,
   expectGrowing,
-  installProbes,
   joinCall,
+  probedPage,
   tileOf,
   tiles,
 } from './support/call';
@@ -20,9 +20,7 @@ test.afterEach(async () => {
 });
 
 async function person(browser: any, name: string) {
-  const context = await browser.newContext({ viewport: { width: 960, height: 640 } });
-  await installProbes(context);
-  return { name, context, page: await context.newPage() };
+  return { name, ...(await probedPage(browser, { width: 960, height: 640 })) };
 }
 
 async function expectFullMesh(pages: { page: any }[]) {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { expect, test } from '@playwright/test';
 import { NoomServer } from './support/server';
-import { expectGrowing, installProbes, joinCall, tileOf } from './support/call';
+import { expectGrowing, joinCall, probedPage, tileOf } from './support/call';
 
 // Runs inside the tests' own network namespace (see scripts/test.sh), so
 // these firewall rules only affect this test's loopback.
@@ -23,12 +23,8 @@ const ufrag = (page: any) =>
 
 test('when the media path dies, tiles show "reconnecting" and an ICE restart brings the call back', async ({ browser }) => {
   const server = await NoomServer.start();
-  const aCtx = await browser.newContext();
-  const bCtx = await browser.newContext();
-  await installProbes(aCtx);
-  await installProbes(bCtx);
-  const alice = await aCtx.newPage();
-  const bob = await bCtx.newPage();
+  const { context: aCtx, page: alice } = await probedPage(browser);
+  const { context: bCtx, page: bob } = await probedPage(browser);
   await joinCall(alice, server.url, 'Alice', 'flaky');
   await joinCall(bob, server.url, 'Bob', 'flaky');
   await expectGrowing(alice, 'video', 'framesDecoded', 10);

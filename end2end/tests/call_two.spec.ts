@@ -6,8 +6,8 @@ import {
   connectedPeerConnections,
   expectGrowing,
   inbound,
-  installProbes,
   joinCall,
+  probedPage,
   selectedPairs,
   tileOf,
   tiles,
@@ -22,12 +22,8 @@ test.afterEach(async () => {
 });
 
 test('two people in a call: video, loopback ICE, mute, camera off/on/switch, P2P chat and a file, leave', async ({ browser }) => {
-  const aliceCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const bobCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await installProbes(aliceCtx);
-  await installProbes(bobCtx);
-  const alice = await aliceCtx.newPage();
-  const bob = await bobCtx.newPage();
+  const { context: aliceCtx, page: alice } = await probedPage(browser, { width: 1280, height: 800 });
+  const { context: bobCtx, page: bob } = await probedPage(browser, { width: 1280, height: 800 });
 
   await joinCall(alice, server.url, 'Alice', 'call-two');
   await joinCall(bob, server.url, 'Bob', 'call-two');

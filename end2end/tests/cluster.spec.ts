@@ -1,19 +1,15 @@
 import { expect, test } from '@playwright/test';
 import { NoomServer, RedisServer } from './support/server';
 import { chatLog, roomRow, sendChat, waitHydratedAndConnected } from './support/pages';
-import { expectGrowing, installProbes, joinCall, selectedPairs, tiles } from './support/call';
+import { expectGrowing, joinCall, probedPage, selectedPairs, tiles } from './support/call';
 
 test('two browsers on two nodes behind one Redis meet in one room: lobby, chat and a video call', async ({ browser }) => {
   const redis = await RedisServer.start();
   const nodeA = await NoomServer.start('127.0.0.1:0', ['--redis-url', redis.url]);
   const nodeB = await NoomServer.start('127.0.0.1:0', ['--redis-url', redis.url]);
   try {
-    const aCtx = await browser.newContext();
-    const bCtx = await browser.newContext();
-    await installProbes(aCtx);
-    await installProbes(bCtx);
-    const alice = await aCtx.newPage();
-    const bob = await bCtx.newPage();
+    const { context: aCtx, page: alice } = await probedPage(browser);
+    const { context: bCtx, page: bob } = await probedPage(browser);
 
     await joinCall(alice, nodeA.url, 'Alice', 'across');
     // Node B's lobby lists the room Alice made on node A.

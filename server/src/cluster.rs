@@ -56,6 +56,20 @@ fn room_channel(room: &str) -> String {
 fn inbox(node: &str) -> String {
     format!("noom:inbox:{node}")
 }
+fn heartbeat_key(node: &str) -> String {
+    format!("noom:node:{node}")
+}
+
+/// An event as published, stamped with the node it speaks for.
+fn envelope(node: &str, event: ClusterEvent) -> String {
+    serde_json::to_string(&Envelope { node: node.to_owned(), event }).expect("serializable")
+}
+
+/// Everyone in `room`, as Redis records them.
+async fn members_of(conn: &mut MultiplexedConnection, room: &str) -> Res<Vec<Placed>> {
+    let raw: HashMap<String, String> = redis::cmd("HGETALL").arg(members_key(room)).query_async(conn).await?;
+    Ok(raw.values().filter_map(|v| serde_json::from_str(v).ok()).collect())
+}
 const ROOMS: &str = "noom:rooms";
 const NODES: &str = "noom:nodes";
 const LOBBY: &str = "noom:lobby";
@@ -112,20 +126,12 @@ impl Cluster {
             Some(sink) => sink.subscribe(room_channel(room)).await.is_ok(),
             None => false,
         };
+        let (Some(mut conn), Some(node)) = (self.conn().await, self.node.upgrade()) else { return };
         if subscribed {
-            if let Some(placed) = self.load_room(room).await {
-                if let Some(node) = self.node.upgrade() {
-                    node.reconcile(room, placed);
-                }
+            if let Ok(placed) = members_of(&mut conn, room).await {
+                node.reconcile(room, placed);
             }
         }
-    }
-
-    async fn load_room(&self, room: &str) -> Option<Vec<Placed>> {
-        let mut conn = self.conn().await?;
-        let raw: HashMap<String, String> =
-            redis::cmd("HGETALL").arg(members_key(room)).query_async(&mut conn).await.ok()?;
-        Some(raw.values().filter_map(|v| serde_json::from_str(v).ok()).collect())
     }
 
     async fn publisher(self: Arc<Self>, mut rx: mpsc::UnboundedReceiver<BusCmd>) {
@@ -145,9 +151,7 @@ impl Cluster {
     }
 
     async fn publish(&self, conn: &mut MultiplexedConnection, out: Outgoing) -> Res<()> {
-        let envelope =
-            serde_json::to_string(&Envelope { node: self.node_id.clone(), event: out.event.clone() })
-                .expect("serializable");
+        let envelope = envelope(&self.node_id, out.event.clone());
         if let Some(node) = out.node {
             return redis::cmd("PUBLISH").arg(inbox(&node)).arg(envelope).query_async(conn).await;
         }
@@ -265,9 +269,7 @@ impl Cluster {
 
     async fn reconcile_all(&self, conn: &mut MultiplexedConnection, node: &Node) -> Res<()> {
         for room in node.replicated_rooms() {
-            let raw: HashMap<String, String> =
-                redis::cmd("HGETALL").arg(members_key(&room)).query_async(conn).await?;
-            node.reconcile(&room, raw.values().filter_map(|v| serde_json::from_str(v).ok()).collect());
+            node.reconcile(&room, members_of(conn, &room).await?);
         }
         let counts: HashMap<String, u32> = redis::cmd("HGETALL").arg(ROOMS).query_async(conn).await?;
         node.set_room_counts(counts);
@@ -277,7 +279,7 @@ impl Cluster {
     async fn heartbeat(&self, conn: &mut MultiplexedConnection) -> Res<()> {
         redis::pipe()
             .cmd("SET")
-            .arg(format!("noom:node:{}", self.node_id))
+            .arg(heartbeat_key(&self.node_id))
             .arg(1)
             .arg("PX")
             .arg(NODE_TTL_MS)
@@ -320,7 +322,7 @@ impl Cluster {
     async fn reap(&self, conn: &mut MultiplexedConnection) -> Res<()> {
         let nodes: Vec<String> = redis::cmd("SMEMBERS").arg(NODES).query_async(conn).await?;
         for dead in nodes.into_iter().filter(|n| *n != self.node_id) {
-            let alive: bool = redis::cmd("EXISTS").arg(format!("noom:node:{dead}")).query_async(conn).await?;
+            let alive: bool = redis::cmd("EXISTS").arg(heartbeat_key(&dead)).query_async(conn).await?;
             if alive {
                 continue;
             }
@@ -338,11 +340,8 @@ impl Cluster {
                 let Some(placed) = raw.and_then(|r| serde_json::from_str::<Placed>(&r).ok()) else {
                     continue;
                 };
-                let envelope = serde_json::to_string(&Envelope {
-                    node: dead.clone(),
-                    event: ClusterEvent::Left { room: room.clone(), member: placed.member },
-                })
-                .expect("serializable");
+                let envelope =
+                    envelope(&dead, ClusterEvent::Left { room: room.clone(), member: placed.member });
                 redis::pipe()
                     .hdel(members_key(&room), &peer)
                     .ignore()

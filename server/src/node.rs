@@ -154,17 +154,10 @@ impl Node {
 
     pub fn handle(&self, from: &PeerId, msg: ClientMsg) {
         let now = now_ms();
-        let joining = match &msg {
-            ClientMsg::Join { room } => Some(room.clone()),
-            _ => None,
-        };
         let mut inner = self.lock();
         match inner.hub.handle(from, msg, now) {
             Ok(out) => inner.deliver(out),
             Err(err) => {
-                if let Some(room) = joining {
-                    inner.hub.release_if_unused(&room);
-                }
                 tracing::debug!(peer = %from, %err, "refused request");
                 let msg = ServerMsg::Error { code: err.code(), message: err.to_string() };
                 inner.deliver(vec![Delivery::one(from, msg)]);

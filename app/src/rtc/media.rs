@@ -6,6 +6,15 @@ use crate::call::{Device, MediaProblem};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AnalyserNode, AudioContext, MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamTrack};
 
+/// A stream of the tracks present (for a `<video>`'s `srcObject`).
+pub fn stream_of(tracks: &[Option<MediaStreamTrack>]) -> MediaStream {
+    let stream = MediaStream::new().expect("MediaStream constructor");
+    for track in tracks.iter().flatten() {
+        stream.add_track(track);
+    }
+    stream
+}
+
 /// The tracks this page sends. Either may be absent (camera off, no mic).
 #[derive(Default)]
 pub struct LocalMedia {
@@ -20,18 +29,6 @@ impl LocalMedia {
         if let Some(old) = std::mem::replace(slot, track) {
             old.stop();
         }
-    }
-
-    pub fn stream(&self) -> MediaStream {
-        Self::stream_of(&[self.audio.clone(), self.video.clone()])
-    }
-
-    pub fn stream_of(tracks: &[Option<MediaStreamTrack>]) -> MediaStream {
-        let stream = MediaStream::new().expect("MediaStream constructor");
-        for track in tracks.iter().flatten() {
-            stream.add_track(track);
-        }
-        stream
     }
 
     pub fn stop_all(&mut self) {

@@ -53,6 +53,15 @@ impl Engine {
         self.screen.as_ref().is_some_and(|s| s.on_air)
     }
 
+    /// Peers whose DataChannel is open (for chat and files).
+    fn open_channels(&mut self) -> Vec<(PeerId, Rc<Peer>)> {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.dc.ready_state() == RtcDataChannelState::Open)
+            .map(|(id, p)| (id.clone(), p.clone()))
+            .collect()
+    }
+
     /// What the video senders carry: the screen while sharing, else the camera.
     fn outgoing_video(&self) -> Option<web_sys::MediaStreamTrack> {
         match self.screen.as_ref().filter(|s| s.on_air) {
@@ -290,20 +299,11 @@ fn set_transfer(call: Call, key: &str, f: impl FnOnce(&mut Transfer)) {
 pub fn send_p2p_chat(call: Call, text: &str) -> Result<(), String> {
     rules::validate_chat(text).map_err(|e| e.to_string())?;
     let frame = serde_json::to_string(&P2pMsg::Chat { text: text.to_owned() }).expect("serializable");
-    let sent = with(|e| {
-        e.peers
-            .values()
-            .filter(|p| p.dc.ready_state() == RtcDataChannelState::Open)
-            .fold(0, |n, p| n + usize::from(p.dc.send_with_str(&frame).is_ok()))
-    });
+    let sent = with(Engine::open_channels).iter().filter(|(_, p)| p.dc.send_with_str(&frame).is_ok()).count();
     if sent == 0 {
         return Err("no one is connected peer-to-peer yet".into());
     }
-    let me = call.session.model.with_untracked(|m| Member {
-        id: m.me.clone().unwrap_or(PeerId(String::new())),
-        nickname: m.nickname.clone().unwrap_or_default(),
-        media: m.media,
-    });
+    let me = call.session.model.with_untracked(|m| m.me_as_member());
     call.session.model.update(|m| m.push_p2p_chat(me, text.to_owned(), browser::now_ms(), true));
     Ok(())
 }
@@ -312,13 +312,7 @@ pub fn send_files(call: Call, input: &HtmlInputElement) {
     let Some(list) = input.files() else { return };
     let chosen: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
     input.set_value("");
-    let targets: Vec<(PeerId, Rc<Peer>)> = with(|e| {
-        e.peers
-            .iter()
-            .filter(|(_, p)| p.dc.ready_state() == RtcDataChannelState::Open)
-            .map(|(id, p)| (id.clone(), p.clone()))
-            .collect()
-    });
+    let targets = with(Engine::open_channels);
     for file in chosen {
         for (peer_id, peer) in &targets {
             let id = with(|e| {
@@ -362,14 +356,8 @@ pub fn start_preview(call: Call, audio: bool, video: bool) {
     let started = epoch();
     wasm_bindgen_futures::spawn_local(async move {
         let (mic_id, cam_id) = call.state.with_untracked(|s| (s.mic_id.clone(), s.camera_id.clone()));
-        let result =
-            media::acquire(audio.then_some(mic_id.as_deref()), video.then_some(cam_id.as_deref())).await;
-        if epoch() != started {
-            if let Ok((a, v)) = result {
-                a.iter().chain(v.iter()).for_each(|t| t.stop());
-            }
-            return;
-        }
+        let wanted = (audio.then_some(mic_id.as_deref()), video.then_some(cam_id.as_deref()));
+        let Some(result) = acquire_unless_left(started, wanted.0, wanted.1).await else { return };
         match result {
             Ok((a, v)) => {
                 set_local(call, "audio", a);
@@ -383,6 +371,23 @@ pub fn start_preview(call: Call, audio: bool, video: bool) {
             }),
         }
     });
+}
+
+/// `media::acquire`, unless the call was left meanwhile (a new epoch): then
+/// the tracks just obtained are stopped and `None` is returned.
+async fn acquire_unless_left(
+    started: u32,
+    audio: Option<Option<&str>>,
+    video: Option<Option<&str>>,
+) -> Option<Result<(Option<web_sys::MediaStreamTrack>, Option<web_sys::MediaStreamTrack>), JsValue>> {
+    let result = media::acquire(audio, video).await;
+    if epoch() == started {
+        return Some(result);
+    }
+    if let Ok((a, v)) = result {
+        a.iter().chain(v.iter()).for_each(|t| t.stop());
+    }
+    None
 }
 
 async fn refresh_devices(call: Call) {
@@ -489,16 +494,11 @@ fn acquire_one(call: Call, kind: &'static str, device_id: Option<String>) {
         });
         let wanted = Some(device_id.as_deref());
         let result = if kind == "audio" {
-            media::acquire(wanted, None).await
+            acquire_unless_left(started, wanted, None).await
         } else {
-            media::acquire(None, wanted).await
+            acquire_unless_left(started, None, wanted).await
         };
-        if epoch() != started {
-            if let Ok((a, v)) = result {
-                a.iter().chain(v.iter()).for_each(|t| t.stop());
-            }
-            return;
-        }
+        let Some(result) = result else { return };
         match result {
             Ok((audio, video)) => set_local(call, kind, if kind == "audio" { audio } else { video }),
             Err(err) => call.state.update(|s| {
@@ -512,10 +512,7 @@ fn acquire_one(call: Call, kind: &'static str, device_id: Option<String>) {
 }
 
 pub fn attach_local(video: &HtmlVideoElement) {
-    let stream = with(|e| match e.screen.as_ref().filter(|s| s.on_air) {
-        Some(screen) => media::LocalMedia::stream_of(&[e.local.audio.clone(), Some(screen.track.clone())]),
-        None => e.local.stream(),
-    });
+    let stream = with(|e| media::stream_of(&[e.local.audio.clone(), e.outgoing_video()]));
     video.set_src_object(Some(&stream));
 }
 

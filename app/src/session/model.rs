@@ -188,11 +188,7 @@ impl Model {
         if !self.is_open() {
             return Err("not connected; wait a moment".into());
         }
-        let from = Member {
-            id: self.me.clone().unwrap_or(PeerId(String::new())),
-            nickname: self.nickname.clone().unwrap_or_default(),
-            media: self.media,
-        };
+        let from = self.me_as_member();
         let room = self.room.as_mut().ok_or("you are not in a room yet")?;
         let nonce = self.next_nonce;
         self.next_nonce += 1;
@@ -209,6 +205,15 @@ impl Model {
             },
         );
         Ok(vec![ClientMsg::Chat { text: text.to_owned(), nonce: Some(nonce) }])
+    }
+
+    /// Ourselves as others see us (for our own messages in the log).
+    pub fn me_as_member(&self) -> Member {
+        Member {
+            id: self.me.clone().unwrap_or(PeerId(String::new())),
+            nickname: self.nickname.clone().unwrap_or_default(),
+            media: self.media,
+        }
     }
 
     /// A chat message that came (or went) over the call's DataChannel.

@@ -1,4 +1,4 @@
-import { BrowserContext, expect, Page } from '@playwright/test';
+import { Browser, BrowserContext, expect, Page } from '@playwright/test';
 import { joinFromPreJoin, openPreJoin } from './pages';
 
 /**
@@ -32,6 +32,13 @@ export async function installProbes(context: BrowserContext) {
       return stream;
     };
   });
+}
+
+/** A fresh browser context (one person) with the probes installed, and its page. */
+export async function probedPage(browser: Browser, viewport?: { width: number; height: number }) {
+  const context = await browser.newContext(viewport ? { viewport } : {});
+  await installProbes(context);
+  return { context, page: await context.newPage() };
 }
 
 /** Lobby → room → pre-join (with the camera preview on) → in the call. */

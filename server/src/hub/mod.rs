@@ -130,7 +130,15 @@ impl Hub {
         }
         match msg {
             ClientMsg::SetNickname { nickname } => self.set_nickname(from, &nickname),
-            ClientMsg::Join { room } => self.join(from, &room),
+            ClientMsg::Join { room } => {
+                let joined = self.join(from, &room);
+                if joined.is_err() {
+                    // The transport may have started mirroring the room
+                    // for this join (scale-out); nobody local uses it now.
+                    self.release_if_unused(&room);
+                }
+                joined
+            }
             ClientMsg::Leave => Ok(self.leave(from)),
             ClientMsg::SetMedia { media } => Ok(self.set_media(from, media)),
             ClientMsg::StartShare => self.start_share(from),
@@ -322,18 +330,7 @@ impl Hub {
             self.publish(None, ClusterEvent::ShareStopped { room: room_name.clone(), id: id.clone() });
         }
         self.publish(None, ClusterEvent::Left { room: room_name.clone(), member });
-        if !remaining.iter().any(|p| self.is_local(p)) {
-            // Nobody here is in it any more: stop mirroring it. Its remote
-            // members now only count in the lobby.
-            self.rooms.remove(&room_name);
-            for p in &remaining {
-                self.peers.remove(p);
-            }
-            if self.clustered {
-                self.released.push(room_name.clone());
-                self.remote_counts.insert(room_name.clone(), remaining.len() as u32);
-            }
-        }
+        self.release_if_unused(&room_name);
         self.dirty.insert(room_name.clone());
         if !remaining.is_empty() {
             if stopped_sharing {

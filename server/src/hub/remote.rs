@@ -38,16 +38,23 @@ impl Hub {
             .collect()
     }
 
-    /// Drops a replica that a failed join left without local members.
-    pub fn release_if_unused(&mut self, room: &str) {
+    /// Stops mirroring a room none of our own members is in (the last one
+    /// left, or a join was refused): its remote members then only count in
+    /// the lobby. On a single node that room is simply gone.
+    pub(super) fn release_if_unused(&mut self, room: &str) {
         let unused = self.rooms.get(room).is_some_and(|r| !r.members.iter().any(|p| self.is_local(p)));
-        if unused {
-            if let Some(r) = self.rooms.remove(room) {
-                for p in r.members {
-                    self.peers.remove(&p);
-                }
-            }
+        if !unused {
+            return;
+        }
+        let Some(r) = self.rooms.remove(room) else { return };
+        if self.clustered {
             self.released.push(room.to_owned());
+            if !r.members.is_empty() {
+                self.remote_counts.insert(room.to_owned(), r.members.len() as u32);
+            }
+        }
+        for p in r.members {
+            self.peers.remove(&p);
         }
     }
 

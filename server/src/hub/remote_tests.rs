@@ -135,9 +135,10 @@ fn a_refused_join_releases_the_replica() {
     local(&mut a, "ada");
     a.reconcile("x", vec![placed("bob", "B")]);
     assert!(a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).is_err(), "full");
-    a.release_if_unused("x");
     assert!(!a.is_replicated("x"));
     assert_eq!(a.take_released(), vec!["x".to_string()]);
+    // The room stays in the lobby with the count it had.
+    assert_eq!(a.room_list(), vec![RoomSummary { name: "x".into(), count: 1 }]);
 }
 
 #[test]
