@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+# A one-shot CI build gains nothing from incremental caches, which are the
+# larger part of target/debug; disk there can be tight.
+if [ "${CI:-}" = true ]; then
+    export CARGO_INCREMENTAL=0
+fi
 
 echo "==> unit and integration tests (the real server binary, real WebSockets)"
 cargo test --workspace --locked
