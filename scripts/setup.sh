@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132
+TRUNK_VERSION=0.21.14
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '\n==> %s\n' "$*"; }
@@ -17,7 +18,8 @@ as_root() {
 # System packages: Chromium for the browser tests, iproute2 + util-linux for
 # the loopback-only network namespace they run in, nftables to cut the
 # media path in the ICE-restart test, redis-server for the scale-out tests
-# (they start their own instances; none needs to be running).
+# (they start their own instances; none needs to be running), and for
+# the deployment check: openssl, curl and systemd-analyze.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v ip >/dev/null || missing+=(iproute2)
@@ -25,6 +27,10 @@ command -v unshare >/dev/null || missing+=(util-linux)
 command -v nft >/dev/null || missing+=(nftables)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v node >/dev/null || missing+=(nodejs npm)
+# deploy/check.sh: a certificate, HTTPS fetches, and checking the unit file.
+command -v openssl >/dev/null || missing+=(openssl)
+command -v curl >/dev/null || missing+=(curl)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing system packages: ${missing[*]}"
     as_root apt-get update -q
@@ -56,6 +62,13 @@ fi
 if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
     say "installing wasm-opt (binaryen $BINARYEN_VERSION from npm)"
     as_root npm install -g --no-fund --no-audit "binaryen@$BINARYEN_VERSION"
+fi
+
+# The static build (index.html, Trunk.toml). 0.22 needs a newer rustc; without
+# default features there is no update check to phone home.
+if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
+    say "installing trunk $TRUNK_VERSION (about 8 minutes on 2 cores)"
+    cargo install trunk --version "$TRUNK_VERSION" --locked --no-default-features --features rustls
 fi
 
 # Playwright drives Debian's Chromium; it must not download browsers.

@@ -15,8 +15,19 @@ fi
 echo "==> unit and integration tests (the real server binary, real WebSockets)"
 cargo test --workspace --locked
 
+if [ "${CI:-}" = true ]; then
+    # Nothing below uses the debug build; free its disk for the release ones.
+    rm -rf target/debug
+fi
+
 echo "==> building the site and server (release, with wasm-opt)"
 cargo leptos build --release
+
+echo "==> building the static client (Trunk, client-side rendering) into dist/"
+trunk build --release
+
+echo "==> deployment recipe: installed binary and site folder, over HTTPS"
+bash deploy/check.sh
 
 echo "==> browser tests: Playwright + Chromium, loopback-only network namespace"
 cd end2end

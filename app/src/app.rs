@@ -2,7 +2,7 @@ use crate::call::Call;
 use crate::pages::{LobbyPage, NotFound, RoomPage};
 use crate::session::Session;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     ParamSegment, StaticSegment,
@@ -17,6 +17,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark"/>
+                // Here rather than in `App`: the static build's index.html
+                // links its own copies (Trunk hashes the file names).
+                <link rel="stylesheet" id="noom" href="/pkg/noom.css"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -36,15 +40,13 @@ pub fn App() -> impl IntoView {
     // Effects run only in the browser: the server renders the "connecting"
     // state and the page opens its socket once hydrated.
     Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         session.connect();
-        #[cfg(not(feature = "hydrate"))]
+        #[cfg(not(feature = "browser"))]
         let _ = session;
     });
 
     view! {
-        <Stylesheet id="noom" href="/pkg/noom.css"/>
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title formatter=|text: String| if text.is_empty() { "Noom".to_owned() } else { format!("{text} · Noom") }/>
         <Router>
             <Routes fallback=NotFound>

@@ -4,7 +4,7 @@
 
 const NICKNAME_KEY: &str = "noom.nickname";
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod imp {
     use wasm_bindgen::JsValue;
 
@@ -87,7 +87,7 @@ mod imp {
     }
 }
 
-#[cfg(not(feature = "hydrate"))]
+#[cfg(not(feature = "browser"))]
 mod imp {
     pub fn load(_key: &str) -> Option<String> {
         None

@@ -1,19 +1,21 @@
 #![recursion_limit = "256"]
 
 //! Noom's app: the pages and the wire protocol, compiled into the server
-//! (for SSR, feature `ssr`) and into WebAssembly (feature `hydrate`).
+//! (for SSR, feature `ssr`) and into WebAssembly: `hydrate` for pages the
+//! server renders, `csr` for the static build served from anywhere.
 
 pub mod app;
 pub mod browser;
 pub mod call;
 mod components;
+pub mod endpoint;
 mod pages;
 pub mod protocol;
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod rtc;
 pub mod rules;
 pub mod session;
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod signaling;
 
 #[cfg(feature = "hydrate")]
@@ -21,4 +23,13 @@ mod signaling;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+}
+
+/// The static build's entry point: there is no server-rendered markup to
+/// hydrate, so the app renders into an empty body.
+#[cfg(feature = "csr")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
 }

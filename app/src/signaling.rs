@@ -1,6 +1,7 @@
-//! The browser's WebSocket to `/ws` (hydrate only): typed messages in and
-//! out, reconnecting with exponential backoff after the socket drops.
+//! The browser's signaling WebSocket (feature `browser`): typed messages in
+//! and out, reconnecting with exponential backoff after the socket drops.
 
+use crate::endpoint;
 use crate::protocol::{self, ClientMsg, PeerId, ServerMsg, SignalPayload};
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::future::select;
@@ -53,11 +54,44 @@ pub fn start(on_event: impl Fn(Event) + 'static) -> UnboundedSender<ClientMsg> {
     tx
 }
 
-fn socket_url() -> String {
+async fn socket_url() -> String {
     let location = web_sys::window().expect("a window").location();
-    let scheme = if location.protocol().as_deref() == Ok("https:") { "wss" } else { "ws" };
+    let protocol = location.protocol().unwrap_or_default();
     let host = location.host().unwrap_or_default();
-    format!("{scheme}://{host}/ws")
+    #[cfg(feature = "csr")]
+    {
+        let file = fetch_site_config().await;
+        let built_in = option_env!("NOOM_SIGNALING_URL");
+        let (url, problems) = endpoint::choose(file.as_ref(), built_in, &protocol, &host);
+        for problem in problems {
+            leptos::logging::warn!("ignored: {problem}");
+        }
+        url
+    }
+    #[cfg(not(feature = "csr"))]
+    endpoint::same_origin(&protocol, &host)
+}
+
+/// The static build's run-time settings; a missing or unreadable file means
+/// "use what was built in".
+#[cfg(feature = "csr")]
+async fn fetch_site_config() -> Option<endpoint::SiteConfig> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window()?;
+    let response = JsFuture::from(window.fetch_with_str(endpoint::CONFIG_FILE)).await.ok()?;
+    let response: web_sys::Response = response.dyn_into().ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+    match serde_json::from_str(&text) {
+        Ok(config) => Some(config),
+        Err(err) => {
+            leptos::logging::warn!("{} is not valid: {err}", endpoint::CONFIG_FILE);
+            None
+        }
+    }
 }
 
 /// 0.5 s, 1 s, 2 s … up to 8 s, with ±20 % jitter so that clients dropped
@@ -70,8 +104,9 @@ fn backoff_ms(failures: u32) -> u32 {
 
 async fn run(mut outgoing: UnboundedReceiver<ClientMsg>, on_event: Rc<dyn Fn(Event)>) {
     let failures = Rc::new(Cell::new(0u32));
+    let url = socket_url().await;
     loop {
-        match WebSocket::open(&socket_url()) {
+        match WebSocket::open(&url) {
             Ok(socket) => {
                 // Anything queued while down is stale.
                 while outgoing.try_recv().is_ok() {}

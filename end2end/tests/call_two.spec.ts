@@ -122,6 +122,9 @@ test('two people in a call: video, loopback ICE, mute, camera off/on/switch, P2P
   }));
   expect(leftovers).toEqual({ liveTracks: 0, openConnections: 0, engine: { peers: 0, listeners: 0, liveTracks: 0 } });
 
+  // The whole call ran under the server's Content-Security-Policy.
+  for (const page of [alice, bob]) expect(await page.evaluate(() => (window as any).__csp)).toEqual([]);
+
   await aliceCtx.close();
   await bobCtx.close();
 });

@@ -20,6 +20,14 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
+    /// PEM certificate chain: serve HTTPS and WSS (with `--tls-key`).
+    #[arg(long, env = "NOOM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for `--tls-cert`.
+    #[arg(long, env = "NOOM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Most people in one room (each browser holds a connection per other member).
     #[arg(long, env = "NOOM_MAX_PEERS", default_value_t = 6)]
     pub max_peers: usize,
@@ -47,6 +55,12 @@ pub struct Config {
     /// `redis://127.0.0.1:6379`. Without it the process stands alone.
     #[arg(long, env = "NOOM_REDIS_URL")]
     pub redis_url: Option<String>,
+
+    /// Web origins, besides the server's own, whose pages may use its
+    /// signaling socket, e.g. the static build's `https://app.example.org`.
+    /// Repeat or separate with commas; `*` allows any site (not advised).
+    #[arg(long = "allowed-origin", env = "NOOM_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 
     /// How often the lobby's room list is pushed, at most (milliseconds).
     #[arg(long, env = "NOOM_LOBBY_INTERVAL_MS", default_value_t = 250)]

@@ -4,9 +4,12 @@
 
 pub mod cluster;
 pub mod config;
+mod headers;
 pub mod hub;
 pub mod node;
+pub mod origin;
 mod routes;
+mod tls;
 pub mod ws;
 
 pub use config::Config;
@@ -20,7 +23,9 @@ use tokio::net::TcpListener;
 /// Serves until the process is stopped. The line `noom listening on URL` on
 /// stdout says where; tests and scripts read it when they ask for port 0.
 pub async fn run(config: Config) -> std::io::Result<()> {
-    let listener = TcpListener::bind(config.addr).await?;
+    let tls = tls::load(config.tls_cert.as_deref(), config.tls_key.as_deref()).await?;
+    let listener = std::net::TcpListener::bind(config.addr)?;
+    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let node = Arc::new(Node::new(config.hub_config()));
     if let Some(url) = &config.redis_url {
@@ -29,9 +34,13 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     }
     spawn_lobby_ticker(node.clone(), Duration::from_millis(config.lobby_interval_ms.max(10)));
     let app = router(&config, addr, node);
-    println!("noom listening on http://{addr}");
-    tracing::info!(%addr, "listening");
-    axum::serve(listener, app).await
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("noom listening on {scheme}://{addr}");
+    tracing::info!(%addr, scheme, "listening");
+    match tls {
+        Some(tls) => axum_server::from_tcp_rustls(listener, tls).serve(app.into_make_service()).await,
+        None => axum::serve(TcpListener::from_std(listener)?, app).await,
+    }
 }
 
 /// Room-list changes are pushed on this tick, so a burst of joins costs the

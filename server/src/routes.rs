@@ -1,8 +1,11 @@
-use crate::{node::Node, ws, Config};
+use crate::origin::OriginPolicy;
+use crate::{headers, node::Node, ws, Config};
 use app::app::{shell, App};
+use axum::http::{header, HeaderValue};
 use axum::{routing::get, Router};
 use leptos::config::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos::prelude::use_context;
+use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,12 +20,24 @@ pub fn router(config: &Config, addr: SocketAddr, node: Arc<Node>) -> Router {
         .build();
     let routes = generate_route_list(App);
     let pages = Router::new()
-        .leptos_routes(&options, routes, {
+        .leptos_routes_with_context(&options, routes, content_security_policy, {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(content_security_policy, shell))
         .with_state(options);
-    let signaling = Router::new().route("/ws", get(ws::upgrade)).with_state(node);
-    signaling.merge(pages)
+    let origins = Arc::new(OriginPolicy::new(&config.allowed_origins));
+    let signaling = Router::new().route("/ws", get(ws::upgrade)).with_state(ws::Signaling { node, origins });
+    headers::common(signaling.merge(pages))
+}
+
+/// Runs while a page renders: leptos_axum has already made this request's
+/// nonce, which its hydration script carries.
+fn content_security_policy() {
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>()) else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&headers::page_policy(&nonce)) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
 }

@@ -2,10 +2,12 @@
 //! No room logic lives here.
 
 use crate::node::{new_peer_id, outbox_pair, Inbox, Kick, Node};
+use crate::origin::{OriginPolicy, Verdict};
 use app::protocol::{ErrorCode, PeerId, CLOSE_TOO_BIG, MAX_FRAME_BYTES};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use std::sync::Arc;
@@ -22,7 +24,24 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a kick, how long the writer gets to deliver the close frame.
 const KICK_GRACE: Duration = Duration::from_secs(5);
 
-pub async fn upgrade(ws: WebSocketUpgrade, State(node): State<Arc<Node>>) -> Response {
+/// What the `/ws` route needs.
+#[derive(Clone)]
+pub struct Signaling {
+    pub node: Arc<Node>,
+    pub origins: Arc<OriginPolicy>,
+}
+
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    headers: HeaderMap,
+    State(Signaling { node, origins }): State<Signaling>,
+) -> Response {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if origins.check(origin, host) == Verdict::Refused {
+        tracing::info!(origin, "refused a socket from a page of another site");
+        return (StatusCode::FORBIDDEN, "pages of this origin may not use this Noom server").into_response();
+    }
     // The socket layer accepts a little more than our limit so that an
     // oversized message can be refused with a close reason rather than a
     // bare protocol error; far larger ones still fail fast there.

@@ -1,6 +1,6 @@
 //! The video call as components see it: plain reactive state plus actions.
 //!
-//! The actions run in the browser-only `rtc` engine (feature `hydrate`);
+//! The actions run in the browser-only `rtc` engine (feature `browser`);
 //! during server rendering they do nothing, so components carry no WebRTC
 //! or media code and never touch web-sys themselves.
 
@@ -16,7 +16,7 @@ use leptos::web_sys::{HtmlInputElement, HtmlVideoElement};
 use quality::{Quality, StatSample};
 use std::collections::VecDeque;
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 use crate::rtc as engine;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,27 +180,27 @@ impl Call {
     pub fn provide(session: Session) -> Self {
         let call = Call { state: RwSignal::new(CallState::default()), level: RwSignal::new(0.0), session };
         provide_context(call);
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::install(call);
         call
     }
 
     /// Opens the pre-join screen: asks for camera and microphone.
     pub fn start_preview(&self) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::start_preview(*self, true, true);
     }
 
     /// After a refusal: try again with the microphone only.
     pub fn retry_audio_only(&self) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::start_preview(*self, true, false);
     }
 
     /// Enter the room: the call starts with whatever media we have.
     pub fn join(&self, room: String) {
         self.state.update(|s| s.phase = Phase::InCall);
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::start_stats(*self);
         let media = self.state.with_untracked(CallState::media);
         self.session.act(|m| {
@@ -212,20 +212,20 @@ impl Call {
 
     /// Stops every track and closes every connection.
     pub fn leave(&self) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::shut_down(*self);
         self.state.set(CallState::default());
         self.level.set(0.0);
     }
 
     pub fn toggle_mic(&self) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::toggle_mic(*self);
     }
 
     /// Shares the screen instead of the camera, or stops sharing.
     pub fn toggle_share(&self) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::toggle_share(*self);
     }
 
@@ -234,41 +234,41 @@ impl Call {
     }
 
     pub fn toggle_camera(&self) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::toggle_camera(*self);
     }
 
     pub fn use_camera(&self, _device_id: String) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::switch_device(*self, "video", _device_id);
     }
 
     pub fn use_mic(&self, _device_id: String) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::switch_device(*self, "audio", _device_id);
     }
 
     /// Sends a chat message straight to every connected peer.
     pub fn send_p2p_chat(&self, _text: &str) -> Result<(), String> {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         return engine::send_p2p_chat(*self, _text);
-        #[cfg(not(feature = "hydrate"))]
+        #[cfg(not(feature = "browser"))]
         Err("not in a call".into())
     }
 
     /// Sends the files chosen in `input` to every connected peer.
     pub fn send_files(&self, _input: &HtmlInputElement) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::send_files(*self, _input);
     }
 
     pub fn attach_local(&self, _video: &HtmlVideoElement) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::attach_local(_video);
     }
 
     pub fn attach_remote(&self, _video: &HtmlVideoElement, _peer: &PeerId) {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         engine::attach_remote(_video, _peer);
     }
 }

@@ -1,4 +1,4 @@
-//! The browser's call engine (feature `hydrate`): local media, one peer
+//! The browser's call engine (feature `browser`): local media, one peer
 //! connection per remote member (a mesh), DataChannel chat and files.
 //!
 //! Components never call this directly; `call::Call` does. JS objects are

@@ -57,7 +57,7 @@ impl Session {
     }
 
     /// Opens the signaling socket (browser only) and keeps it open.
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     pub fn connect(&self) {
         use crate::signaling::{self, Event};
         let session = *self;

@@ -8,6 +8,9 @@ import { joinFromPreJoin, openPreJoin } from './pages';
 export async function installProbes(context: BrowserContext) {
   await context.addInitScript(() => {
     const w = window as any;
+    // Anything the page's Content-Security-Policy blocked.
+    w.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
     w.__pcs = [];
     w.__tracks = [];
     const Original = w.RTCPeerConnection;

@@ -19,6 +19,8 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub struct Server {
     child: Child,
     pub addr: String,
+    /// `http` or `https`.
+    pub scheme: String,
 }
 
 impl Server {
@@ -43,11 +45,11 @@ impl Server {
             .expect("server prints its address in time")
             .unwrap()
             .expect("a listening line");
-        let addr = line
-            .strip_prefix("noom listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-            .to_owned();
-        Server { child, addr }
+        let (scheme, addr) = line
+            .strip_prefix("noom listening on ")
+            .and_then(|url| url.split_once("://"))
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+        Server { child, addr: addr.to_owned(), scheme: scheme.to_owned() }
     }
 
     /// `kill -9`: no goodbye to anyone.
@@ -58,6 +60,37 @@ impl Server {
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.addr)
     }
+
+    /// The port alone, for URLs that must name the host (`localhost`).
+    pub fn port(&self) -> u16 {
+        self.addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port")
+    }
+}
+
+/// A plain HTTP/1.1 exchange over any stream: (status, lower-cased headers,
+/// body). Enough for the pages' headers and markup.
+pub async fn http_get<S>(stream: &mut S, host: &str, path: &str) -> (u16, Vec<(String, String)>, String)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await.expect("a response in time");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a header block");
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
