@@ -17,8 +17,11 @@ pub const MAX_CHAT_CHARS: usize = 2000;
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// WebSocket close code the server uses for frames over [`MAX_FRAME_BYTES`].
 pub const CLOSE_TOO_BIG: u16 = 1009;
-/// WebSocket close code the server uses when a client cannot keep up.
+/// WebSocket close code ("policy violation") the server uses when a client
+/// cannot keep up, or keeps sending faster than it may.
 pub const CLOSE_TOO_SLOW: u16 = 1008;
+/// WebSocket close code ("service restart") after [`ServerMsg::Restarting`].
+pub const CLOSE_RESTARTING: u16 = 1012;
 
 /// A connection's identity, chosen by the server: unguessable, so knowing
 /// one is not a way to reach a peer outside your room.
@@ -64,7 +67,26 @@ pub struct IceServer {
 pub struct RoomSummary {
     pub name: String,
     pub count: u32,
+    /// Joining needs the passcode its creator set.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub passcode: bool,
+    /// The host locked it: nobody new may join.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub locked: bool,
 }
+
+impl RoomSummary {
+    pub fn open(name: impl Into<String>, count: u32) -> Self {
+        RoomSummary { name: name.into(), count, passcode: false, locked: false }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Longest room passcode.
+pub const MAX_PASSCODE_CHARS: usize = 64;
 
 /// What a browser says to the server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,6 +98,10 @@ pub enum ClientMsg {
     /// Joining while in another room moves the peer.
     Join {
         room: String,
+        /// Sets the passcode when this join creates the room; must match it
+        /// when the room has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        passcode: Option<String>,
     },
     Leave,
     /// What this peer sends; others see it on its tile.
@@ -96,13 +122,34 @@ pub enum ClientMsg {
         to: PeerId,
         payload: SignalPayload,
     },
+    /// Host only: stop (or allow again) new people joining.
+    LockRoom {
+        locked: bool,
+    },
+    /// Host only: send a participant out of the room.
+    RemovePeer {
+        id: PeerId,
+    },
+    /// Host only: ask everyone else to mute (they can unmute themselves).
+    MuteAll,
 }
 
 impl ClientMsg {
     /// Every `type` tag of [`ClientMsg`]; lets the decoder tell an unknown
     /// message type from a known one with bad fields.
-    pub const TYPES: &'static [&'static str] =
-        &["set_nickname", "join", "leave", "set_media", "start_share", "stop_share", "chat", "signal"];
+    pub const TYPES: &'static [&'static str] = &[
+        "set_nickname",
+        "join",
+        "leave",
+        "set_media",
+        "start_share",
+        "stop_share",
+        "chat",
+        "signal",
+        "lock_room",
+        "remove_peer",
+        "mute_all",
+    ];
 }
 
 /// What the WebRTC code exchanges through the server, opaque to the server
@@ -157,9 +204,14 @@ pub enum ServerMsg {
         removed: Vec<String>,
     },
     /// You are in `room`; `members` includes you, in join order.
+    /// `members` are in join order; the first is the host.
     Joined {
         room: String,
         members: Vec<Member>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        locked: bool,
+        #[serde(default, skip_serializing_if = "is_false")]
+        passcode: bool,
         /// Who is sharing their screen, if anyone.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sharer: Option<PeerId>,
@@ -203,6 +255,23 @@ pub enum ServerMsg {
         code: ErrorCode,
         message: String,
     },
+    /// The host locked or unlocked the room.
+    RoomLocked {
+        locked: bool,
+        by: Member,
+    },
+    /// The host sent you out of `room`; you are back in the lobby.
+    Removed {
+        room: String,
+        by: Member,
+    },
+    /// The host asks everyone to mute.
+    MuteRequested {
+        by: Member,
+    },
+    /// The server is stopping (a deploy, a restart): the socket closes next,
+    /// and the page should come back and rejoin once it can.
+    Restarting,
 }
 
 /// Why the server refused something; the UI keys its wording off this.
@@ -220,6 +289,17 @@ pub enum ErrorCode {
     PeerNotInRoom,
     RoomFull,
     ShareTaken,
+    /// Too many messages too fast; persisting closes the connection.
+    RateLimited,
+    /// The server holds as many rooms as it is configured to.
+    TooManyRooms,
+    /// The room has a passcode and none was given.
+    PasscodeRequired,
+    WrongPasscode,
+    /// The host locked the room.
+    RoomLocked,
+    /// Only the host may do that.
+    NotHost,
 }
 
 impl ErrorCode {
@@ -236,6 +316,12 @@ impl ErrorCode {
             ErrorCode::PeerNotInRoom => "peer_not_in_room",
             ErrorCode::RoomFull => "room_full",
             ErrorCode::ShareTaken => "share_taken",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManyRooms => "too_many_rooms",
+            ErrorCode::PasscodeRequired => "passcode_required",
+            ErrorCode::WrongPasscode => "wrong_passcode",
+            ErrorCode::RoomLocked => "room_locked",
+            ErrorCode::NotHost => "not_host",
         }
     }
 }
@@ -259,6 +345,8 @@ pub enum InputError {
     EmptyChat,
     #[error("chat message is longer than {MAX_CHAT_CHARS} characters")]
     ChatTooLong,
+    #[error("passcode must be 1 to {MAX_PASSCODE_CHARS} characters, without control characters")]
+    Passcode,
 }
 
 impl InputError {
@@ -272,6 +360,7 @@ impl InputError {
             InputError::Room => ErrorCode::InvalidRoom,
             InputError::EmptyChat => ErrorCode::InvalidChat,
             InputError::ChatTooLong => ErrorCode::ChatTooLong,
+            InputError::Passcode => ErrorCode::WrongPasscode,
         }
     }
 }
@@ -318,7 +407,7 @@ mod tests {
     #[test]
     fn client_messages_round_trip() {
         round_trip_client(ClientMsg::SetNickname { nickname: "Ada".into() });
-        round_trip_client(ClientMsg::Join { room: "standup".into() });
+        round_trip_client(ClientMsg::Join { room: "standup".into(), passcode: None });
         round_trip_client(ClientMsg::Leave);
         round_trip_client(ClientMsg::SetMedia { media: MediaState { audio: true, video: false } });
         round_trip_client(ClientMsg::Chat { text: "hi".into(), nonce: Some(7) });
@@ -351,14 +440,30 @@ mod tests {
             },
             ServerMsg::PeerMedia { id: PeerId("a".into()), media: MediaState { audio: false, video: true } },
             ServerMsg::NicknameSet { nickname: "Ada".into() },
-            ServerMsg::Rooms { rooms: vec![RoomSummary { name: "x".into(), count: 2 }] },
+            ServerMsg::Rooms {
+                rooms: vec![
+                    RoomSummary::open("x", 2),
+                    RoomSummary { name: "y".into(), count: 1, passcode: true, locked: true },
+                ],
+            },
             ServerMsg::RoomsChanged { changed: vec![], removed: vec!["y".into()] },
-            ServerMsg::Joined { room: "x".into(), members: vec![member.clone()], sharer: None },
+            ServerMsg::Joined {
+                room: "x".into(),
+                members: vec![member.clone()],
+                sharer: None,
+                locked: false,
+                passcode: false,
+            },
             ServerMsg::Joined {
                 room: "x".into(),
                 members: vec![member.clone()],
                 sharer: Some(PeerId("a".into())),
+                locked: true,
+                passcode: true,
             },
+            ServerMsg::RoomLocked { locked: true, by: member.clone() },
+            ServerMsg::Removed { room: "x".into(), by: member.clone() },
+            ServerMsg::MuteRequested { by: member.clone() },
             ServerMsg::ShareStarted { id: PeerId("a".into()) },
             ServerMsg::ShareStopped { id: PeerId("a".into()) },
             ServerMsg::Left { room: "x".into() },
@@ -367,6 +472,7 @@ mod tests {
             ServerMsg::PeerRenamed { peer: member.clone() },
             ServerMsg::Chat { from: member, text: "hi".into(), ts: 1, nonce: Some(3) },
             ServerMsg::Error { code: ErrorCode::ChatTooLong, message: "long".into() },
+            ServerMsg::Restarting,
         ];
         for msg in all {
             let text = encode(&msg);
@@ -376,7 +482,10 @@ mod tests {
 
     #[test]
     fn wire_format_is_tagged_snake_case() {
-        assert_eq!(encode(&ClientMsg::Join { room: "a".into() }), r#"{"type":"join","room":"a"}"#);
+        assert_eq!(
+            encode(&ClientMsg::Join { room: "a".into(), passcode: None }),
+            r#"{"type":"join","room":"a"}"#
+        );
         assert_eq!(encode(&ClientMsg::Leave), r#"{"type":"leave"}"#);
         let err = ServerMsg::Error { code: ErrorCode::NotInRoom, message: "m".into() };
         assert_eq!(encode(&err), r#"{"type":"error","code":"not_in_room","message":"m"}"#);
@@ -386,7 +495,7 @@ mod tests {
     fn every_client_type_tag_is_listed() {
         let samples = [
             ClientMsg::SetNickname { nickname: String::new() },
-            ClientMsg::Join { room: String::new() },
+            ClientMsg::Join { room: String::new(), passcode: None },
             ClientMsg::Leave,
             ClientMsg::SetMedia { media: MediaState::default() },
             ClientMsg::StartShare,
@@ -396,13 +505,16 @@ mod tests {
                 to: PeerId(String::new()),
                 payload: SignalPayload::Description { sdp_type: SdpType::Answer, sdp: String::new() },
             },
+            ClientMsg::LockRoom { locked: true },
+            ClientMsg::RemovePeer { id: PeerId(String::new()) },
+            ClientMsg::MuteAll,
         ];
         for msg in samples {
             let value: serde_json::Value = serde_json::from_str(&encode(&msg)).unwrap();
             let tag = value["type"].as_str().unwrap();
             assert!(ClientMsg::TYPES.contains(&tag), "{tag} missing from ClientMsg::TYPES");
         }
-        assert_eq!(ClientMsg::TYPES.len(), 8);
+        assert_eq!(ClientMsg::TYPES.len(), 11);
     }
 
     #[test]
@@ -419,6 +531,12 @@ mod tests {
             ErrorCode::PeerNotInRoom,
             ErrorCode::RoomFull,
             ErrorCode::ShareTaken,
+            ErrorCode::RateLimited,
+            ErrorCode::TooManyRooms,
+            ErrorCode::PasscodeRequired,
+            ErrorCode::WrongPasscode,
+            ErrorCode::RoomLocked,
+            ErrorCode::NotHost,
         ] {
             assert_eq!(encode(&code), format!("\"{}\"", code.as_str()));
         }

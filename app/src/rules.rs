@@ -1,7 +1,7 @@
 //! Input rules shared by the server (which enforces them) and the UI (which
 //! checks them before sending, so people see the reason without a round trip).
 
-use crate::protocol::{InputError, MAX_CHAT_CHARS, MAX_NICKNAME_CHARS, MAX_ROOM_CHARS};
+use crate::protocol::{InputError, MAX_CHAT_CHARS, MAX_NICKNAME_CHARS, MAX_PASSCODE_CHARS, MAX_ROOM_CHARS};
 
 /// A nickname as stored: trimmed, 1..=32 characters, no control characters.
 pub fn normalize_nickname(input: &str) -> Result<String, InputError> {
@@ -47,6 +47,19 @@ pub fn room_slug(input: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// A passcode as given, or `None` for "no passcode" (absent or blank). Not
+/// trimmed: it is a secret, compared exactly.
+pub fn normalize_passcode(input: Option<&str>) -> Result<Option<&str>, InputError> {
+    match input {
+        None => Ok(None),
+        Some(p) if p.is_empty() => Ok(None),
+        Some(p) if p.chars().count() > MAX_PASSCODE_CHARS || p.chars().any(char::is_control) => {
+            Err(InputError::Passcode)
+        }
+        Some(p) => Ok(Some(p)),
+    }
+}
+
 /// A chat message must have something besides white space and fit the limit.
 pub fn validate_chat(text: &str) -> Result<&str, InputError> {
     if text.trim().is_empty() {
@@ -71,6 +84,16 @@ mod tests {
         assert_eq!(normalize_nickname(&"é".repeat(33)), Err(InputError::Nickname));
         assert_eq!(normalize_nickname("a\u{0}b"), Err(InputError::Nickname));
         assert_eq!(normalize_nickname("a\nb"), Err(InputError::Nickname));
+    }
+
+    #[test]
+    fn passcodes_are_optional_exact_and_bounded() {
+        assert_eq!(normalize_passcode(None), Ok(None));
+        assert_eq!(normalize_passcode(Some("")), Ok(None));
+        assert_eq!(normalize_passcode(Some(" s3cret ")), Ok(Some(" s3cret ")));
+        assert!(normalize_passcode(Some(&"p".repeat(64))).is_ok());
+        assert_eq!(normalize_passcode(Some(&"p".repeat(65))), Err(InputError::Passcode));
+        assert_eq!(normalize_passcode(Some("a\nb")), Err(InputError::Passcode));
     }
 
     #[test]

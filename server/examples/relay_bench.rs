@@ -23,7 +23,10 @@ type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<t
 
 async fn joined(url: &str, name: &str, room: &str) -> Ws {
     let (mut ws, _) = connect_async(url).await.expect("connect");
-    for msg in [ClientMsg::SetNickname { nickname: name.into() }, ClientMsg::Join { room: room.into() }] {
+    for msg in [
+        ClientMsg::SetNickname { nickname: name.into() },
+        ClientMsg::Join { room: room.into(), passcode: None },
+    ] {
         ws.send(Message::text(encode(&msg))).await.unwrap();
     }
     while let Some(Ok(frame)) = ws.next().await {

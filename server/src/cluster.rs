@@ -50,6 +50,10 @@ fn members_key(room: &str) -> String {
 fn peers_key(node: &str) -> String {
     format!("noom:peers:{node}")
 }
+/// A room's passcode digest and lock, for nodes that start mirroring it later.
+fn settings_key(room: &str) -> String {
+    format!("noom:settings:{room}")
+}
 fn room_channel(room: &str) -> String {
     format!("noom:room:{room}")
 }
@@ -131,6 +135,13 @@ impl Cluster {
             if let Ok(placed) = members_of(&mut conn, room).await {
                 node.reconcile(room, placed);
             }
+            if let Ok(Some(stored)) =
+                redis::cmd("GET").arg(settings_key(room)).query_async::<Option<String>>(&mut conn).await
+            {
+                if let Ok(event @ ClusterEvent::Settings { .. }) = serde_json::from_str(&stored) {
+                    node.apply_remote("", event);
+                }
+            }
         }
     }
 
@@ -158,8 +169,8 @@ impl Cluster {
         let Some(room) = out.event.room().map(str::to_owned) else { return Ok(()) };
         let mut pipe = redis::pipe();
         match &out.event {
-            ClusterEvent::Joined { member, .. } | ClusterEvent::Updated { member, .. } => {
-                let placed = Placed { member: member.clone(), node: self.node_id.clone() };
+            ClusterEvent::Joined { member, since, .. } | ClusterEvent::Updated { member, since, .. } => {
+                let placed = Placed { member: member.clone(), node: self.node_id.clone(), since: *since };
                 pipe.hset(
                     members_key(&room),
                     &member.id.0,
@@ -174,6 +185,10 @@ impl Cluster {
                     .ignore()
                     .hdel(peers_key(&self.node_id), &member.id.0)
                     .ignore();
+            }
+            ClusterEvent::Settings { .. } => {
+                let stored = serde_json::to_string(&out.event).expect("serializable");
+                pipe.set(settings_key(&room), stored).ignore();
             }
             _ => {}
         }
@@ -260,9 +275,12 @@ impl Cluster {
         let Some(mut conn) = self.conn().await else { return Ok(()) };
         self.heartbeat(&mut conn).await?;
         redis::cmd("DEL").arg(peers_key(&self.node_id)).query_async::<()>(&mut conn).await?;
-        for (room, member) in node.local_members() {
-            self.publish(&mut conn, Outgoing { node: None, event: ClusterEvent::Joined { room, member } })
-                .await?;
+        for (room, member, since) in node.local_members() {
+            let event = ClusterEvent::Joined { room, member, since };
+            self.publish(&mut conn, Outgoing { node: None, event }).await?;
+        }
+        for event in node.room_settings() {
+            self.publish(&mut conn, Outgoing { node: None, event }).await?;
         }
         self.reconcile_all(&mut conn, &node).await
     }
@@ -362,7 +380,7 @@ async fn update_count(conn: &mut MultiplexedConnection, room: &str) -> Res<()> {
     let count: u32 = redis::cmd("HLEN").arg(members_key(room)).query_async(conn).await?;
     let mut pipe = redis::pipe();
     if count == 0 {
-        pipe.hdel(ROOMS, room).ignore();
+        pipe.hdel(ROOMS, room).ignore().del(settings_key(room)).ignore();
     } else {
         pipe.hset(ROOMS, room, count).ignore();
     }

@@ -1,4 +1,5 @@
 use crate::hub::{HubConfig, IceConfig};
+use crate::limits::RateLimit;
 use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,15 +63,55 @@ pub struct Config {
     #[arg(long = "allowed-origin", env = "NOOM_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    /// Largest WebSocket message accepted (bytes); larger ones close the socket.
+    #[arg(long, env = "NOOM_MAX_FRAME_BYTES", default_value_t = app::protocol::MAX_FRAME_BYTES)]
+    pub max_frame_bytes: usize,
+
+    /// Messages per second one connection may send on average…
+    #[arg(long, env = "NOOM_MSGS_PER_SEC", default_value_t = 30.0)]
+    pub msgs_per_sec: f64,
+
+    /// …and at once (a call's start sends a burst of ICE candidates).
+    #[arg(long, env = "NOOM_MSGS_BURST", default_value_t = 120.0)]
+    pub msgs_burst: f64,
+
+    /// Messages refused for going too fast, without a pause, before the
+    /// connection is closed.
+    #[arg(long, env = "NOOM_MAX_REFUSED", default_value_t = 200)]
+    pub max_refused: u32,
+
+    /// Open sockets per client IP address; 0 for no limit (behind a reverse
+    /// proxy every client has the proxy's address).
+    #[arg(long, env = "NOOM_MAX_CONNS_PER_IP", default_value_t = 64)]
+    pub max_conns_per_ip: usize,
+
+    /// Most rooms open at once.
+    #[arg(long, env = "NOOM_MAX_ROOMS", default_value_t = 10_000)]
+    pub max_rooms: usize,
+
+    /// Longest chat message (characters), at most 2000.
+    #[arg(long, env = "NOOM_MAX_CHAT_CHARS", default_value_t = app::protocol::MAX_CHAT_CHARS)]
+    pub max_chat_chars: usize,
+
     /// How often the lobby's room list is pushed, at most (milliseconds).
     #[arg(long, env = "NOOM_LOBBY_INTERVAL_MS", default_value_t = 250)]
     pub lobby_interval_ms: u64,
 }
 
 impl Config {
+    pub fn rate_limit(&self) -> RateLimit {
+        RateLimit {
+            per_sec: self.msgs_per_sec.max(0.1),
+            burst: self.msgs_burst.max(1.0),
+            max_refused: self.max_refused.max(1),
+        }
+    }
+
     pub fn hub_config(&self) -> HubConfig {
         HubConfig {
             max_peers_per_room: self.max_peers.max(1),
+            max_rooms: self.max_rooms.max(1),
+            max_chat_chars: self.max_chat_chars.clamp(1, app::protocol::MAX_CHAT_CHARS),
             ice: IceConfig {
                 stun_urls: self.stun_urls.clone(),
                 turn_urls: self.turn_urls.clone(),

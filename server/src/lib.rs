@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod config;
 mod headers;
 pub mod hub;
+pub mod limits;
 pub mod node;
 pub mod origin;
 mod routes;
@@ -16,6 +17,7 @@ pub use config::Config;
 pub use routes::router;
 
 use node::Node;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -33,15 +35,65 @@ pub async fn run(config: Config) -> std::io::Result<()> {
             .map_err(|e| std::io::Error::other(format!("--redis-url: {e}")))?;
     }
     spawn_lobby_ticker(node.clone(), Duration::from_millis(config.lobby_interval_ms.max(10)));
-    let app = router(&config, addr, node);
+    let app = router(&config, addr, node.clone());
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("noom listening on {scheme}://{addr}");
     tracing::info!(%addr, scheme, "listening");
-    match tls {
-        Some(tls) => axum_server::from_tcp_rustls(listener, tls).serve(app.into_make_service()).await,
-        None => axum::serve(TcpListener::from_std(listener)?, app).await,
+    let serve = async {
+        match tls {
+            Some(tls) => {
+                let app = app.into_make_service_with_connect_info::<SocketAddr>();
+                axum_server::from_tcp_rustls(listener, tls).serve(app).await
+            }
+            None => {
+                let app = app.into_make_service_with_connect_info::<SocketAddr>();
+                axum::serve(TcpListener::from_std(listener)?, app).await
+            }
+        }
+    };
+    tokio::select! {
+        served = serve => served,
+        () = stop_requested() => {
+            say_goodbye(&node).await;
+            Ok(())
+        }
     }
 }
+
+/// SIGTERM (systemd, `kill`, a container runtime) or Ctrl-C.
+async fn stop_requested() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = term => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Every page is told the server is restarting, so it shows that and
+/// reconnects, instead of seeing a dead socket; then the sockets close and
+/// their people leave their rooms (on other nodes too) in the normal way.
+async fn say_goodbye(node: &Node) {
+    let open = node.connection_count();
+    tracing::info!(connections = open, "stopping: telling every page the server is restarting");
+    node.shut_down();
+    let deadline = tokio::time::Instant::now() + GOODBYE_GRACE;
+    while node.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Leaves just published to Redis are on their way out of the bus task.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tracing::info!(left_open = node.connection_count(), "stopped");
+}
+
+/// How long a stopping server waits for its sockets to close.
+const GOODBYE_GRACE: Duration = Duration::from_secs(3);
 
 /// Room-list changes are pushed on this tick, so a burst of joins costs the
 /// lobby one message per tick instead of one per join.

@@ -9,7 +9,7 @@
 
 use crate::cluster::{BusCmd, Cluster};
 use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, Placed};
-use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_TOO_SLOW};
+use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_RESTARTING, CLOSE_TOO_SLOW};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -20,10 +20,13 @@ use tokio::sync::{mpsc, oneshot};
 pub const OUTBOX_CAPACITY: usize = 256;
 
 /// Why the server is closing a connection: a WebSocket close code and reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Kick {
     pub code: u16,
-    pub reason: &'static str,
+    pub reason: std::borrow::Cow<'static, str>,
+    /// Deliver what is already queued first (an error, a notice), unless
+    /// the queue itself is the problem: a client too slow to read it.
+    pub flush: bool,
 }
 
 /// The sending half of one connection, held by the node.
@@ -104,7 +107,11 @@ impl Node {
         self.lock().hub.set_room_counts(counts);
     }
 
-    pub fn local_members(&self) -> Vec<(String, app::protocol::Member)> {
+    pub fn room_settings(&self) -> Vec<crate::hub::ClusterEvent> {
+        self.lock().hub.room_settings()
+    }
+
+    pub fn local_members(&self) -> Vec<(String, app::protocol::Member, u64)> {
         self.lock().hub.local_members()
     }
 
@@ -137,7 +144,7 @@ impl Node {
             Ok(msg) => {
                 // Joining a room this node does not mirror yet: learn who is
                 // in it on other nodes first, so the join lists them.
-                if let (ClientMsg::Join { room }, Some(cluster)) = (&msg, self.cluster.get()) {
+                if let (ClientMsg::Join { room, .. }, Some(cluster)) = (&msg, self.cluster.get()) {
                     let known = self.lock().hub.is_replicated(room);
                     if !known && app::rules::validate_room(room).is_ok() {
                         cluster.replicate(room).await;
@@ -183,6 +190,26 @@ impl Node {
         if let Some(update) = inner.hub.flush_lobby() {
             inner.deliver(vec![update]);
         }
+    }
+
+    /// Tells every connection the server is going away, then closes it
+    /// (the close follows the message; see the writer in `ws`).
+    pub fn shut_down(&self) {
+        let mut inner = self.lock();
+        let text = Utf8Bytes::from(protocol::encode(&ServerMsg::Restarting));
+        for outbox in inner.outboxes.values_mut() {
+            let _ = outbox.tx.try_send(text.clone());
+            outbox.send_kick(Kick {
+                code: CLOSE_RESTARTING,
+                reason: "server restarting".into(),
+                flush: true,
+            });
+        }
+    }
+
+    /// Sockets this process holds (people in other nodes' rooms excluded).
+    pub fn connection_count(&self) -> usize {
+        self.lock().outboxes.len()
     }
 
     pub fn peer_count(&self) -> usize {
@@ -235,7 +262,11 @@ impl Inner {
             for id in too_slow {
                 if let Some(mut outbox) = self.outboxes.remove(&id) {
                     tracing::info!(peer = %id, "disconnecting a client whose outbox is full");
-                    outbox.send_kick(Kick { code: CLOSE_TOO_SLOW, reason: "connection too slow" });
+                    outbox.send_kick(Kick {
+                        code: CLOSE_TOO_SLOW,
+                        reason: "connection too slow".into(),
+                        flush: false,
+                    });
                     batch.extend(self.hub.disconnect(&id));
                 }
             }

@@ -1,3 +1,4 @@
+use crate::limits::PerAddress;
 use crate::origin::OriginPolicy;
 use crate::{headers, node::Node, ws, Config};
 use app::app::{shell, App};
@@ -27,7 +28,13 @@ pub fn router(config: &Config, addr: SocketAddr, node: Arc<Node>) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context(content_security_policy, shell))
         .with_state(options);
     let origins = Arc::new(OriginPolicy::new(&config.allowed_origins));
-    let signaling = Router::new().route("/ws", get(ws::upgrade)).with_state(ws::Signaling { node, origins });
+    let limits = ws::Limits {
+        max_frame_bytes: config.max_frame_bytes.max(1024),
+        rate: config.rate_limit(),
+        per_address: PerAddress::new(config.max_conns_per_ip),
+    };
+    let signaling =
+        Router::new().route("/ws", get(ws::upgrade)).with_state(ws::Signaling { node, origins, limits });
     headers::common(signaling.merge(pages))
 }
 

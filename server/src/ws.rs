@@ -1,17 +1,19 @@
 //! The WebSocket transport: moves frames between a socket and the [`Node`].
 //! No room logic lives here.
 
+use crate::limits::{PerAddress, Rate, RateGuard, RateLimit, Slot};
 use crate::node::{new_peer_id, outbox_pair, Inbox, Kick, Node};
 use crate::origin::{OriginPolicy, Verdict};
-use app::protocol::{ErrorCode, PeerId, CLOSE_TOO_BIG, MAX_FRAME_BYTES};
+use app::protocol::{ErrorCode, PeerId, CLOSE_TOO_BIG, CLOSE_TOO_SLOW};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::time::{interval, timeout, MissedTickBehavior};
 
 /// Browsers answer pings by themselves; this keeps NATs open and lets a
@@ -29,12 +31,22 @@ const KICK_GRACE: Duration = Duration::from_secs(5);
 pub struct Signaling {
     pub node: Arc<Node>,
     pub origins: Arc<OriginPolicy>,
+    pub limits: Limits,
+}
+
+/// The transport's share of the abuse limits (the hub enforces the rest).
+#[derive(Clone)]
+pub struct Limits {
+    pub max_frame_bytes: usize,
+    pub rate: RateLimit,
+    pub per_address: Arc<PerAddress>,
 }
 
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
-    State(Signaling { node, origins }): State<Signaling>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    State(Signaling { node, origins, limits }): State<Signaling>,
 ) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
@@ -42,15 +54,20 @@ pub async fn upgrade(
         tracing::info!(origin, "refused a socket from a page of another site");
         return (StatusCode::FORBIDDEN, "pages of this origin may not use this Noom server").into_response();
     }
+    let Some(slot) = limits.per_address.acquire(client.ip()) else {
+        tracing::info!(ip = %client.ip(), "refused a socket: too many from one address");
+        return (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response();
+    };
     // The socket layer accepts a little more than our limit so that an
     // oversized message can be refused with a close reason rather than a
     // bare protocol error; far larger ones still fail fast there.
-    ws.max_message_size(MAX_FRAME_BYTES * 4)
-        .max_frame_size(MAX_FRAME_BYTES * 4)
-        .on_upgrade(move |socket| connection(socket, node))
+    let socket_limit = limits.max_frame_bytes.saturating_mul(4);
+    ws.max_message_size(socket_limit)
+        .max_frame_size(socket_limit)
+        .on_upgrade(move |socket| connection(socket, node, limits, slot))
 }
 
-async fn connection(socket: WebSocket, node: Arc<Node>) {
+async fn connection(socket: WebSocket, node: Arc<Node>, limits: Limits, _slot: Slot) {
     let id = new_peer_id();
     let (outbox, inbox) = outbox_pair();
     node.connect(id.clone(), outbox);
@@ -58,7 +75,7 @@ async fn connection(socket: WebSocket, node: Arc<Node>) {
 
     let (sink, stream) = socket.split();
     let writer = write_loop(sink, inbox);
-    let reader = read_loop(stream, &node, &id);
+    let reader = read_loop(stream, &node, &id, &limits);
     tokio::pin!(writer);
     tokio::select! {
         _ = &mut writer => {}
@@ -78,7 +95,8 @@ enum ReadEnd {
     Kicked,
 }
 
-async fn read_loop(mut stream: SplitStream<WebSocket>, node: &Node, id: &PeerId) -> ReadEnd {
+async fn read_loop(mut stream: SplitStream<WebSocket>, node: &Node, id: &PeerId, limits: &Limits) -> ReadEnd {
+    let mut rate = RateGuard::new(limits.rate, Instant::now());
     loop {
         let message = match timeout(IDLE_LIMIT, stream.next()).await {
             Err(_) => {
@@ -92,23 +110,53 @@ async fn read_loop(mut stream: SplitStream<WebSocket>, node: &Node, id: &PeerId)
             }
             Ok(Some(Ok(message))) => message,
         };
-        match message {
-            Message::Text(text) if text.len() > MAX_FRAME_BYTES => return too_big(node, id),
-            Message::Text(text) => node.receive(id, &text).await,
-            Message::Binary(bytes) if bytes.len() > MAX_FRAME_BYTES => return too_big(node, id),
-            Message::Binary(_) => {
-                node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into());
-            }
-            Message::Ping(_) | Message::Pong(_) => {}
+        let size = match &message {
+            Message::Text(text) => text.len(),
+            Message::Binary(bytes) => bytes.len(),
+            Message::Ping(_) | Message::Pong(_) => continue,
             Message::Close(_) => return ReadEnd::Closed,
+        };
+        if size > limits.max_frame_bytes {
+            return too_big(node, id, limits.max_frame_bytes);
+        }
+        match rate.check(Instant::now()) {
+            Rate::Pass => {}
+            Rate::Refuse { first } => {
+                if first {
+                    let message = format!(
+                        "slow down: at most {} messages per second; these were dropped",
+                        limits.rate.per_sec
+                    );
+                    node.reply_error(id, ErrorCode::RateLimited, message);
+                }
+                continue;
+            }
+            Rate::Close => {
+                tracing::info!(peer = %id, "closing a connection that keeps flooding");
+                node.kick(id, Kick { code: CLOSE_TOO_SLOW, reason: "too many messages".into(), flush: true });
+                return ReadEnd::Kicked;
+            }
+        }
+        match message {
+            Message::Text(text) => node.receive(id, &text).await,
+            _ => node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into()),
         }
     }
 }
 
-fn too_big(node: &Node, id: &PeerId) -> ReadEnd {
-    tracing::debug!(peer = %id, "frame over {MAX_FRAME_BYTES} bytes");
-    node.kick(id, Kick { code: CLOSE_TOO_BIG, reason: "message larger than 64 KiB" });
+fn too_big(node: &Node, id: &PeerId, max: usize) -> ReadEnd {
+    tracing::debug!(peer = %id, "frame over {max} bytes");
+    let reason = format!("message larger than {}", human_bytes(max));
+    node.kick(id, Kick { code: CLOSE_TOO_BIG, reason: reason.into(), flush: true });
     ReadEnd::Kicked
+}
+
+fn human_bytes(n: usize) -> String {
+    if n % 1024 == 0 {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut inbox: Inbox) {
@@ -120,7 +168,16 @@ async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut inbox: Inbox) {
             biased;
             kick = &mut inbox.kick => {
                 if let Ok(kick) = kick {
-                    let frame = CloseFrame { code: kick.code, reason: kick.reason.into() };
+                    if kick.flush {
+                        let drain = async {
+                            while let Ok(text) = inbox.messages.try_recv() {
+                                sink.feed(Message::Text(text)).await?;
+                            }
+                            sink.flush().await
+                        };
+                        let _ = timeout(KICK_GRACE, drain).await;
+                    }
+                    let frame = CloseFrame { code: kick.code, reason: kick.reason.into_owned().into() };
                     let _ = sink.send(Message::Close(Some(frame))).await;
                 }
                 return;

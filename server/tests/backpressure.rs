@@ -20,7 +20,8 @@ const WINDOW: usize = 64;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_dropped_without_stalling_the_room() {
-    let server = Server::start().await;
+    // This is about the outbox, not the per-connection rate limit: lift it.
+    let server = Server::start_with(&["--msgs-per-sec", "1e9", "--msgs-burst", "1e9"]).await;
     let sender = Client::in_room(&server, "Sender", "busy").await;
     let mut reader = Client::in_room(&server, "Reader", "busy").await;
     // Joins, then never reads again.

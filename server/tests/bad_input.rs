@@ -66,17 +66,18 @@ async fn nickname_with_control_characters() {
 
 #[tokio::test]
 async fn bad_room_charset() {
-    rejects(json(&ClientMsg::Join { room: "../etc/passwd".into() }), ErrorCode::InvalidRoom).await;
+    rejects(json(&ClientMsg::Join { room: "../etc/passwd".into(), passcode: None }), ErrorCode::InvalidRoom)
+        .await;
 }
 
 #[tokio::test]
 async fn overlong_room_name() {
-    rejects(json(&ClientMsg::Join { room: "r".repeat(65) }), ErrorCode::InvalidRoom).await;
+    rejects(json(&ClientMsg::Join { room: "r".repeat(65), passcode: None }), ErrorCode::InvalidRoom).await;
 }
 
 #[tokio::test]
 async fn empty_room_name() {
-    rejects(json(&ClientMsg::Join { room: String::new() }), ErrorCode::InvalidRoom).await;
+    rejects(json(&ClientMsg::Join { room: String::new(), passcode: None }), ErrorCode::InvalidRoom).await;
 }
 
 #[tokio::test]
@@ -93,7 +94,7 @@ async fn blank_chat() {
 async fn join_without_nickname() {
     let server = Server::start().await;
     let mut c = Client::connect(&server).await;
-    c.send(&ClientMsg::Join { room: "x".into() }).await;
+    c.send(&ClientMsg::Join { room: "x".into(), passcode: None }).await;
     c.expect_error(ErrorCode::NicknameRequired).await;
     c.ping_pong().await;
 }

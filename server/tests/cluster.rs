@@ -26,7 +26,7 @@ async fn rooms_chat_signals_and_counts_span_nodes() {
     // Bob, on the other node, sees Ada already in the room.
     let mut bob = Client::connect(&b).await;
     bob.send(&ClientMsg::SetNickname { nickname: "Bob".into() }).await;
-    bob.send(&ClientMsg::Join { room: "shared".into() }).await;
+    bob.send(&ClientMsg::Join { room: "shared".into(), passcode: None }).await;
     match bob.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await {
         ServerMsg::Joined { members, .. } => {
             let names: Vec<_> = members.iter().map(|m| m.nickname.as_str()).collect();
@@ -39,10 +39,7 @@ async fn rooms_chat_signals_and_counts_span_nodes() {
     lobby_on_a.recv_until(|m| room_count(m, "shared") == Some(2)).await;
     // And a newcomer on node B gets the count in its first room list.
     let mut lobby_on_b = Client::connect(&b).await;
-    assert_eq!(
-        lobby_on_b.initial_rooms,
-        vec![app::protocol::RoomSummary { name: "shared".into(), count: 2 }]
-    );
+    assert_eq!(lobby_on_b.initial_rooms, vec![app::protocol::RoomSummary::open("shared", 2)]);
 
     // Chat both ways across nodes.
     ada.send(&ClientMsg::Chat { text: "hello from A".into(), nonce: None }).await;
@@ -128,7 +125,7 @@ async fn nodes_keep_serving_without_redis_and_reconnect_when_it_is_back() {
         assert!(Instant::now() < deadline, "cross-node chat did not come back");
     }
     // Membership is whole again: Ann, who joined during the outage, is seen on B.
-    bob.send(&ClientMsg::Join { room: "steady".into() }).await;
+    bob.send(&ClientMsg::Join { room: "steady".into(), passcode: None }).await;
     match bob.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await {
         ServerMsg::Joined { members, .. } => {
             let mut names: Vec<_> = members.iter().map(|m| m.nickname.clone()).collect();
@@ -137,4 +134,48 @@ async fn nodes_keep_serving_without_redis_and_reconnect_when_it_is_back() {
         }
         _ => unreachable!(),
     }
+}
+
+#[tokio::test]
+async fn passcodes_locks_and_host_actions_span_nodes() {
+    let redis = Redis::start().await;
+    let a = node(&redis).await;
+    let b = node(&redis).await;
+    let mut ada = Client::in_room_with(&a, "Ada", "board", Some("s3cret")).await; // host, on A
+
+    // Node B checks the passcode set on node A.
+    let mut bob = Client::named(&b, "Bob").await;
+    bob.send(&ClientMsg::Join { room: "board".into(), passcode: None }).await;
+    bob.expect_error(ErrorCode::PasscodeRequired).await;
+    bob.send(&ClientMsg::Join { room: "board".into(), passcode: Some("guess".into()) }).await;
+    bob.expect_error(ErrorCode::WrongPasscode).await;
+    bob.send(&ClientMsg::Join { room: "board".into(), passcode: Some("s3cret".into()) }).await;
+    match bob.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await {
+        ServerMsg::Joined { members, passcode, .. } => {
+            assert!(passcode);
+            let names: Vec<_> = members.iter().map(|m| m.nickname.as_str()).collect();
+            assert_eq!(names, ["Ada", "Bob"], "both nodes agree Ada is first: the host");
+        }
+        _ => unreachable!(),
+    }
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await;
+
+    // Bob, on B, is not the host there either.
+    bob.send(&ClientMsg::LockRoom { locked: true }).await;
+    bob.expect_error(ErrorCode::NotHost).await;
+
+    // The host on A asks to mute and locks; B's people hear of both.
+    ada.send(&ClientMsg::MuteAll).await;
+    bob.recv_until(|m| matches!(m, ServerMsg::MuteRequested { .. })).await;
+    ada.send(&ClientMsg::LockRoom { locked: true }).await;
+    bob.recv_until(|m| matches!(m, ServerMsg::RoomLocked { locked: true, .. })).await;
+    let mut cy = Client::named(&b, "Cy").await;
+    cy.send(&ClientMsg::Join { room: "board".into(), passcode: Some("s3cret".into()) }).await;
+    cy.expect_error(ErrorCode::RoomLocked).await;
+
+    // The host on A removes Bob on B.
+    ada.send(&ClientMsg::RemovePeer { id: bob.id.clone() }).await;
+    bob.recv_until(|m| matches!(m, ServerMsg::Removed { .. })).await;
+    let bob_id = bob.id.clone();
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerLeft { peer } if peer.id == bob_id)).await;
 }

@@ -16,7 +16,7 @@ async fn two_clients_join_chat_and_leave() {
     let mut bob = Client::connect(&server).await;
     bob.send(&ClientMsg::SetNickname { nickname: "  Bob ".into() }).await;
     assert_eq!(bob.recv().await, ServerMsg::NicknameSet { nickname: "Bob".into() });
-    bob.send(&ClientMsg::Join { room: "standup".into() }).await;
+    bob.send(&ClientMsg::Join { room: "standup".into(), passcode: None }).await;
     match bob.recv().await {
         ServerMsg::Joined { room, members, .. } => {
             assert_eq!(room, "standup");
@@ -90,7 +90,7 @@ async fn lobby_sees_room_counts_change_live() {
     bob.recv_until(|m| matches!(m, ServerMsg::Left { .. })).await;
     match bob.recv().await {
         ServerMsg::Rooms { rooms } => {
-            assert_eq!(rooms, vec![RoomSummary { name: "design".into(), count: 1 }])
+            assert_eq!(rooms, vec![RoomSummary::open("design", 1)])
         }
         other => panic!("{other:?}"),
     }
@@ -117,12 +117,7 @@ async fn newcomer_snapshot_has_counts() {
     let rooms = app::protocol::decode_server(&texts[1]).unwrap();
     assert_eq!(
         rooms,
-        ServerMsg::Rooms {
-            rooms: vec![
-                RoomSummary { name: "alpha".into(), count: 2 },
-                RoomSummary { name: "beta".into(), count: 1 },
-            ]
-        }
+        ServerMsg::Rooms { rooms: vec![RoomSummary::open("alpha", 2), RoomSummary::open("beta", 1),] }
     );
 }
 
@@ -158,11 +153,11 @@ async fn a_full_room_refuses_with_a_reason() {
     let _b = Client::in_room(&server, "B", "small").await;
     let mut c = Client::connect(&server).await;
     c.send(&ClientMsg::SetNickname { nickname: "C".into() }).await;
-    c.send(&ClientMsg::Join { room: "small".into() }).await;
+    c.send(&ClientMsg::Join { room: "small".into(), passcode: None }).await;
     let message = c.expect_error(ErrorCode::RoomFull).await;
     assert!(message.contains('2'), "{message}");
     // Another room still works.
-    c.send(&ClientMsg::Join { room: "other".into() }).await;
+    c.send(&ClientMsg::Join { room: "other".into(), passcode: None }).await;
     c.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await;
 }
 

@@ -12,11 +12,13 @@ pub fn ConnStatus() -> impl IntoView {
         Conn::Reconnecting { retry_ms } => {
             format!("Offline, retrying in {}s", retry_ms.div_ceil(1000))
         }
+        Conn::Restarting => "Server restarting, back in a moment…".to_owned(),
     };
     let state = move || match conn.get() {
         Conn::Connecting => "connecting",
         Conn::Open => "open",
         Conn::Reconnecting { .. } => "reconnecting",
+        Conn::Restarting => "restarting",
     };
     view! {
         <div class="conn" data-state=state role="status" aria-live="polite" data-testid="conn-status">

@@ -21,6 +21,8 @@ pub enum Conn {
     Reconnecting {
         retry_ms: u32,
     },
+    /// The server said it is restarting; we keep trying until it is back.
+    Restarting,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,12 +64,22 @@ pub struct RoomView {
     pub log: Vec<Logged>,
     /// Who is sharing their screen, if anyone.
     pub sharer: Option<PeerId>,
+    /// The host stopped new joins.
+    pub locked: bool,
+    /// Joining needs a passcode.
+    pub passcode: bool,
     next_seq: u64,
 }
 
 impl RoomView {
     fn new(name: String, members: Vec<Member>) -> Self {
-        RoomView { name, members, log: Vec::new(), sharer: None, next_seq: 0 }
+        RoomView { name, members, log: Vec::new(), sharer: None, locked: false, passcode: false, next_seq: 0 }
+    }
+
+    /// The first member (join order) is the host; the server decides, this
+    /// only chooses what to show.
+    pub fn host(&self) -> Option<&PeerId> {
+        self.members.first().map(|m| &m.id)
     }
 }
 
@@ -95,6 +107,12 @@ pub struct Model {
     /// False until the first room list arrives, so the lobby can say "loading".
     pub rooms_known: bool,
     pub problem: Option<Problem>,
+    /// The passcode to join `wanted_room` with (creating it sets it).
+    pub wanted_passcode: Option<String>,
+    /// The room that refused us for want of the right passcode.
+    pub passcode_needed: Option<String>,
+    /// Counts the host's "mute everyone" requests; the call mutes on each.
+    pub mute_requests: u64,
     next_nonce: u64,
 }
 
@@ -112,6 +130,9 @@ impl Default for Model {
             rooms: Vec::new(),
             rooms_known: false,
             problem: None,
+            wanted_passcode: None,
+            passcode_needed: None,
+            mute_requests: 0,
             next_nonce: 1,
         }
     }
@@ -149,6 +170,35 @@ impl Model {
         if self.wanted_room.as_deref() == Some(room.as_str()) {
             return Vec::new();
         }
+        if self.passcode_needed.as_deref() == Some(room.as_str()) {
+            // Asked already: wait for the passcode instead of failing again.
+            return Vec::new();
+        }
+        self.join_msgs(room)
+    }
+
+    /// Joins (or creates) `room` with a passcode; a blank one means none.
+    pub fn enter_room_with_passcode(&mut self, room: String, passcode: String) -> Vec<ClientMsg> {
+        self.passcode_needed = None;
+        self.wanted_passcode = Some(passcode).filter(|p| !p.is_empty());
+        self.wanted_room = None;
+        self.join_msgs(room)
+    }
+
+    /// Remembers a passcode typed in the lobby for the room about to open.
+    pub fn prepare_passcode(&mut self, room: &str, passcode: String) {
+        if self.wanted_room.as_deref() != Some(room) {
+            self.wanted_room = None;
+        }
+        self.passcode_needed = None;
+        self.wanted_passcode = Some(passcode).filter(|p| !p.is_empty());
+    }
+
+    pub fn is_host(&self) -> bool {
+        self.room.as_ref().and_then(RoomView::host).is_some_and(|h| Some(h) == self.me.as_ref())
+    }
+
+    fn join_msgs(&mut self, room: String) -> Vec<ClientMsg> {
         self.wanted_room = Some(room.clone());
         self.problem = None;
         if self.room.as_ref().is_some_and(|r| r.name != room) {
@@ -161,7 +211,7 @@ impl Model {
             }
         }
         msgs.push(ClientMsg::SetMedia { media: self.media });
-        msgs.push(ClientMsg::Join { room });
+        msgs.push(ClientMsg::Join { room, passcode: self.wanted_passcode.clone() });
         self.when_open(msgs)
     }
 
@@ -175,6 +225,8 @@ impl Model {
     }
 
     pub fn leave_room(&mut self) -> Vec<ClientMsg> {
+        self.wanted_passcode = None;
+        self.passcode_needed = None;
         if self.wanted_room.take().is_none() && self.room.is_none() {
             return Vec::new();
         }
@@ -228,10 +280,10 @@ impl Model {
     }
 
     pub fn on_connecting(&mut self, retry_ms: u32) {
-        self.conn = if self.me.is_none() && self.conn == Conn::Connecting {
-            Conn::Connecting
-        } else {
-            Conn::Reconnecting { retry_ms }
+        self.conn = match self.conn {
+            Conn::Connecting if self.me.is_none() => Conn::Connecting,
+            Conn::Restarting => Conn::Restarting,
+            _ => Conn::Reconnecting { retry_ms },
         };
         self.nickname = None;
         // Pending chats were not confirmed; they may or may not have arrived.
@@ -263,10 +315,38 @@ impl Model {
                 self.rooms_known = true;
             }
             ServerMsg::RoomsChanged { changed, removed } => self.apply_room_changes(changed, removed),
-            ServerMsg::Joined { room, members, sharer } => {
+            ServerMsg::Joined { room, members, sharer, locked, passcode } => {
                 self.on_joined(room, members, now_ms);
                 if let Some(room) = self.room.as_mut() {
                     room.sharer = sharer;
+                    room.locked = locked;
+                    room.passcode = passcode;
+                }
+            }
+            ServerMsg::RoomLocked { locked, by } => {
+                if let Some(room) = self.room.as_mut() {
+                    room.locked = locked;
+                    let what =
+                        if locked { "locked the room: nobody new can join" } else { "unlocked the room" };
+                    push_log(room, LogEntry::Notice { text: format!("{} {what}", by.nickname), ts: now_ms });
+                }
+            }
+            ServerMsg::Removed { room, by } => {
+                if self.room.as_ref().is_some_and(|r| r.name == room) {
+                    self.room = None;
+                }
+                if self.wanted_room.as_deref() == Some(room.as_str()) {
+                    self.wanted_room = None;
+                    self.wanted_passcode = None;
+                }
+                let message = format!("{} removed you from {room}", by.nickname);
+                self.problem = Some(Problem { code: ErrorCode::NotInRoom, message });
+            }
+            ServerMsg::MuteRequested { by } => {
+                self.mute_requests += 1;
+                if let Some(room) = self.room.as_mut() {
+                    let text = format!("{} asked everyone to mute", by.nickname);
+                    push_log(room, LogEntry::Notice { text, ts: now_ms });
                 }
             }
             ServerMsg::ShareStarted { id } => {
@@ -327,13 +407,25 @@ impl Model {
             ServerMsg::Chat { from, text, ts, nonce } => self.on_chat(from, text, ts, nonce),
             ServerMsg::Signal { .. } => {}
             ServerMsg::Error { code, message } => {
-                if matches!(code, ErrorCode::InvalidRoom | ErrorCode::NicknameRequired | ErrorCode::RoomFull)
-                {
+                if matches!(code, ErrorCode::PasscodeRequired | ErrorCode::WrongPasscode) {
+                    self.passcode_needed = self.wanted_room.clone();
+                }
+                if matches!(
+                    code,
+                    ErrorCode::InvalidRoom
+                        | ErrorCode::NicknameRequired
+                        | ErrorCode::RoomFull
+                        | ErrorCode::RoomLocked
+                        | ErrorCode::TooManyRooms
+                        | ErrorCode::PasscodeRequired
+                        | ErrorCode::WrongPasscode
+                ) {
                     // The join failed: stop asking for it after reconnects.
                     self.wanted_room = None;
                 }
                 self.problem = Some(Problem { code, message });
             }
+            ServerMsg::Restarting => self.conn = Conn::Restarting,
         }
         Vec::new()
     }
@@ -345,7 +437,7 @@ impl Model {
             msgs.push(ClientMsg::SetNickname { nickname });
             msgs.push(ClientMsg::SetMedia { media: self.media });
             if let Some(room) = self.wanted_room.clone() {
-                msgs.push(ClientMsg::Join { room });
+                msgs.push(ClientMsg::Join { room, passcode: self.wanted_passcode.clone() });
             }
         }
         msgs
@@ -393,7 +485,7 @@ impl Model {
         self.rooms.retain(|r| !removed.contains(&r.name));
         for summary in changed {
             match self.rooms.iter_mut().find(|r| r.name == summary.name) {
-                Some(existing) => existing.count = summary.count,
+                Some(existing) => *existing = summary,
                 None => self.rooms.push(summary),
             }
         }

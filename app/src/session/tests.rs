@@ -12,7 +12,10 @@ fn welcomed(id: &str) -> Model {
 }
 
 fn joined(m: &mut Model, room: &str, members: Vec<Member>) {
-    m.on_server(ServerMsg::Joined { room: room.into(), members, sharer: None }, 0);
+    m.on_server(
+        ServerMsg::Joined { room: room.into(), members, sharer: None, locked: false, passcode: false },
+        0,
+    );
 }
 
 #[test]
@@ -34,7 +37,7 @@ fn welcome_replays_nickname_and_room() {
         vec![
             ClientMsg::SetNickname { nickname: "Ada".into() },
             ClientMsg::SetMedia { media: MediaState::default() },
-            ClientMsg::Join { room: "standup".into() }
+            ClientMsg::Join { room: "standup".into(), passcode: None }
         ]
     );
     assert!(m.is_open());
@@ -58,7 +61,7 @@ fn entering_a_room_sends_the_nickname_first_when_unconfirmed() {
         vec![
             ClientMsg::SetNickname { nickname: "Ada".into() },
             ClientMsg::SetMedia { media: MediaState::default() },
-            ClientMsg::Join { room: "x".into() }
+            ClientMsg::Join { room: "x".into(), passcode: None }
         ]
     );
     m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
@@ -67,7 +70,7 @@ fn entering_a_room_sends_the_nickname_first_when_unconfirmed() {
     assert_eq!(m.set_media(on), vec![ClientMsg::SetMedia { media: on }], "stored by the server for the join");
     assert_eq!(
         m.enter_room("y".into()),
-        vec![ClientMsg::SetMedia { media: on }, ClientMsg::Join { room: "y".into() }]
+        vec![ClientMsg::SetMedia { media: on }, ClientMsg::Join { room: "y".into(), passcode: None }]
     );
     assert!(m.enter_room("y".into()).is_empty(), "already wanted");
 }
@@ -146,7 +149,7 @@ fn reconnect_keeps_history_and_rejoins() {
     m.on_connecting(500);
     assert_eq!(m.conn, Conn::Reconnecting { retry_ms: 500 });
     let sent = m.on_server(ServerMsg::Welcome { id: PeerId("me2".into()), ice_servers: vec![] }, 0);
-    assert_eq!(sent[2], ClientMsg::Join { room: "x".into() });
+    assert_eq!(sent[2], ClientMsg::Join { room: "x".into(), passcode: None });
     joined(&mut m, "x", vec![member("me2", "Ada")]);
     let room = m.room.as_ref().unwrap();
     assert!(room.log.iter().any(|l| matches!(&l.entry, LogEntry::Chat { text, .. } if text == "hi")));
@@ -154,25 +157,32 @@ fn reconnect_keeps_history_and_rejoins() {
 }
 
 #[test]
+fn a_restart_notice_holds_until_the_server_is_back() {
+    let mut m = welcomed("me");
+    m.set_nickname("Ada".into());
+    m.enter_room("x".into());
+    joined(&mut m, "x", vec![member("me", "Ada")]);
+    m.on_server(ServerMsg::Restarting, 0);
+    assert_eq!(m.conn, Conn::Restarting);
+    assert!(!m.is_open());
+    // Failed attempts while it is down do not turn it into "offline".
+    m.on_connecting(500);
+    m.on_connecting(1000);
+    assert_eq!(m.conn, Conn::Restarting);
+    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("me2".into()), ice_servers: vec![] }, 0);
+    assert_eq!(m.conn, Conn::Open);
+    assert!(sent.contains(&ClientMsg::Join { room: "x".into(), passcode: None }));
+}
+
+#[test]
 fn room_list_deltas_apply_in_order() {
     let mut m = welcomed("me");
     assert!(!m.rooms_known);
-    m.on_server(
-        ServerMsg::Rooms {
-            rooms: vec![
-                RoomSummary { name: "a".into(), count: 1 },
-                RoomSummary { name: "b".into(), count: 1 },
-            ],
-        },
-        0,
-    );
+    m.on_server(ServerMsg::Rooms { rooms: vec![RoomSummary::open("a", 1), RoomSummary::open("b", 1)] }, 0);
     assert!(m.rooms_known);
     m.on_server(
         ServerMsg::RoomsChanged {
-            changed: vec![
-                RoomSummary { name: "b".into(), count: 3 },
-                RoomSummary { name: "c".into(), count: 1 },
-            ],
+            changed: vec![RoomSummary::open("b", 3), RoomSummary::open("c", 1)],
             removed: vec!["a".into()],
         },
         0,
@@ -237,6 +247,8 @@ fn screen_share_state_follows_the_server() {
             room: "x".into(),
             members: vec![member("me", "Ada"), member("b", "Bob")],
             sharer: Some(b.clone()),
+            locked: false,
+            passcode: false,
         },
         0,
     );

@@ -47,6 +47,18 @@ export class NoomServer {
     await exited;
   }
 
+  /** `kill -TERM`, as systemd stops a service; resolves with the exit code. */
+  async terminate(): Promise<number | null> {
+    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.child.kill('SIGTERM');
+    return exited;
+  }
+
+  /** Starts a new process on this one's address (after it stopped). */
+  async startAgain(): Promise<NoomServer> {
+    return NoomServer.start(this.addr, this.extraArgs);
+  }
+
   /** Stops the process and starts a new one on the same address. */
   async restart(): Promise<NoomServer> {
     await this.stop();

@@ -1,3 +1,4 @@
+use super::Passcode;
 use app::protocol::{Member, PeerId, SignalPayload};
 use serde::{Deserialize, Serialize};
 
@@ -6,13 +7,60 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ClusterEvent {
-    Joined { room: String, member: Member },
-    Left { room: String, member: Member },
-    Updated { room: String, member: Member },
-    Chat { room: String, from: Member, text: String, ts: u64, nonce: Option<u64> },
-    ShareStarted { room: String, id: PeerId },
-    ShareStopped { room: String, id: PeerId },
-    Signal { to: PeerId, from: PeerId, payload: SignalPayload },
+    Joined {
+        room: String,
+        member: Member,
+        /// Join time (ms): members are ordered by it, so every node agrees
+        /// on who the host is.
+        #[serde(default)]
+        since: u64,
+    },
+    Left {
+        room: String,
+        member: Member,
+    },
+    Updated {
+        room: String,
+        member: Member,
+        #[serde(default)]
+        since: u64,
+    },
+    Chat {
+        room: String,
+        from: Member,
+        text: String,
+        ts: u64,
+        nonce: Option<u64>,
+    },
+    ShareStarted {
+        room: String,
+        id: PeerId,
+    },
+    ShareStopped {
+        room: String,
+        id: PeerId,
+    },
+    Signal {
+        to: PeerId,
+        from: PeerId,
+        payload: SignalPayload,
+    },
+    /// A room's passcode (as a digest) and lock, on creation and on change.
+    Settings {
+        room: String,
+        passcode: Option<Passcode>,
+        locked: bool,
+    },
+    /// To the node holding `id`: the host removed them.
+    Remove {
+        room: String,
+        id: PeerId,
+        by: Member,
+    },
+    MuteAll {
+        room: String,
+        by: Member,
+    },
 }
 
 impl ClusterEvent {
@@ -23,8 +71,10 @@ impl ClusterEvent {
             | ClusterEvent::Updated { room, .. }
             | ClusterEvent::Chat { room, .. }
             | ClusterEvent::ShareStarted { room, .. }
-            | ClusterEvent::ShareStopped { room, .. } => Some(room),
-            ClusterEvent::Signal { .. } => None,
+            | ClusterEvent::ShareStopped { room, .. }
+            | ClusterEvent::Settings { room, .. }
+            | ClusterEvent::MuteAll { room, .. } => Some(room),
+            ClusterEvent::Signal { .. } | ClusterEvent::Remove { .. } => None,
         }
     }
 }
@@ -41,4 +91,6 @@ pub struct Outgoing {
 pub struct Placed {
     pub member: Member,
     pub node: String,
+    #[serde(default)]
+    pub since: u64,
 }

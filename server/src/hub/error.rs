@@ -16,6 +16,18 @@ pub enum HubError {
     RoomFull(usize),
     #[error("{0} is already sharing their screen; one at a time")]
     ShareTaken(String),
+    #[error("messages are limited to {0} characters here")]
+    ChatTooLong(usize),
+    #[error("this room needs a passcode")]
+    PasscodeRequired,
+    #[error("that passcode is not right")]
+    WrongPasscode,
+    #[error("the host has locked this room")]
+    RoomLocked,
+    #[error("only the host can do that")]
+    NotHost,
+    #[error("this server has as many rooms open as it allows ({0}); join an existing one or try later")]
+    TooManyRooms(usize),
 }
 
 impl HubError {
@@ -27,6 +39,12 @@ impl HubError {
             HubError::PeerNotInRoom => ErrorCode::PeerNotInRoom,
             HubError::RoomFull(_) => ErrorCode::RoomFull,
             HubError::ShareTaken(_) => ErrorCode::ShareTaken,
+            HubError::ChatTooLong(_) => ErrorCode::ChatTooLong,
+            HubError::TooManyRooms(_) => ErrorCode::TooManyRooms,
+            HubError::PasscodeRequired => ErrorCode::PasscodeRequired,
+            HubError::WrongPasscode => ErrorCode::WrongPasscode,
+            HubError::RoomLocked => ErrorCode::RoomLocked,
+            HubError::NotHost => ErrorCode::NotHost,
         }
     }
 }

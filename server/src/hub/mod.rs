@@ -7,7 +7,9 @@
 mod cluster_event;
 mod delivery;
 mod error;
+mod host;
 mod ice;
+mod passcode;
 mod remote;
 #[cfg(test)]
 mod remote_tests;
@@ -18,6 +20,7 @@ pub use cluster_event::{ClusterEvent, Outgoing, Placed};
 pub use delivery::{Delivery, To};
 pub use error::HubError;
 pub use ice::{turn_credential, IceConfig};
+pub use passcode::Passcode;
 
 use app::protocol::{ClientMsg, MediaState, Member, PeerId, RoomSummary, ServerMsg, SignalPayload};
 use app::rules;
@@ -30,14 +33,21 @@ struct Peer {
     media: MediaState,
     /// The node holding this peer's connection; `None` for our own.
     node: Option<String>,
+    /// When they joined their room (ms), which orders members on every
+    /// node alike, so that all agree on who the host is.
+    since: u64,
 }
 
 #[derive(Default)]
 struct Room {
-    /// Join order; rooms are small, so a Vec beats a set here.
+    /// Join order; rooms are small, so a Vec beats a set here. The first
+    /// member is the host.
     members: Vec<PeerId>,
     /// The one member sharing their screen, if any.
     sharer: Option<PeerId>,
+    passcode: Option<Passcode>,
+    /// Set by the host: no new joins.
+    locked: bool,
 }
 
 /// Settings the hub enforces or hands out.
@@ -46,12 +56,21 @@ pub struct HubConfig {
     /// Most people in one room; a mesh call costs every member one
     /// connection per other member, so this bounds each browser's load.
     pub max_peers_per_room: usize,
+    /// Most rooms at once (across the cluster, as this node sees it).
+    pub max_rooms: usize,
+    /// Longest chat message, at most the protocol's own limit.
+    pub max_chat_chars: usize,
     pub ice: IceConfig,
 }
 
 impl Default for HubConfig {
     fn default() -> Self {
-        HubConfig { max_peers_per_room: 6, ice: IceConfig::default() }
+        HubConfig {
+            max_peers_per_room: 6,
+            max_rooms: 10_000,
+            max_chat_chars: app::protocol::MAX_CHAT_CHARS,
+            ice: IceConfig::default(),
+        }
     }
 }
 
@@ -130,8 +149,8 @@ impl Hub {
         }
         match msg {
             ClientMsg::SetNickname { nickname } => self.set_nickname(from, &nickname),
-            ClientMsg::Join { room } => {
-                let joined = self.join(from, &room);
+            ClientMsg::Join { room, passcode } => {
+                let joined = self.join(from, &room, passcode.as_deref(), now_ms);
                 if joined.is_err() {
                     // The transport may have started mirroring the room
                     // for this join (scale-out); nobody local uses it now.
@@ -145,6 +164,9 @@ impl Hub {
             ClientMsg::StopShare => Ok(self.stop_share(from)),
             ClientMsg::Chat { text, nonce } => self.chat(from, text, nonce, now_ms),
             ClientMsg::Signal { to, payload } => self.signal(from, to, payload),
+            ClientMsg::LockRoom { locked } => self.lock_room(from, locked),
+            ClientMsg::RemovePeer { id } => self.remove_peer(from, &id),
+            ClientMsg::MuteAll => self.mute_all(from),
         }
     }
 
@@ -162,12 +184,17 @@ impl Hub {
         let mut changed = Vec::new();
         let mut removed = Vec::new();
         for name in dirty {
-            let count = match self.rooms.get(&name) {
-                Some(room) => room.members.len() as u32,
-                None => self.remote_counts.get(&name).copied().unwrap_or(0),
+            let summary = match self.rooms.get(&name) {
+                Some(room) => RoomSummary {
+                    name: name.clone(),
+                    count: room.members.len() as u32,
+                    passcode: room.passcode.is_some(),
+                    locked: room.locked,
+                },
+                None => RoomSummary::open(name.clone(), self.remote_counts.get(&name).copied().unwrap_or(0)),
             };
-            if count > 0 {
-                changed.push(RoomSummary { count, name });
+            if summary.count > 0 {
+                changed.push(summary);
             } else {
                 removed.push(name);
             }
@@ -176,17 +203,31 @@ impl Hub {
         Some(Delivery::many(to, ServerMsg::RoomsChanged { changed, removed }))
     }
 
-    /// Public rooms, busiest first.
-    pub fn room_list(&self) -> Vec<RoomSummary> {
-        let replicated = self
-            .rooms
-            .iter()
-            .map(|(name, room)| RoomSummary { name: name.clone(), count: room.members.len() as u32 });
+    /// Rooms with anyone in them, here or on other nodes.
+    fn open_room_count(&self) -> usize {
+        let here = self.rooms.values().filter(|r| !r.members.is_empty()).count();
         let elsewhere = self
             .remote_counts
             .iter()
             .filter(|(name, count)| **count > 0 && !self.rooms.contains_key(*name))
-            .map(|(name, count)| RoomSummary { name: name.clone(), count: *count });
+            .count();
+        here + elsewhere
+    }
+
+    /// Public rooms, busiest first.
+    pub fn room_list(&self) -> Vec<RoomSummary> {
+        let replicated =
+            self.rooms.iter().filter(|(_, room)| !room.members.is_empty()).map(|(name, room)| RoomSummary {
+                name: name.clone(),
+                count: room.members.len() as u32,
+                passcode: room.passcode.is_some(),
+                locked: room.locked,
+            });
+        let elsewhere = self
+            .remote_counts
+            .iter()
+            .filter(|(name, count)| **count > 0 && !self.rooms.contains_key(*name))
+            .map(|(name, count)| RoomSummary::open(name.clone(), *count));
         let mut list: Vec<RoomSummary> = replicated.chain(elsewhere).collect();
         list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
         list
@@ -217,7 +258,8 @@ impl Hub {
         let mut out = vec![Delivery::one(from, ServerMsg::NicknameSet { nickname })];
         if let Some(room) = room {
             let peer = self.member(from);
-            self.publish(None, ClusterEvent::Updated { room: room.clone(), member: peer.clone() });
+            let since = self.peers.get(from).map_or(0, |p| p.since);
+            self.publish(None, ClusterEvent::Updated { room: room.clone(), member: peer.clone(), since });
             out.push(Delivery::many(self.members(&room), ServerMsg::PeerRenamed { peer }));
         }
         Ok(out)
@@ -228,15 +270,26 @@ impl Hub {
         peer.media = media;
         match peer.room.clone() {
             Some(room) => {
-                self.publish(None, ClusterEvent::Updated { room: room.clone(), member: self.member(from) });
+                let since = self.peers.get(from).map_or(0, |p| p.since);
+                self.publish(
+                    None,
+                    ClusterEvent::Updated { room: room.clone(), member: self.member(from), since },
+                );
                 vec![Delivery::many(self.members(&room), ServerMsg::PeerMedia { id: from.clone(), media })]
             }
             None => Vec::new(),
         }
     }
 
-    fn join(&mut self, from: &PeerId, room: &str) -> Result<Vec<Delivery>, HubError> {
+    fn join(
+        &mut self,
+        from: &PeerId,
+        room: &str,
+        passcode: Option<&str>,
+        now_ms: u64,
+    ) -> Result<Vec<Delivery>, HubError> {
         let room = rules::validate_room(room)?.to_owned();
+        let passcode = rules::normalize_passcode(passcode)?;
         let peer = self.peers.get(from).expect("checked in handle");
         if peer.nickname.is_none() {
             return Err(HubError::NicknameRequired);
@@ -248,15 +301,50 @@ impl Hub {
             return Ok(out);
         }
         let others = self.members(&room);
+        let creating = others.is_empty();
+        if let Some(existing) = self.rooms.get(&room).filter(|_| !creating) {
+            if existing.locked {
+                return Err(HubError::RoomLocked);
+            }
+            match (&existing.passcode, passcode) {
+                (Some(_), None) => return Err(HubError::PasscodeRequired),
+                (Some(expected), Some(given)) if !expected.matches(given) => {
+                    return Err(HubError::WrongPasscode)
+                }
+                _ => {}
+            }
+        }
         if others.len() >= self.config.max_peers_per_room {
             return Err(HubError::RoomFull(self.config.max_peers_per_room));
         }
+        if creating && self.open_room_count() >= self.config.max_rooms {
+            return Err(HubError::TooManyRooms(self.config.max_rooms));
+        }
         self.leave_room(from, &mut out);
-        self.rooms.entry(room.clone()).or_default().members.push(from.clone());
-        self.peers.get_mut(from).expect("checked in handle").room = Some(room.clone());
+        let entry = self.rooms.entry(room.clone()).or_default();
+        if creating {
+            // A new room (or one left empty): its creator's settings, and
+            // every other node told, replacing whatever an earlier room of
+            // that name had.
+            entry.passcode = passcode.map(Passcode::new);
+            entry.locked = false;
+            let event = ClusterEvent::Settings {
+                room: room.clone(),
+                passcode: entry.passcode.clone(),
+                locked: false,
+            };
+            self.publish(None, event);
+        }
+        self.rooms.get_mut(&room).expect("just made").members.push(from.clone());
+        let peer = self.peers.get_mut(from).expect("checked in handle");
+        peer.room = Some(room.clone());
+        peer.since = now_ms;
         self.lobby.remove(from);
         self.dirty.insert(room.clone());
-        self.publish(None, ClusterEvent::Joined { room: room.clone(), member: self.member(from) });
+        self.publish(
+            None,
+            ClusterEvent::Joined { room: room.clone(), member: self.member(from), since: now_ms },
+        );
         if !others.is_empty() {
             out.push(Delivery::many(others, ServerMsg::PeerJoined { peer: self.member(from) }));
         }
@@ -265,8 +353,11 @@ impl Hub {
     }
 
     fn joined(&self, room: String) -> ServerMsg {
-        let sharer = self.rooms.get(&room).and_then(|r| r.sharer.clone());
-        ServerMsg::Joined { members: self.member_list(&room), room, sharer }
+        let state = self.rooms.get(&room);
+        let sharer = state.and_then(|r| r.sharer.clone());
+        let locked = state.is_some_and(|r| r.locked);
+        let passcode = state.is_some_and(|r| r.passcode.is_some());
+        ServerMsg::Joined { members: self.member_list(&room), room, sharer, locked, passcode }
     }
 
     fn start_share(&mut self, from: &PeerId) -> Result<Vec<Delivery>, HubError> {
@@ -350,6 +441,9 @@ impl Hub {
     ) -> Result<Vec<Delivery>, HubError> {
         let room = self.room_of(from).ok_or(HubError::NotInRoom)?.to_owned();
         rules::validate_chat(&text)?;
+        if text.chars().count() > self.config.max_chat_chars {
+            return Err(HubError::ChatTooLong(self.config.max_chat_chars));
+        }
         let from = self.member(from);
         // Chat is the bulk of the traffic: it goes to Redis only when some
         // other node has people in the room (joins and leaves always do).

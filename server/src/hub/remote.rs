@@ -30,11 +30,26 @@ impl Hub {
 
     /// Our own members with their rooms, to register again after Redis
     /// comes back empty.
-    pub fn local_members(&self) -> Vec<(String, Member)> {
+    /// Our own members with their rooms and join times.
+    pub fn local_members(&self) -> Vec<(String, Member, u64)> {
         self.peers
             .iter()
             .filter(|(_, p)| p.node.is_none())
-            .filter_map(|(id, p)| Some((p.room.clone()?, self.member(id))))
+            .filter_map(|(id, p)| Some((p.room.clone()?, self.member(id), p.since)))
+            .collect()
+    }
+
+    /// The settings of the rooms our members are in, to store again after
+    /// Redis lost them.
+    pub fn room_settings(&self) -> Vec<ClusterEvent> {
+        self.rooms
+            .iter()
+            .filter(|(_, r)| r.members.iter().any(|p| self.is_local(p)))
+            .map(|(room, r)| ClusterEvent::Settings {
+                room: room.clone(),
+                passcode: r.passcode.clone(),
+                locked: r.locked,
+            })
             .collect()
     }
 
@@ -103,7 +118,7 @@ impl Hub {
         }
         for p in placed {
             if !self.is_local(&p.member.id) {
-                out.extend(self.add_remote(room, p.member, p.node));
+                out.extend(self.add_remote(room, p.member, p.node, p.since));
             }
         }
         out
@@ -112,14 +127,39 @@ impl Hub {
     /// An event published by `from_node`.
     pub fn apply(&mut self, from_node: &str, event: ClusterEvent) -> Vec<Delivery> {
         match event {
-            ClusterEvent::Joined { room, member } => {
+            ClusterEvent::Joined { room, member, since } => {
                 if self.rooms.contains_key(&room) {
-                    return self.add_remote(&room, member, from_node.to_owned());
+                    return self.add_remote(&room, member, from_node.to_owned(), since);
                 }
                 Vec::new()
             }
+            ClusterEvent::Settings { room, passcode, locked } => {
+                let Some(r) = self.rooms.get_mut(&room) else { return Vec::new() };
+                let lock_changed = r.locked != locked;
+                r.passcode = passcode;
+                r.locked = locked;
+                self.dirty.insert(room.clone());
+                // Who locked it is not carried; the room learns it changed.
+                let host = r.members.first().cloned();
+                match (lock_changed, host) {
+                    (true, Some(host)) => {
+                        let by = self.member(&host);
+                        vec![Delivery::many(
+                            self.local_members_of(&room),
+                            ServerMsg::RoomLocked { locked, by },
+                        )]
+                    }
+                    _ => Vec::new(),
+                }
+            }
+            ClusterEvent::Remove { room, id, by } => self.remove_local(&room, &id, by),
+            ClusterEvent::MuteAll { room, by } => {
+                let to: Vec<PeerId> =
+                    self.local_members_of(&room).into_iter().filter(|p| *p != by.id).collect();
+                vec![Delivery::many(to, ServerMsg::MuteRequested { by })]
+            }
             ClusterEvent::Left { room, member } => self.remove_remote(&room, member),
-            ClusterEvent::Updated { room, member } => {
+            ClusterEvent::Updated { room, member, .. } => {
                 let Some(peer) = self.peers.get_mut(&member.id).filter(|p| p.node.is_some()) else {
                     return Vec::new();
                 };
@@ -180,8 +220,8 @@ impl Hub {
             .unwrap_or_default()
     }
 
-    fn add_remote(&mut self, room: &str, member: Member, node: String) -> Vec<Delivery> {
-        let Some(r) = self.rooms.get_mut(room) else { return Vec::new() };
+    fn add_remote(&mut self, room: &str, member: Member, node: String, since: u64) -> Vec<Delivery> {
+        let Some(r) = self.rooms.get(room) else { return Vec::new() };
         if r.members.contains(&member.id) {
             if let Some(peer) = self.peers.get_mut(&member.id) {
                 peer.nickname = Some(member.nickname);
@@ -189,7 +229,12 @@ impl Hub {
             }
             return Vec::new();
         }
-        r.members.push(member.id.clone());
+        // Keep the same join order on every node, (join time, id) deciding,
+        // so that all agree on who the host (the first) is.
+        let order = |id: &PeerId| (self.peers.get(id).map_or(0, |p| p.since), id.clone());
+        let mine = (since, member.id.clone());
+        let at = r.members.iter().position(|id| order(id) > mine).unwrap_or(r.members.len());
+        self.rooms.get_mut(room).expect("checked").members.insert(at, member.id.clone());
         self.peers.insert(
             member.id.clone(),
             Peer {
@@ -197,6 +242,7 @@ impl Hub {
                 room: Some(room.to_owned()),
                 media: member.media,
                 node: Some(node),
+                since,
             },
         );
         self.dirty.insert(room.to_owned());

@@ -27,6 +27,7 @@ fn placed(who: &str, node: &str) -> Placed {
     Placed {
         member: Member { id: id(who), nickname: who.into(), media: MediaState::default() },
         node: node.into(),
+        since: 0,
     }
 }
 
@@ -34,7 +35,7 @@ fn placed(who: &str, node: &str) -> Placed {
 fn a_single_node_publishes_nothing() {
     let mut hub = Hub::new();
     local(&mut hub, "a");
-    hub.handle(&id("a"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    hub.handle(&id("a"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
     assert!(hub.take_outgoing().is_empty());
 }
 
@@ -43,10 +44,10 @@ fn joins_chat_and_leaves_reach_the_other_node() {
     let (mut a, mut b) = (clustered(), clustered());
     local(&mut a, "ada");
     local(&mut b, "bob");
-    a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    a.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
     // Node B replicates the room (as the transport does before a join)...
     b.reconcile("x", vec![placed("ada", "A")]);
-    let out = b.handle(&id("bob"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    let out = b.handle(&id("bob"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
     match &out.last().unwrap().msg {
         ServerMsg::Joined { members, .. } => {
             assert_eq!(members.iter().map(|m| m.nickname.as_str()).collect::<Vec<_>>(), vec!["ada", "bob"])
@@ -59,7 +60,7 @@ fn joins_chat_and_leaves_reach_the_other_node() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].to.ids(), &[id("ada")]);
     assert!(matches!(&seen[0].msg, ServerMsg::PeerJoined { peer } if peer.nickname == "bob"));
-    assert_eq!(a.room_list(), vec![RoomSummary { name: "x".into(), count: 2 }]);
+    assert_eq!(a.room_list(), vec![RoomSummary::open("x", 2)]);
 
     a.handle(&id("ada"), ClientMsg::Chat { text: "hi".into(), nonce: None }, 5).unwrap();
     let seen = pump(&mut a, "A", &mut b);
@@ -69,7 +70,7 @@ fn joins_chat_and_leaves_reach_the_other_node() {
     b.handle(&id("bob"), ClientMsg::Leave, 0).unwrap();
     let seen = pump(&mut b, "B", &mut a);
     assert!(seen.iter().any(|d| matches!(&d.msg, ServerMsg::PeerLeft { peer } if peer.nickname == "bob")));
-    assert_eq!(a.room_list(), vec![RoomSummary { name: "x".into(), count: 1 }]);
+    assert_eq!(a.room_list(), vec![RoomSummary::open("x", 1)]);
     assert_eq!(b.take_released(), vec!["x".to_string()], "B no longer mirrors x");
 }
 
@@ -79,9 +80,9 @@ fn signals_to_a_remote_peer_go_to_its_node_and_stay_in_the_room() {
     local(&mut a, "ada");
     local(&mut b, "bob");
     a.reconcile("x", vec![placed("bob", "B")]);
-    a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    a.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
     b.reconcile("x", vec![placed("ada", "A")]);
-    b.handle(&id("bob"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    b.handle(&id("bob"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
     let _ = (a.take_outgoing(), b.take_outgoing());
     let payload = SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() };
     let out = a.handle(&id("ada"), ClientMsg::Signal { to: id("bob"), payload: payload.clone() }, 0).unwrap();
@@ -104,7 +105,7 @@ fn reconcile_adds_and_removes_remote_members() {
     let mut a = clustered();
     local(&mut a, "ada");
     a.reconcile("x", vec![placed("bob", "B"), placed("cat", "C")]);
-    a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    a.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
     // Cat's node died; the record in Redis lost her and gained Dan.
     let out = a.reconcile("x", vec![placed("ada", "A"), placed("bob", "B"), placed("dan", "C")]);
     assert!(out.iter().any(|d| matches!(&d.msg, ServerMsg::PeerLeft { peer } if peer.nickname == "cat")));
@@ -118,7 +119,7 @@ fn rooms_held_only_elsewhere_are_listed_from_their_counts() {
     let mut a = clustered();
     local(&mut a, "watcher");
     a.set_room_count("far", 3);
-    assert_eq!(a.room_list(), vec![RoomSummary { name: "far".into(), count: 3 }]);
+    assert_eq!(a.room_list(), vec![RoomSummary::open("far", 3)]);
     let update = a.flush_lobby().unwrap();
     assert!(matches!(&update.msg, ServerMsg::RoomsChanged { changed, .. } if changed[0].count == 3));
     a.set_room_count("far", 0);
@@ -134,11 +135,11 @@ fn a_refused_join_releases_the_replica() {
     a.set_clustered();
     local(&mut a, "ada");
     a.reconcile("x", vec![placed("bob", "B")]);
-    assert!(a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).is_err(), "full");
+    assert!(a.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).is_err(), "full");
     assert!(!a.is_replicated("x"));
     assert_eq!(a.take_released(), vec!["x".to_string()]);
     // The room stays in the lobby with the count it had.
-    assert_eq!(a.room_list(), vec![RoomSummary { name: "x".into(), count: 1 }]);
+    assert_eq!(a.room_list(), vec![RoomSummary::open("x", 1)]);
 }
 
 #[test]
@@ -146,13 +147,13 @@ fn chat_in_a_room_no_other_node_shares_stays_off_the_bus() {
     let mut a = clustered();
     local(&mut a, "ada");
     local(&mut a, "ann");
-    a.handle(&id("ada"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
-    a.handle(&id("ann"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    a.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
+    a.handle(&id("ann"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
     let _ = a.take_outgoing();
     a.handle(&id("ada"), ClientMsg::Chat { text: "local".into(), nonce: None }, 0).unwrap();
     assert!(a.take_outgoing().is_empty());
     // Once someone elsewhere is in the room, chat is published.
-    a.apply("B", ClusterEvent::Joined { room: "x".into(), member: placed("bob", "B").member });
+    a.apply("B", ClusterEvent::Joined { room: "x".into(), member: placed("bob", "B").member, since: 0 });
     a.handle(&id("ada"), ClientMsg::Chat { text: "hi bob".into(), nonce: None }, 0).unwrap();
     assert!(matches!(&a.take_outgoing()[..], [Outgoing { event: ClusterEvent::Chat { .. }, .. }]));
 }

@@ -16,7 +16,7 @@ fn hub_with(names: &[&str]) -> Hub {
 }
 
 fn join(hub: &mut Hub, who: &str, room: &str) -> Vec<Delivery> {
-    hub.handle(&id(who), ClientMsg::Join { room: room.into() }, 0).unwrap()
+    hub.handle(&id(who), ClientMsg::Join { room: room.into(), passcode: None }, 0).unwrap()
 }
 
 fn recipients(d: &Delivery) -> Vec<&str> {
@@ -35,7 +35,7 @@ fn connect_welcomes_with_room_list() {
     join(&mut hub, "a", "x");
     let out = hub.connect(&id("b"), 0);
     assert_eq!(out[0], Delivery::one(&id("b"), ServerMsg::Welcome { id: id("b"), ice_servers: vec![] }));
-    assert_eq!(out[1].msg, ServerMsg::Rooms { rooms: vec![RoomSummary { name: "x".into(), count: 1 }] });
+    assert_eq!(out[1].msg, ServerMsg::Rooms { rooms: vec![RoomSummary::open("x", 1)] });
 }
 
 #[test]
@@ -55,18 +55,19 @@ fn join_tells_the_joiner_and_the_others() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(hub.room_list(), vec![RoomSummary { name: "x".into(), count: 2 }]);
+    assert_eq!(hub.room_list(), vec![RoomSummary::open("x", 2)]);
 }
 
 #[test]
 fn join_needs_a_nickname_and_a_valid_room() {
     let mut hub = Hub::new();
     hub.connect(&id("a"), 0);
-    let err = hub.handle(&id("a"), ClientMsg::Join { room: "x".into() }, 0).unwrap_err();
+    let err = hub.handle(&id("a"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap_err();
     assert_eq!(err, HubError::NicknameRequired);
     assert_eq!(err.code(), ErrorCode::NicknameRequired);
     hub.handle(&id("a"), ClientMsg::SetNickname { nickname: "a".into() }, 0).unwrap();
-    let err = hub.handle(&id("a"), ClientMsg::Join { room: "no spaces".into() }, 0).unwrap_err();
+    let err =
+        hub.handle(&id("a"), ClientMsg::Join { room: "no spaces".into(), passcode: None }, 0).unwrap_err();
     assert_eq!(err, HubError::Input(InputError::Room));
     assert_eq!(hub.room_count(), 0);
 }
@@ -90,10 +91,7 @@ fn joining_another_room_moves_the_peer() {
     let out = join(&mut hub, "b", "y");
     assert!(matches!(&out[0].msg, ServerMsg::PeerLeft { peer } if peer.id == id("b")));
     assert_eq!(recipients(&out[0]), vec!["a"]);
-    assert_eq!(
-        hub.room_list(),
-        vec![RoomSummary { name: "x".into(), count: 1 }, RoomSummary { name: "y".into(), count: 1 }]
-    );
+    assert_eq!(hub.room_list(), vec![RoomSummary::open("x", 1), RoomSummary::open("y", 1)]);
 }
 
 #[test]
@@ -199,10 +197,7 @@ fn lobby_updates_are_coalesced_deltas_for_lobby_peers_only() {
     assert_eq!(recipients(&update), vec!["c", "watcher"]);
     assert_eq!(
         update.msg,
-        ServerMsg::RoomsChanged {
-            changed: vec![RoomSummary { name: "x".into(), count: 2 }],
-            removed: vec!["y".into()],
-        }
+        ServerMsg::RoomsChanged { changed: vec![RoomSummary::open("x", 2)], removed: vec!["y".into()] }
     );
     assert_eq!(hub.flush_lobby(), None, "flushed");
 }
@@ -231,7 +226,7 @@ fn room_list_is_busiest_first_then_by_name() {
 #[test]
 fn messages_from_unknown_peers_are_ignored() {
     let mut hub = Hub::new();
-    let out = hub.handle(&id("ghost"), ClientMsg::Join { room: "x".into() }, 0).unwrap();
+    let out = hub.handle(&id("ghost"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
     assert!(out.is_empty());
     assert_eq!(hub.room_count(), 0);
 }
@@ -247,16 +242,13 @@ fn rooms_are_capped() {
     join(&mut hub, "a", "x");
     join(&mut hub, "c", "y");
     join(&mut hub, "b", "x");
-    let err = hub.handle(&id("c"), ClientMsg::Join { room: "x".into() }, 0).unwrap_err();
+    let err = hub.handle(&id("c"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap_err();
     assert_eq!(err, HubError::RoomFull(2));
     assert_eq!(err.code(), ErrorCode::RoomFull);
     // A refused move leaves the peer where it was.
-    assert_eq!(
-        hub.room_list(),
-        vec![RoomSummary { name: "x".into(), count: 2 }, RoomSummary { name: "y".into(), count: 1 },]
-    );
+    assert_eq!(hub.room_list(), vec![RoomSummary::open("x", 2), RoomSummary::open("y", 1),]);
     // Rejoining a room you are already in is not blocked by the cap.
-    assert!(hub.handle(&id("a"), ClientMsg::Join { room: "x".into() }, 0).is_ok());
+    assert!(hub.handle(&id("a"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).is_ok());
 }
 
 #[test]

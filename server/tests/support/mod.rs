@@ -52,9 +52,46 @@ impl Server {
         Server { child, addr: addr.to_owned(), scheme: scheme.to_owned() }
     }
 
+    /// Starts the server with debug logging, collecting its log lines.
+    pub async fn start_logged(extra: &[&str]) -> (Server, std::sync::Arc<std::sync::Mutex<String>>) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--addr", "127.0.0.1:0", "--lobby-interval-ms", "50", "--log", "debug"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("server binary starts");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut errs = BufReader::new(child.stderr.take().unwrap()).lines();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = errs.next_line().await {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = tokio::time::timeout(WAIT, lines.next_line()).await.unwrap().unwrap().unwrap();
+        let (scheme, addr) = line
+            .strip_prefix("noom listening on ")
+            .and_then(|url| url.split_once("://"))
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+        (Server { child, addr: addr.to_owned(), scheme: scheme.to_owned() }, log)
+    }
+
     /// `kill -9`: no goodbye to anyone.
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;
+    }
+
+    /// `kill -TERM`, as systemd stops a service; returns how it exited.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("still running").to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill runs");
+        assert!(sent.success());
+        tokio::time::timeout(WAIT, self.child.wait()).await.expect("exits in time").expect("exit status")
     }
 
     pub fn ws_url(&self) -> String {
@@ -120,12 +157,28 @@ impl Client {
 
     /// Connects, sets a nickname and joins `room`, consuming the replies.
     pub async fn in_room(server: &Server, nickname: &str, room: &str) -> Client {
+        Client::in_room_with(server, nickname, room, None).await
+    }
+
+    /// As `in_room`, giving a passcode (which sets it if the room is new).
+    pub async fn in_room_with(server: &Server, nickname: &str, room: &str, passcode: Option<&str>) -> Client {
+        let mut c = Client::named(server, nickname).await;
+        c.send(&ClientMsg::Join { room: room.into(), passcode: passcode.map(Into::into) }).await;
+        c.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await;
+        c
+    }
+
+    /// Connects and sets a nickname, in the lobby.
+    pub async fn named(server: &Server, nickname: &str) -> Client {
         let mut c = Client::connect(server).await;
         c.send(&ClientMsg::SetNickname { nickname: nickname.into() }).await;
         c.recv_until(|m| matches!(m, ServerMsg::NicknameSet { .. })).await;
-        c.send(&ClientMsg::Join { room: room.into() }).await;
-        c.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await;
         c
+    }
+
+    /// The next frame of any kind; `None` once the socket is gone.
+    pub async fn next_frame(&mut self) -> Option<Message> {
+        self.ws.next().await.and_then(Result::ok)
     }
 
     pub async fn send(&mut self, msg: &ClientMsg) {
@@ -134,6 +187,12 @@ impl Client {
 
     pub async fn send_raw(&mut self, text: impl Into<String>) {
         self.ws.send(Message::text(text.into())).await.expect("send");
+    }
+
+    /// Like `send_raw`, for a client that expects to be cut off: `false`
+    /// once the server has closed the socket.
+    pub async fn try_send_raw(&mut self, text: impl Into<String>) -> bool {
+        self.ws.send(Message::text(text.into())).await.is_ok()
     }
 
     pub async fn send_binary(&mut self, bytes: Vec<u8>) {

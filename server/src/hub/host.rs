@@ -1,0 +1,65 @@
+//! What the host (the room's first member) may do, and nobody else: lock
+//! the room, remove a participant, ask everyone to mute. The server checks
+//! the role on every request; the page only decides what to show.
+
+use super::{ClusterEvent, Delivery, Hub, HubError};
+use app::protocol::{Member, PeerId, ServerMsg};
+
+impl Hub {
+    /// The host of the sender's room, if the sender is it.
+    fn hosted_room(&self, from: &PeerId) -> Result<String, HubError> {
+        let room = self.room_of(from).ok_or(HubError::NotInRoom)?.to_owned();
+        match self.rooms.get(&room).and_then(|r| r.members.first()) {
+            Some(host) if host == from => Ok(room),
+            _ => Err(HubError::NotHost),
+        }
+    }
+
+    pub(super) fn lock_room(&mut self, from: &PeerId, locked: bool) -> Result<Vec<Delivery>, HubError> {
+        let room = self.hosted_room(from)?;
+        let state = self.rooms.get_mut(&room).expect("hosted");
+        state.locked = locked;
+        let passcode = state.passcode.clone();
+        self.dirty.insert(room.clone());
+        self.publish(None, ClusterEvent::Settings { room: room.clone(), passcode, locked });
+        let by = self.member(from);
+        Ok(vec![Delivery::many(self.members(&room), ServerMsg::RoomLocked { locked, by })])
+    }
+
+    pub(super) fn remove_peer(&mut self, from: &PeerId, id: &PeerId) -> Result<Vec<Delivery>, HubError> {
+        let room = self.hosted_room(from)?;
+        if id == from || self.room_of(id) != Some(room.as_str()) {
+            return Err(HubError::PeerNotInRoom);
+        }
+        let by = self.member(from);
+        match self.peers.get(id).and_then(|p| p.node.clone()) {
+            // Their node removes them and tells the room, as for a leave.
+            Some(node) => {
+                self.publish(Some(node), ClusterEvent::Remove { room, id: id.clone(), by });
+                Ok(Vec::new())
+            }
+            None => Ok(self.remove_local(&room, id, by)),
+        }
+    }
+
+    /// Sends `id` back to the lobby with the reason; the others see them leave.
+    pub(super) fn remove_local(&mut self, room: &str, id: &PeerId, by: Member) -> Vec<Delivery> {
+        if !self.is_local(id) || self.room_of(id) != Some(room) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        self.leave_room(id, &mut out);
+        self.lobby.insert(id.clone());
+        out.push(Delivery::one(id, ServerMsg::Removed { room: room.to_owned(), by }));
+        out.push(Delivery::one(id, ServerMsg::Rooms { rooms: self.room_list() }));
+        out
+    }
+
+    pub(super) fn mute_all(&mut self, from: &PeerId) -> Result<Vec<Delivery>, HubError> {
+        let room = self.hosted_room(from)?;
+        let by = self.member(from);
+        self.publish(None, ClusterEvent::MuteAll { room: room.clone(), by: by.clone() });
+        let others: Vec<PeerId> = self.members(&room).into_iter().filter(|p| p != from).collect();
+        Ok(vec![Delivery::many(others, ServerMsg::MuteRequested { by })])
+    }
+}
