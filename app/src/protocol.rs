@@ -63,7 +63,7 @@ pub struct IceServer {
 }
 
 /// One public room as the lobby lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RoomSummary {
     pub name: String,
     pub count: u32,

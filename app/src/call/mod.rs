@@ -182,6 +182,16 @@ impl Call {
         provide_context(call);
         #[cfg(feature = "browser")]
         engine::install(call);
+        // The host asked everyone to mute: do it (unmuting stays ours).
+        let requests = Memo::new(move |_| session.model.with(|m| m.mute_requests));
+        Effect::new(move |seen: Option<u64>| {
+            let now = requests.get();
+            let in_call = call.state.with_untracked(|s| s.phase == Phase::InCall && s.mic_on);
+            if seen.is_some_and(|seen| now > seen) && in_call {
+                call.toggle_mic();
+            }
+            now
+        });
         call
     }
 
@@ -199,13 +209,21 @@ impl Call {
 
     /// Enter the room: the call starts with whatever media we have.
     pub fn join(&self, room: String) {
+        self.join_with(room, None);
+    }
+
+    /// Enter a room that asked for a passcode.
+    pub fn join_with(&self, room: String, passcode: Option<String>) {
         self.state.update(|s| s.phase = Phase::InCall);
         #[cfg(feature = "browser")]
         engine::start_stats(*self);
         let media = self.state.with_untracked(CallState::media);
         self.session.act(|m| {
             let mut msgs = m.set_media(media);
-            msgs.extend(m.enter_room(room));
+            msgs.extend(match passcode {
+                Some(code) => m.enter_room_with_passcode(room, code),
+                None => m.enter_room(room),
+            });
             msgs
         });
     }

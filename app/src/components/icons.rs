@@ -38,3 +38,7 @@ pub fn paperclip() -> impl IntoView {
         r#"<path d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.5 3.5 0 0 1 5 5l-8.6 8.6a2 2 0 0 1-2.8-2.8l8-8"/>"#,
     )
 }
+
+pub fn lock() -> impl IntoView {
+    icon(r#"<rect x="5" y="11" width="14" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/>"#)
+}

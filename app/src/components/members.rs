@@ -1,31 +1,66 @@
 use super::initials;
-use crate::protocol::Member;
+use crate::protocol::{ClientMsg, Member, PeerId};
 use crate::session::use_session;
 use leptos::prelude::*;
 
-fn members() -> (Memo<Vec<Member>>, Memo<Option<String>>) {
+/// The participant list in the side panel, with the host's controls for
+/// the host. The server checks the role again on every request.
+#[component]
+pub fn MemberList() -> impl IntoView {
     let session = use_session();
     let members = Memo::new(move |_| {
         session.model.with(|m| m.room.as_ref().map(|r| r.members.clone()).unwrap_or_default())
     });
-    let me = Memo::new(move |_| session.model.with(|m| m.me.as_ref().map(|id| id.0.clone())));
-    (members, me)
-}
-
-/// The participant list in the side panel.
-#[component]
-pub fn MemberList() -> impl IntoView {
-    let (members, me) = members();
+    let me = Memo::new(move |_| session.model.with(|m| m.me.clone()));
+    let host = Memo::new(move |_| session.model.with(|m| m.room.as_ref().and_then(|r| r.host().cloned())));
+    let i_host = Memo::new(move |_| session.model.with(|m| m.is_host()));
+    let locked = Memo::new(move |_| session.model.with(|m| m.room.as_ref().is_some_and(|r| r.locked)));
+    let remove = move |id: PeerId| session.send(ClientMsg::RemovePeer { id });
+    let row = move |member: Member| {
+        let id = member.id.clone();
+        let is_me = Memo::new(move |_| me.get().as_ref() == Some(&id));
+        let id = member.id.clone();
+        let is_host = Memo::new(move |_| host.get().as_ref() == Some(&id));
+        let id = member.id.clone();
+        let name = member.nickname.clone();
+        view! {
+            <li class="member">
+                <span class="avatar small" aria-hidden="true">{initials(&member.nickname)}</span>
+                <span class="member-name">{member.nickname.clone()}</span>
+                {move || is_host.get().then(|| view! { <span class="badge host" data-testid="host-badge">"host"</span> })}
+                {move || is_me.get().then(|| view! { <span class="muted">"you"</span> })}
+                {move || (i_host.get() && !is_me.get()).then(|| {
+                    let id = id.clone();
+                    view! {
+                        <button
+                            class="ghost small"
+                            aria-label=format!("Remove {} from the room", name)
+                            on:click=move |_| remove(id.clone())
+                        >"Remove"</button>
+                    }
+                })}
+            </li>
+        }
+    };
     view! {
         <section class="people" aria-labelledby="people-title">
-            <h2 id="people-title">"People " <span class="badge" data-testid="member-count">{move || members.with(Vec::len)}</span></h2>
+            <div class="people-head">
+                <h2 id="people-title">"People " <span class="badge" data-testid="member-count">{move || members.with(Vec::len)}</span></h2>
+                {move || (locked.get() && !i_host.get()).then(|| view! { <span class="badge" data-testid="locked-badge">"locked"</span> })}
+            </div>
+            <Show when=move || i_host.get()>
+                <div class="host-controls" role="group" aria-label="Host controls">
+                    <button
+                        class="secondary small"
+                        aria-pressed=move || locked.get().to_string()
+                        on:click=move |_| session.send(ClientMsg::LockRoom { locked: !locked.get_untracked() })
+                    >{move || if locked.get() { "Unlock room" } else { "Lock room" }}</button>
+                    <button class="secondary small" on:click=move |_| session.send(ClientMsg::MuteAll)>"Mute everyone"</button>
+                </div>
+            </Show>
             <ul class="member-list" data-testid="member-list">
                 <For each=move || members.get() key=|m| (m.id.clone(), m.nickname.clone()) let:member>
-                    <li class="member">
-                        <span class="avatar small" aria-hidden="true">{initials(&member.nickname)}</span>
-                        <span class="member-name">{member.nickname.clone()}</span>
-                        {move || (me.get().as_deref() == Some(member.id.0.as_str())).then(|| view! { <span class="muted">"you"</span> })}
-                    </li>
+                    {row(member)}
                 </For>
             </ul>
         </section>

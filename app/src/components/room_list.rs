@@ -1,3 +1,4 @@
+use super::icons;
 use crate::session::use_session;
 use leptos::prelude::*;
 
@@ -27,12 +28,21 @@ pub fn RoomList(on_join: Callback<String>) -> impl IntoView {
                     fallback=|| view! { <p class="empty">"No rooms yet. Start one and share the link."</p> }
                 >
                     <ul class="room-list" data-testid="room-list">
-                        <For each=move || rooms.get() key=|r| (r.name.clone(), r.count) let:room>
-                            <li class="room-row" data-room=room.name.clone()>
-                                <span class="room-name">{room.name.clone()}</span>
+                        <For each=move || rooms.get() key=|r| r.clone() let:room>
+                            <li class="room-row" data-room=room.name.clone() data-passcode=room.passcode.to_string() data-locked=room.locked.to_string()>
+                                <span class="room-name">
+                                    {room.name.clone()}
+                                    {room.passcode.then(|| view! {
+                                        <span class="badge lock" title="Needs a passcode" aria-label="needs a passcode">
+                                            {icons::lock()}
+                                        </span>
+                                    })}
+                                    {room.locked.then(|| view! { <span class="badge" title="The host locked this room">"locked"</span> })}
+                                </span>
                                 <span class="room-count" data-testid="room-count">{people(room.count)}</span>
                                 <button
                                     class="secondary"
+                                    disabled=room.locked
                                     aria-label=format!("Join room {}", room.name)
                                     on:click={
                                         let name = room.name.clone();

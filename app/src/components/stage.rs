@@ -60,9 +60,14 @@ fn Tile(id: PeerId, is_me: bool) -> impl IntoView {
     let link =
         Memo::new(move |_| if is_me { None } else { call.state.with(|s| s.peer(&link_id).map(|p| p.link)) });
     let nickname = move || member.with(|m| m.as_ref().map(|m| m.nickname.clone()).unwrap_or_default());
+    // No connection to a remote member yet, or none while the signaling
+    // socket is down (a server restart): say so rather than show black.
+    let signaling_up = Memo::new(move |_| session.model.with(|m| m.is_open()));
     let link_label = move || match link.get() {
         Some(PeerLink::Connecting) => Some("Connecting…"),
         Some(PeerLink::Reconnecting) => Some("Reconnecting…"),
+        None if !is_me && signaling_up.get() => Some("Connecting…"),
+        None if !is_me => Some("Reconnecting…"),
         _ => None,
     };
     let speaking_id = id.clone();
@@ -85,7 +90,8 @@ fn Tile(id: PeerId, is_me: bool) -> impl IntoView {
     let show_stats = RwSignal::new(false);
     let stats_id = id.clone();
     let link_state = move || match link.get() {
-        None => "self",
+        None if is_me => "self",
+        None => "connecting",
         Some(PeerLink::Connecting) => "connecting",
         Some(PeerLink::Connected) => "connected",
         Some(PeerLink::Reconnecting) => "reconnecting",

@@ -13,6 +13,7 @@ pub fn LobbyPage() -> AnyView {
     let navigate = use_navigate();
     let nickname = RwSignal::new(String::new());
     let room = RwSignal::new(String::new());
+    let passcode = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let nickname_ref = NodeRef::<Input>::new();
 
@@ -44,11 +45,24 @@ pub fn LobbyPage() -> AnyView {
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match rules::room_slug(&room.get_untracked()) {
-            Some(slug) => enter.run(slug),
-            None => error.set(Some("Type a room name: letters, digits, '-', '_' or '.'.".into())),
+        let Some(slug) = rules::room_slug(&room.get_untracked()) else {
+            error.set(Some("Type a room name: letters, digits, '-', '_' or '.'.".into()));
+            return;
+        };
+        let code = passcode.get_untracked();
+        if let Err(e) = rules::normalize_passcode(Some(&code)) {
+            error.set(Some(e.to_string()));
+            return;
         }
+        // A new room gets this passcode; an existing one is joined with it.
+        session.model.update(|m| m.prepare_passcode(&slug, code));
+        enter.run(slug);
     };
+    // From the list: no passcode yet (the room asks if it has one).
+    let join_listed = Callback::new(move |target: String| {
+        session.model.update(|m| m.prepare_passcode(&target, String::new()));
+        enter.run(target);
+    });
     let preview = move || rules::room_slug(&room.get()).map(|slug| format!("noom link: /r/{slug}"));
 
     view! {
@@ -86,11 +100,23 @@ pub fn LobbyPage() -> AnyView {
                             on:input=move |ev| { room.set(event_target_value(&ev)); error.set(None); }
                         />
                     </label>
+                    <label class="field">
+                        <span>"Passcode " <span class="muted">"(optional)"</span></span>
+                        <input
+                            type="password"
+                            aria-label="Room passcode"
+                            placeholder="Set one for a new room, or enter it to join"
+                            autocomplete="off"
+                            maxlength="64"
+                            prop:value=move || passcode.get()
+                            on:input=move |ev| { passcode.set(event_target_value(&ev)); error.set(None); }
+                        />
+                    </label>
                     <p class="hint" aria-live="polite">{preview}</p>
                     <p class="form-error" role="alert">{move || error.get()}</p>
                     <button type="submit" class="primary wide">"Create or join room"</button>
                 </form>
-                <RoomList on_join=enter/>
+                <RoomList on_join=join_listed/>
             </main>
         </div>
     }

@@ -28,12 +28,28 @@ pub fn RoomPage() -> AnyView {
             call.start_preview();
         }
     });
-    // A full room sends us back to the pre-join screen, with the reason.
-    let room_full = Memo::new(move |_| {
-        session.model.with(|m| m.problem.as_ref().is_some_and(|p| p.code == ErrorCode::RoomFull))
+    // A refused join (full, locked, passcode) or being removed sends us back
+    // to the pre-join screen, with the reason in the banner.
+    let refused = Memo::new(move |_| {
+        session.model.with(|m| {
+            let code = m.problem.as_ref().map(|p| p.code);
+            let refusal = matches!(
+                code,
+                Some(
+                    ErrorCode::RoomFull
+                        | ErrorCode::RoomLocked
+                        | ErrorCode::PasscodeRequired
+                        | ErrorCode::WrongPasscode
+                        | ErrorCode::NotInRoom
+                )
+            );
+            refusal && m.wanted_room.is_none()
+        })
     });
+    let needs_passcode =
+        Memo::new(move |_| session.model.with(|m| m.passcode_needed.as_deref() == Some(room.get().as_str())));
     Effect::new(move |_| {
-        if room_full.get() {
+        if refused.get() {
             call.state.update(|s| {
                 if s.phase == Phase::InCall {
                     s.phase = Phase::Preview;
@@ -59,7 +75,13 @@ pub fn RoomPage() -> AnyView {
     let body = move || {
         match phase.get() {
         Phase::Idle => view! { <main class="center"><p class="muted">"Getting ready…"</p></main> }.into_any(),
-        Phase::Preview => view! { <PreJoin room=room.get_untracked()/> }.into_any(),
+        Phase::Preview => view! {
+            <Show when=move || needs_passcode.get()>
+                <PasscodePrompt room=room.get_untracked()/>
+            </Show>
+            <PreJoin room=room.get_untracked()/>
+        }
+        .into_any(),
         Phase::InCall => view! {
             <main class="room-main" data-joined=move || joined.get().to_string()>
                 <div class="call-area">
@@ -101,6 +123,36 @@ pub fn RoomPage() -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// The room has a passcode: ask for it, then join with it.
+#[component]
+fn PasscodePrompt(room: String) -> impl IntoView {
+    let call = use_call();
+    let code = RwSignal::new(String::new());
+    let label = format!("Passcode for {room}");
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        call.join_with(room.clone(), Some(code.get_untracked()));
+    };
+    view! {
+        <form class="card narrow passcode-prompt" on:submit=submit aria-label="Room passcode">
+            <h2>"This room needs a passcode"</h2>
+            <label class="field">
+                <span>{label.clone()}</span>
+                <input
+                    type="password"
+                    aria-label="Passcode"
+                    autocomplete="off"
+                    maxlength="64"
+                    required
+                    prop:value=move || code.get()
+                    on:input=move |ev| code.set(event_target_value(&ev))
+                />
+            </label>
+            <button type="submit" class="primary wide">"Join with passcode"</button>
+        </form>
+    }
 }
 
 #[component]
