@@ -44,6 +44,22 @@ struct CountMsg {
     count: u32,
 }
 
+/// Whether a room needs a passcode or is locked, for lobbies on nodes that
+/// do not mirror it.
+#[derive(Serialize, Deserialize)]
+struct FlagsMsg {
+    room: String,
+    passcode: bool,
+    locked: bool,
+}
+
+/// room → flags ("p", "l", "pl" or ""), beside the counts in `noom:rooms`.
+const FLAGS: &str = "noom:room-flags";
+
+fn flags_value(passcode: bool, locked: bool) -> String {
+    format!("{}{}", if passcode { "p" } else { "" }, if locked { "l" } else { "" })
+}
+
 fn members_key(room: &str) -> String {
     format!("noom:members:{room}")
 }
@@ -186,9 +202,15 @@ impl Cluster {
                     .hdel(peers_key(&self.node_id), &member.id.0)
                     .ignore();
             }
-            ClusterEvent::Settings { .. } => {
+            ClusterEvent::Settings { passcode, locked, .. } => {
                 let stored = serde_json::to_string(&out.event).expect("serializable");
-                pipe.set(settings_key(&room), stored).ignore();
+                let flags = FlagsMsg { room: room.clone(), passcode: passcode.is_some(), locked: *locked };
+                pipe.set(settings_key(&room), stored)
+                    .ignore()
+                    .hset(FLAGS, &room, flags_value(flags.passcode, flags.locked))
+                    .ignore()
+                    .publish(LOBBY, serde_json::to_string(&flags).expect("serializable"))
+                    .ignore();
             }
             _ => {}
         }
@@ -256,6 +278,8 @@ impl Cluster {
         if msg.get_channel_name() == LOBBY {
             if let Ok(count) = serde_json::from_str::<CountMsg>(&payload) {
                 node.set_room_count(&count.room, count.count);
+            } else if let Ok(flags) = serde_json::from_str::<FlagsMsg>(&payload) {
+                node.set_room_flags(&flags.room, flags.passcode, flags.locked);
             }
             return;
         }
@@ -291,6 +315,10 @@ impl Cluster {
         }
         let counts: HashMap<String, u32> = redis::cmd("HGETALL").arg(ROOMS).query_async(conn).await?;
         node.set_room_counts(counts);
+        let flags: HashMap<String, String> = redis::cmd("HGETALL").arg(FLAGS).query_async(conn).await?;
+        for (room, flags) in flags {
+            node.set_room_flags(&room, flags.contains('p'), flags.contains('l'));
+        }
         Ok(())
     }
 
@@ -380,7 +408,7 @@ async fn update_count(conn: &mut MultiplexedConnection, room: &str) -> Res<()> {
     let count: u32 = redis::cmd("HLEN").arg(members_key(room)).query_async(conn).await?;
     let mut pipe = redis::pipe();
     if count == 0 {
-        pipe.hdel(ROOMS, room).ignore().del(settings_key(room)).ignore();
+        pipe.hdel(ROOMS, room).ignore().hdel(FLAGS, room).ignore().del(settings_key(room)).ignore();
     } else {
         pipe.hset(ROOMS, room, count).ignore();
     }

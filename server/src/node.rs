@@ -103,6 +103,10 @@ impl Node {
         self.lock().hub.set_room_count(room, count);
     }
 
+    pub fn set_room_flags(&self, room: &str, passcode: bool, locked: bool) {
+        self.lock().hub.set_room_flags(room, passcode, locked);
+    }
+
     pub fn set_room_counts(&self, counts: HashMap<String, u32>) {
         self.lock().hub.set_room_counts(counts);
     }

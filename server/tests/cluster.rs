@@ -141,7 +141,16 @@ async fn passcodes_locks_and_host_actions_span_nodes() {
     let redis = Redis::start().await;
     let a = node(&redis).await;
     let b = node(&redis).await;
+    let mut lobby_on_b = Client::connect(&b).await;
     let mut ada = Client::in_room_with(&a, "Ada", "board", Some("s3cret")).await; // host, on A
+                                                                                  // A lobby on B, which mirrors nothing of the room, still shows the lock.
+    let flags = |m: &ServerMsg, want: (bool, bool)| match m {
+        ServerMsg::Rooms { rooms } | ServerMsg::RoomsChanged { changed: rooms, .. } => {
+            rooms.iter().any(|r| r.name == "board" && (r.passcode, r.locked) == want)
+        }
+        _ => false,
+    };
+    lobby_on_b.recv_until(|m| flags(m, (true, false))).await;
 
     // Node B checks the passcode set on node A.
     let mut bob = Client::named(&b, "Bob").await;
@@ -169,6 +178,7 @@ async fn passcodes_locks_and_host_actions_span_nodes() {
     bob.recv_until(|m| matches!(m, ServerMsg::MuteRequested { .. })).await;
     ada.send(&ClientMsg::LockRoom { locked: true }).await;
     bob.recv_until(|m| matches!(m, ServerMsg::RoomLocked { locked: true, .. })).await;
+    lobby_on_b.recv_until(|m| flags(m, (true, true))).await;
     let mut cy = Client::named(&b, "Cy").await;
     cy.send(&ClientMsg::Join { room: "board".into(), passcode: Some("s3cret".into()) }).await;
     cy.expect_error(ErrorCode::RoomLocked).await;

@@ -91,6 +91,8 @@ pub struct Hub {
     released: Vec<String>,
     /// Counts of rooms held only by other nodes, for the lobby.
     remote_counts: HashMap<String, u32>,
+    /// Their (passcode, locked) flags.
+    remote_flags: HashMap<String, (bool, bool)>,
 }
 
 impl Hub {
@@ -191,7 +193,7 @@ impl Hub {
                     passcode: room.passcode.is_some(),
                     locked: room.locked,
                 },
-                None => RoomSummary::open(name.clone(), self.remote_counts.get(&name).copied().unwrap_or(0)),
+                None => self.remote_summary(&name, self.remote_counts.get(&name).copied().unwrap_or(0)),
             };
             if summary.count > 0 {
                 changed.push(summary);
@@ -201,6 +203,11 @@ impl Hub {
         }
         let to = self.lobby.iter().cloned().collect();
         Some(Delivery::many(to, ServerMsg::RoomsChanged { changed, removed }))
+    }
+
+    fn remote_summary(&self, name: &str, count: u32) -> RoomSummary {
+        let (passcode, locked) = self.remote_flags.get(name).copied().unwrap_or_default();
+        RoomSummary { name: name.to_owned(), count, passcode, locked }
     }
 
     /// Rooms with anyone in them, here or on other nodes.
@@ -227,7 +234,7 @@ impl Hub {
             .remote_counts
             .iter()
             .filter(|(name, count)| **count > 0 && !self.rooms.contains_key(*name))
-            .map(|(name, count)| RoomSummary::open(name.clone(), *count));
+            .map(|(name, count)| self.remote_summary(name, *count));
         let mut list: Vec<RoomSummary> = replicated.chain(elsewhere).collect();
         list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
         list

@@ -78,9 +78,21 @@ impl Hub {
         if self.remote_counts.get(room) != Some(&count) {
             if count == 0 {
                 self.remote_counts.remove(room);
+                self.remote_flags.remove(room);
             } else {
                 self.remote_counts.insert(room.to_owned(), count);
             }
+            if !self.rooms.contains_key(room) {
+                self.dirty.insert(room.to_owned());
+            }
+        }
+    }
+
+    /// Passcode and lock of a room, as lobbies here list it when only other
+    /// nodes hold its members.
+    pub fn set_room_flags(&mut self, room: &str, passcode: bool, locked: bool) {
+        if self.remote_flags.get(room) != Some(&(passcode, locked)) {
+            self.remote_flags.insert(room.to_owned(), (passcode, locked));
             if !self.rooms.contains_key(room) {
                 self.dirty.insert(room.to_owned());
             }
