@@ -31,10 +31,31 @@ impl Server {
     /// Starts the server with extra flags. `NOOM_TEST_LOG=debug` shows its logs.
     pub async fn start_with(extra: &[&str]) -> Server {
         let log = std::env::var("NOOM_TEST_LOG").unwrap_or("warn".into());
+        Server::spawn(extra, &log, Stdio::inherit()).await
+    }
+
+    /// Starts the server with debug logging, collecting its log lines.
+    pub async fn start_logged(extra: &[&str]) -> (Server, std::sync::Arc<std::sync::Mutex<String>>) {
+        let mut server = Server::spawn(extra, "debug", Stdio::piped()).await;
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut lines = BufReader::new(server.child.stderr.take().unwrap()).lines();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        (server, log)
+    }
+
+    async fn spawn(extra: &[&str], log: &str, stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["--addr", "127.0.0.1:0", "--lobby-interval-ms", "50", "--log", &log])
+            .args(["--addr", "127.0.0.1:0", "--lobby-interval-ms", "50", "--log", log])
             .args(extra)
             .stdout(Stdio::piped())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .expect("server binary starts");
@@ -50,35 +71,6 @@ impl Server {
             .and_then(|url| url.split_once("://"))
             .unwrap_or_else(|| panic!("unexpected first line: {line}"));
         Server { child, addr: addr.to_owned(), scheme: scheme.to_owned() }
-    }
-
-    /// Starts the server with debug logging, collecting its log lines.
-    pub async fn start_logged(extra: &[&str]) -> (Server, std::sync::Arc<std::sync::Mutex<String>>) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["--addr", "127.0.0.1:0", "--lobby-interval-ms", "50", "--log", "debug"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("server binary starts");
-        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let mut errs = BufReader::new(child.stderr.take().unwrap()).lines();
-        let sink = log.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = errs.next_line().await {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = tokio::time::timeout(WAIT, lines.next_line()).await.unwrap().unwrap().unwrap();
-        let (scheme, addr) = line
-            .strip_prefix("noom listening on ")
-            .and_then(|url| url.split_once("://"))
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
-        (Server { child, addr: addr.to_owned(), scheme: scheme.to_owned() }, log)
     }
 
     /// `kill -9`: no goodbye to anyone.
