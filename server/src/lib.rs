@@ -16,6 +16,7 @@ pub mod ws;
 pub use config::Config;
 pub use routes::router;
 
+use axum::serve::ListenerExt;
 use node::Node;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,8 +27,7 @@ use tokio::net::TcpListener;
 /// stdout says where; tests and scripts read it when they ask for port 0.
 pub async fn run(config: Config) -> std::io::Result<()> {
     let tls = tls::load(config.tls_cert.as_deref(), config.tls_key.as_deref()).await?;
-    let listener = std::net::TcpListener::bind(config.addr)?;
-    listener.set_nonblocking(true)?;
+    let listener = bind(config.addr)?;
     let addr = listener.local_addr()?;
     let node = Arc::new(Node::new(config.hub_config()));
     if let Some(url) = &config.redis_url {
@@ -47,7 +47,11 @@ pub async fn run(config: Config) -> std::io::Result<()> {
             }
             None => {
                 let app = app.into_make_service_with_connect_info::<SocketAddr>();
-                axum::serve(TcpListener::from_std(listener)?, app).await
+                // Signaling is small messages that should leave at once.
+                let listener = TcpListener::from_std(listener)?.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                axum::serve(listener, app).await
             }
         }
     };
@@ -59,6 +63,19 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         }
     }
 }
+
+/// A listening socket with a deep accept queue: std's default of 128 drops
+/// connection attempts in a burst (a restart, everyone reconnecting), and a
+/// dropped SYN is retried only after a second.
+fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket =
+        if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)?.into_std()
+}
+
+const ACCEPT_BACKLOG: u32 = 4096;
 
 /// SIGTERM (systemd, `kill`, a container runtime) or Ctrl-C.
 async fn stop_requested() {

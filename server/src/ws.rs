@@ -26,6 +26,10 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a kick, how long the writer gets to deliver the close frame.
 const KICK_GRACE: Duration = Duration::from_secs(5);
 
+/// Initial socket buffers: most of what an idle connection costs.
+const READ_BUFFER: usize = 4 * 1024;
+const WRITE_BUFFER: usize = 4 * 1024;
+
 /// What the `/ws` route needs.
 #[derive(Clone)]
 pub struct Signaling {
@@ -64,6 +68,10 @@ pub async fn upgrade(
     let socket_limit = limits.max_frame_bytes.saturating_mul(4);
     ws.max_message_size(socket_limit)
         .max_frame_size(socket_limit)
+        // The defaults (128 KiB each) are allocated per connection up front;
+        // signaling frames are small, and the buffers grow when one is not.
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| connection(socket, node, limits, slot))
 }
 

@@ -86,6 +86,10 @@ impl Server {
         tokio::time::timeout(WAIT, self.child.wait()).await.expect("exits in time").expect("exit status")
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.addr)
     }
