@@ -300,6 +300,8 @@ pub enum ErrorCode {
     RoomLocked,
     /// Only the host may do that.
     NotHost,
+    /// The room lives on other servers that cannot be reached right now.
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -322,6 +324,7 @@ impl ErrorCode {
             ErrorCode::WrongPasscode => "wrong_passcode",
             ErrorCode::RoomLocked => "room_locked",
             ErrorCode::NotHost => "not_host",
+            ErrorCode::Unavailable => "unavailable",
         }
     }
 }
@@ -537,6 +540,7 @@ mod tests {
             ErrorCode::WrongPasscode,
             ErrorCode::RoomLocked,
             ErrorCode::NotHost,
+            ErrorCode::Unavailable,
         ] {
             assert_eq!(encode(&code), format!("\"{}\"", code.as_str()));
         }

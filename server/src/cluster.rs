@@ -147,17 +147,19 @@ impl Cluster {
             None => false,
         };
         let (Some(mut conn), Some(node)) = (self.conn().await, self.node.upgrade()) else { return };
-        if subscribed {
-            if let Ok(placed) = members_of(&mut conn, room).await {
-                node.reconcile(room, placed);
-            }
-            if let Ok(Some(stored)) =
-                redis::cmd("GET").arg(settings_key(room)).query_async::<Option<String>>(&mut conn).await
-            {
-                if let Ok(event @ ClusterEvent::Settings { .. }) = serde_json::from_str(&stored) {
-                    node.apply_remote("", event);
-                }
-            }
+        if !subscribed {
+            return;
+        }
+        // Members and settings together: a replica must never be visible
+        // (to a join on another socket) without its passcode and lock.
+        let Ok(stored) =
+            redis::cmd("GET").arg(settings_key(room)).query_async::<Option<String>>(&mut conn).await
+        else {
+            return;
+        };
+        let settings = stored.and_then(|s| serde_json::from_str::<ClusterEvent>(&s).ok());
+        if let Ok(placed) = members_of(&mut conn, room).await {
+            node.reconcile_with(room, placed, settings);
         }
     }
 
@@ -303,8 +305,22 @@ impl Cluster {
             let event = ClusterEvent::Joined { room, member, since };
             self.publish(&mut conn, Outgoing { node: None, event }).await?;
         }
+        // Only where Redis lost them: a lock set elsewhere while we were
+        // cut off must not be undone by our older copy.
         for event in node.room_settings() {
-            self.publish(&mut conn, Outgoing { node: None, event }).await?;
+            if let ClusterEvent::Settings { room, passcode, locked } = &event {
+                let stored = serde_json::to_string(&event).expect("serializable");
+                redis::pipe()
+                    .cmd("SET")
+                    .arg(settings_key(room))
+                    .arg(stored)
+                    .arg("NX")
+                    .ignore()
+                    .hset_nx(FLAGS, room, flags_value(passcode.is_some(), *locked))
+                    .ignore()
+                    .query_async::<()>(&mut conn)
+                    .await?;
+            }
         }
         self.reconcile_all(&mut conn, &node).await
     }

@@ -70,7 +70,15 @@ impl RateGuard {
 pub struct PerAddress {
     max: usize,
     open: Mutex<HashMap<IpAddr, usize>>,
+    /// Wrong passcodes per address: (count, since). Guessing from many
+    /// sockets or reconnecting does not reset it.
+    guesses: Mutex<HashMap<IpAddr, (u32, Instant)>>,
 }
+
+/// Wrong passcodes an address may send per [`GUESS_WINDOW`]; past that it
+/// is shut out (no new sockets) for the rest of the window.
+pub const MAX_WRONG_PASSCODES: u32 = 10;
+pub const GUESS_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Holds one of an address's slots; gives it back when dropped.
 #[derive(Debug)]
@@ -81,11 +89,40 @@ pub struct Slot {
 
 impl PerAddress {
     pub fn new(max: usize) -> Arc<Self> {
-        Arc::new(PerAddress { max, open: Mutex::new(HashMap::new()) })
+        Arc::new(PerAddress { max, ..PerAddress::default() })
     }
 
-    /// `None` when `ip` already has `max` sockets open.
+    /// Counts a wrong passcode from `ip`; true once it is over the limit.
+    pub fn wrong_passcode(&self, ip: IpAddr, now: Instant) -> bool {
+        let mut guesses = self.guesses.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = guesses.entry(ip).or_insert((0, now));
+        if now.saturating_duration_since(entry.1) > GUESS_WINDOW {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        entry.0 > MAX_WRONG_PASSCODES
+    }
+
+    pub fn shut_out(&self, ip: IpAddr, now: Instant) -> bool {
+        let mut guesses = self.guesses.lock().unwrap_or_else(|e| e.into_inner());
+        match guesses.get(&ip) {
+            Some((count, since)) if now.saturating_duration_since(*since) <= GUESS_WINDOW => {
+                *count > MAX_WRONG_PASSCODES
+            }
+            Some(_) => {
+                guesses.remove(&ip);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// `None` when `ip` already has `max` sockets open, or is shut out for
+    /// guessing passcodes.
     pub fn acquire(self: &Arc<Self>, ip: IpAddr) -> Option<Slot> {
+        if self.shut_out(ip, Instant::now()) {
+            return None;
+        }
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let count = open.entry(ip).or_insert(0);
         if self.max != 0 && *count >= self.max {
@@ -181,6 +218,24 @@ mod tests {
         drop(s1);
         assert_eq!(limiter.open_from(a), 1);
         assert!(limiter.acquire(a).is_some());
+    }
+
+    #[test]
+    fn guessing_passcodes_shuts_an_address_out_for_a_while() {
+        let limiter = PerAddress::new(0);
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..MAX_WRONG_PASSCODES {
+            assert!(!limiter.wrong_passcode(a, t0));
+        }
+        assert!(!limiter.shut_out(a, t0));
+        assert!(limiter.wrong_passcode(a, t0));
+        assert!(limiter.shut_out(a, t0));
+        assert!(limiter.acquire(a).is_none(), "no new sockets while shut out");
+        assert!(limiter.acquire("10.0.0.2".parse().unwrap()).is_some());
+        let later = t0 + GUESS_WINDOW + Duration::from_secs(1);
+        assert!(!limiter.shut_out(a, later));
+        assert!(!limiter.wrong_passcode(a, later), "a new window starts afresh");
     }
 
     #[test]

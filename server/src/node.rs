@@ -16,6 +16,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
+/// How long a join waits to learn a room from Redis.
+const REPLICATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Messages queued per connection before it counts as too slow.
 pub const OUTBOX_CAPACITY: usize = 256;
 
@@ -99,6 +102,16 @@ impl Node {
         inner.deliver(out);
     }
 
+    /// A first look at a room: its members and stored settings at once.
+    pub fn reconcile_with(&self, room: &str, placed: Vec<Placed>, settings: Option<ClusterEvent>) {
+        let mut inner = self.lock();
+        let mut out = inner.hub.reconcile(room, placed);
+        if let Some(settings @ ClusterEvent::Settings { .. }) = settings {
+            out.extend(inner.hub.apply("", settings));
+        }
+        inner.deliver(out);
+    }
+
     pub fn set_room_count(&self, room: &str, count: u32) {
         self.lock().hub.set_room_count(room, count);
     }
@@ -143,7 +156,8 @@ impl Node {
     }
 
     /// One text frame from a client. Decoding happens outside the lock.
-    pub async fn receive(&self, from: &PeerId, text: &str) {
+    /// Returns why it was refused, if it was.
+    pub async fn receive(&self, from: &PeerId, text: &str) -> Option<ErrorCode> {
         match protocol::decode_client(text) {
             Ok(msg) => {
                 // Joining a room this node does not mirror yet: learn who is
@@ -151,7 +165,9 @@ impl Node {
                 if let (ClientMsg::Join { room, .. }, Some(cluster)) = (&msg, self.cluster.get()) {
                     let known = self.lock().hub.is_replicated(room);
                     if !known && app::rules::validate_room(room).is_ok() {
-                        cluster.replicate(room).await;
+                        // Redis not answering must not hang this socket; the
+                        // hub then refuses rooms it knows live elsewhere.
+                        let _ = tokio::time::timeout(REPLICATE_TIMEOUT, cluster.replicate(room)).await;
                     }
                 }
                 self.handle(from, msg)
@@ -159,19 +175,25 @@ impl Node {
             Err(err) => {
                 tracing::debug!(peer = %from, %err, "rejected input");
                 self.reply_error(from, err.code(), err.to_string());
+                Some(err.code())
             }
         }
     }
 
-    pub fn handle(&self, from: &PeerId, msg: ClientMsg) {
+    pub fn handle(&self, from: &PeerId, msg: ClientMsg) -> Option<ErrorCode> {
         let now = now_ms();
         let mut inner = self.lock();
         match inner.hub.handle(from, msg, now) {
-            Ok(out) => inner.deliver(out),
+            Ok(out) => {
+                inner.deliver(out);
+                None
+            }
             Err(err) => {
                 tracing::debug!(peer = %from, %err, "refused request");
-                let msg = ServerMsg::Error { code: err.code(), message: err.to_string() };
+                let code = err.code();
+                let msg = ServerMsg::Error { code, message: err.to_string() };
                 inner.deliver(vec![Delivery::one(from, msg)]);
+                Some(code)
             }
         }
     }

@@ -52,7 +52,8 @@ pub async fn upgrade(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     State(Signaling { node, origins, limits }): State<Signaling>,
 ) -> Response {
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    // An Origin that is present but unreadable is refused, not ignored.
+    let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("\u{0}"));
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     if origins.check(origin, host) == Verdict::Refused {
         tracing::info!(origin, "refused a socket from a page of another site");
@@ -72,10 +73,10 @@ pub async fn upgrade(
         // signaling frames are small, and the buffers grow when one is not.
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| connection(socket, node, limits, slot))
+        .on_upgrade(move |socket| connection(socket, node, limits, client, slot))
 }
 
-async fn connection(socket: WebSocket, node: Arc<Node>, limits: Limits, _slot: Slot) {
+async fn connection(socket: WebSocket, node: Arc<Node>, limits: Limits, client: SocketAddr, _slot: Slot) {
     let id = new_peer_id();
     let (outbox, inbox) = outbox_pair();
     node.connect(id.clone(), outbox);
@@ -83,7 +84,7 @@ async fn connection(socket: WebSocket, node: Arc<Node>, limits: Limits, _slot: S
 
     let (sink, stream) = socket.split();
     let writer = write_loop(sink, inbox);
-    let reader = read_loop(stream, &node, &id, &limits);
+    let reader = read_loop(stream, &node, &id, &limits, client);
     tokio::pin!(writer);
     tokio::select! {
         _ = &mut writer => {}
@@ -103,7 +104,13 @@ enum ReadEnd {
     Kicked,
 }
 
-async fn read_loop(mut stream: SplitStream<WebSocket>, node: &Node, id: &PeerId, limits: &Limits) -> ReadEnd {
+async fn read_loop(
+    mut stream: SplitStream<WebSocket>,
+    node: &Node,
+    id: &PeerId,
+    limits: &Limits,
+    client: SocketAddr,
+) -> ReadEnd {
     let mut rate = RateGuard::new(limits.rate, Instant::now());
     loop {
         let message = match timeout(IDLE_LIMIT, stream.next()).await {
@@ -146,7 +153,18 @@ async fn read_loop(mut stream: SplitStream<WebSocket>, node: &Node, id: &PeerId,
             }
         }
         match message {
-            Message::Text(text) => node.receive(id, &text).await,
+            Message::Text(text) => {
+                let refused = node.receive(id, &text).await;
+                if refused == Some(ErrorCode::WrongPasscode)
+                    && limits.per_address.wrong_passcode(client.ip(), Instant::now())
+                {
+                    tracing::info!(ip = %client.ip(), "shutting out an address that keeps guessing passcodes");
+                    let kick =
+                        Kick { code: CLOSE_TOO_SLOW, reason: "too many wrong passcodes".into(), flush: true };
+                    node.kick(id, kick);
+                    return ReadEnd::Kicked;
+                }
+            }
             _ => node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into()),
         }
     }

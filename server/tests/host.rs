@@ -115,3 +115,25 @@ async fn only_the_host_locks_removes_and_asks_to_mute_and_the_role_passes_on() {
     eve.send(&ClientMsg::MuteAll).await;
     eve.expect_error(ErrorCode::NotHost).await;
 }
+
+#[tokio::test]
+async fn guessing_passcodes_gets_an_address_shut_out() {
+    let server = Server::start().await;
+    let _ada = Client::in_room_with(&server, "Ada", "vault", Some("4711")).await;
+    let mut eve = Client::named(&server, "Eve").await;
+    // Ten wrong guesses are answered; the eleventh closes the socket.
+    for guess in 0..10 {
+        eve.send(&join("vault", Some(&format!("{guess:04}")))).await;
+        eve.expect_error(ErrorCode::WrongPasscode).await;
+    }
+    eve.send(&join("vault", Some("0010"))).await;
+    let close = eve.expect_close().await.expect("a close frame");
+    assert_eq!(close.reason.as_str(), "too many wrong passcodes");
+    // And the address gets no new socket for a while (all here share 127.0.0.1).
+    match tokio_tungstenite::connect_async(server.ws_url()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 429)
+        }
+        other => panic!("expected 429, got {:?}", other.map(|_| ())),
+    }
+}

@@ -35,6 +35,19 @@ async fn a_page_of_another_site_cannot_open_the_socket() {
     let server = Server::start().await;
     assert_eq!(open_from(&server, Some("https://evil.example")).await, Err(403));
     assert_eq!(open_from(&server, Some("null")).await, Err(403));
+    // An Origin that is not even text (no client library sends one; a
+    // hand-made request can) is refused too.
+    let mut tcp = TcpStream::connect(&server.addr).await.unwrap();
+    let handshake = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://",
+        server.addr
+    );
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tcp.write_all(&[handshake.as_bytes(), b"\xff\r\n\r\n"].concat()).await.unwrap();
+    let mut reply = vec![0u8; 64];
+    let n = tcp.read(&mut reply).await.unwrap();
+    assert!(String::from_utf8_lossy(&reply[..n]).starts_with("HTTP/1.1 403"), "{:?}", &reply[..n]);
     // A page the server itself served, and a client that is not a page.
     assert_eq!(open_from(&server, Some(&format!("http://{}", server.addr))).await, Ok(()));
     assert_eq!(open_from(&server, None).await, Ok(()));

@@ -214,6 +214,12 @@ impl Call {
 
     /// Enter a room that asked for a passcode.
     pub fn join_with(&self, room: String, passcode: Option<String>) {
+        let asked =
+            self.session.model.with_untracked(|m| m.passcode_needed.as_deref() == Some(room.as_str()));
+        if asked && passcode.is_none() {
+            // The passcode prompt is on screen; joining needs its answer.
+            return;
+        }
         self.state.update(|s| s.phase = Phase::InCall);
         #[cfg(feature = "browser")]
         engine::start_stats(*self);

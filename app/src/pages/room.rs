@@ -37,6 +37,7 @@ pub fn RoomPage() -> AnyView {
                 code,
                 Some(
                     ErrorCode::RoomFull
+                        | ErrorCode::Unavailable
                         | ErrorCode::RoomLocked
                         | ErrorCode::PasscodeRequired
                         | ErrorCode::WrongPasscode

@@ -417,6 +417,7 @@ impl Model {
                         | ErrorCode::RoomFull
                         | ErrorCode::RoomLocked
                         | ErrorCode::TooManyRooms
+                        | ErrorCode::Unavailable
                         | ErrorCode::PasscodeRequired
                         | ErrorCode::WrongPasscode
                 ) {

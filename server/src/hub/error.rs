@@ -26,6 +26,8 @@ pub enum HubError {
     RoomLocked,
     #[error("only the host can do that")]
     NotHost,
+    #[error("this room is on servers that cannot be reached right now; try again in a moment")]
+    Unavailable,
     #[error("this server has as many rooms open as it allows ({0}); join an existing one or try later")]
     TooManyRooms(usize),
 }
@@ -45,6 +47,7 @@ impl HubError {
             HubError::WrongPasscode => ErrorCode::WrongPasscode,
             HubError::RoomLocked => ErrorCode::RoomLocked,
             HubError::NotHost => ErrorCode::NotHost,
+            HubError::Unavailable => ErrorCode::Unavailable,
         }
     }
 }

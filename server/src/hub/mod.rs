@@ -309,6 +309,12 @@ impl Hub {
         }
         let others = self.members(&room);
         let creating = others.is_empty();
+        if creating && self.remote_counts.get(&room).is_some_and(|c| *c > 0) {
+            // Others are in it but we could not learn its members and
+            // settings (Redis slow or gone): creating it afresh here would
+            // drop its passcode and lock.
+            return Err(HubError::Unavailable);
+        }
         if let Some(existing) = self.rooms.get(&room).filter(|_| !creating) {
             if existing.locked {
                 return Err(HubError::RoomLocked);

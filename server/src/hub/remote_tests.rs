@@ -157,3 +157,35 @@ fn chat_in_a_room_no_other_node_shares_stays_off_the_bus() {
     a.handle(&id("ada"), ClientMsg::Chat { text: "hi bob".into(), nonce: None }, 0).unwrap();
     assert!(matches!(&a.take_outgoing()[..], [Outgoing { event: ClusterEvent::Chat { .. }, .. }]));
 }
+
+#[test]
+fn a_room_known_elsewhere_but_not_learned_is_not_created_afresh() {
+    // Redis did not answer in time: the node knows the room has people on
+    // other nodes, but not its members or passcode.
+    let mut a = Hub::new();
+    a.set_clustered();
+    local(&mut a, "ada");
+    a.set_room_count("vault", 2);
+    let err = a.handle(&id("ada"), ClientMsg::Join { room: "vault".into(), passcode: None }, 0).unwrap_err();
+    assert_eq!(err, HubError::Unavailable);
+    assert!(a.take_outgoing().is_empty(), "no settings published for it");
+}
+
+#[test]
+fn a_replica_comes_with_its_passcode() {
+    let mut a = Hub::new();
+    a.set_clustered();
+    local(&mut a, "ada");
+    a.reconcile("vault", vec![placed("bob", "B")]);
+    let settings =
+        ClusterEvent::Settings { room: "vault".into(), passcode: Some(Passcode::new("pw")), locked: false };
+    a.apply("", settings);
+    let join = |p: Option<&str>| ClientMsg::Join { room: "vault".into(), passcode: p.map(Into::into) };
+    assert_eq!(a.handle(&id("ada"), join(None), 0).unwrap_err(), HubError::PasscodeRequired);
+    a.reconcile("vault", vec![placed("bob", "B")]);
+    a.apply(
+        "",
+        ClusterEvent::Settings { room: "vault".into(), passcode: Some(Passcode::new("pw")), locked: false },
+    );
+    assert!(a.handle(&id("ada"), join(Some("pw")), 0).is_ok());
+}
