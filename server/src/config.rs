@@ -93,6 +93,12 @@ pub struct Config {
     #[arg(long, env = "NOOM_MAX_CHAT_CHARS", default_value_t = app::protocol::MAX_CHAT_CHARS)]
     pub max_chat_chars: usize,
 
+    /// Serve Prometheus metrics at `/metrics` (`--metrics false` to turn off;
+    /// they show room and connection counts, so keep them from the public
+    /// at the proxy if that matters).
+    #[arg(long, env = "NOOM_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
+
     /// How often the lobby's room list is pushed, at most (milliseconds).
     #[arg(long, env = "NOOM_LOBBY_INTERVAL_MS", default_value_t = 250)]
     pub lobby_interval_ms: u64,

@@ -7,6 +7,7 @@ pub mod config;
 mod headers;
 pub mod hub;
 pub mod limits;
+pub mod metrics;
 pub mod node;
 pub mod origin;
 mod routes;
@@ -29,6 +30,9 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     let tls = tls::load(config.tls_cert.as_deref(), config.tls_key.as_deref()).await?;
     let listener = bind(config.addr)?;
     let addr = listener.local_addr()?;
+    if config.metrics {
+        metrics::install();
+    }
     let node = Arc::new(Node::new(config.hub_config()));
     if let Some(url) = &config.redis_url {
         cluster::Cluster::start(url, &node)
@@ -121,6 +125,7 @@ fn spawn_lobby_ticker(node: Arc<Node>, every: Duration) {
         loop {
             tick.tick().await;
             node.flush_lobby();
+            metrics::gauges(node.connection_count(), node.peer_count(), node.room_count());
         }
     });
 }

@@ -158,8 +158,19 @@ impl Node {
     /// One text frame from a client. Decoding happens outside the lock.
     /// Returns why it was refused, if it was.
     pub async fn receive(&self, from: &PeerId, text: &str) -> Option<ErrorCode> {
+        let arrived = std::time::Instant::now();
+        let refused = self.receive_decoded(from, text).await;
+        crate::metrics::relayed(arrived.elapsed());
+        if let Some(code) = refused {
+            crate::metrics::error(code);
+        }
+        refused
+    }
+
+    async fn receive_decoded(&self, from: &PeerId, text: &str) -> Option<ErrorCode> {
         match protocol::decode_client(text) {
             Ok(msg) => {
+                crate::metrics::message_in(&msg);
                 // Joining a room this node does not mirror yet: learn who is
                 // in it on other nodes first, so the join lists them.
                 if let (ClientMsg::Join { room, .. }, Some(cluster)) = (&msg, self.cluster.get()) {
@@ -273,14 +284,17 @@ impl Inner {
             let mut too_slow = Vec::new();
             for delivery in batch {
                 let text = Utf8Bytes::from(protocol::encode(&delivery.msg));
+                let mut queued = 0;
                 for id in delivery.to.ids() {
                     let Some(outbox) = self.outboxes.get(id) else {
                         continue;
                     };
+                    queued += 1;
                     if let Err(mpsc::error::TrySendError::Full(_)) = outbox.tx.try_send(text.clone()) {
                         too_slow.push(id.clone());
                     }
                 }
+                crate::metrics::messages_out(queued);
             }
             // Dropping a slow peer tells its room it left, which may in turn
             // overflow someone else: loop until nothing more is produced.

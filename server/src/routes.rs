@@ -33,8 +33,11 @@ pub fn router(config: &Config, addr: SocketAddr, node: Arc<Node>) -> Router {
         rate: config.rate_limit(),
         per_address: PerAddress::new(config.max_conns_per_ip),
     };
-    let signaling =
+    let mut signaling =
         Router::new().route("/ws", get(ws::upgrade)).with_state(ws::Signaling { node, origins, limits });
+    if config.metrics {
+        signaling = signaling.route("/metrics", get(|| async { crate::metrics::render() }));
+    }
     headers::common(signaling.merge(pages))
 }
 
