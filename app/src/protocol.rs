@@ -85,6 +85,10 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// Rooms in the list someone entering the lobby gets (the busiest); the
+/// lobby shows at most this many.
+pub const LOBBY_LIST_MAX: usize = 100;
+
 /// Longest room passcode.
 pub const MAX_PASSCODE_CHARS: usize = 64;
 

@@ -1,4 +1,5 @@
 use super::icons;
+use crate::protocol::LOBBY_LIST_MAX;
 use crate::session::use_session;
 use leptos::prelude::*;
 
@@ -28,7 +29,7 @@ pub fn RoomList(on_join: Callback<String>) -> impl IntoView {
                     fallback=|| view! { <p class="empty">"No rooms yet. Start one and share the link."</p> }
                 >
                     <ul class="room-list" data-testid="room-list">
-                        <For each=move || rooms.get() key=|r| r.clone() let:room>
+                        <For each=move || rooms.get().into_iter().take(LOBBY_LIST_MAX) key=|r| r.clone() let:room>
                             <li class="room-row" data-room=room.name.clone() data-passcode=room.passcode.to_string() data-locked=room.locked.to_string()>
                                 <span class="room-name">
                                     {room.name.clone()}

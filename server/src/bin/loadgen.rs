@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::net::TcpSocket;
 use tokio::sync::{watch, Semaphore};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Parser, Debug)]
@@ -97,7 +98,11 @@ async fn connect(url: &str, source: Option<IpAddr>) -> Result<Ws, String> {
     }
     let stream = socket.connect(addr).await.map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let (ws, _) = tokio_tungstenite::client_async(url, stream).await.map_err(|e| e.to_string())?;
+    // Small buffers: tens of thousands of these share one process.
+    let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(4096);
+    let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(ws)
 }
 
@@ -159,7 +164,12 @@ async fn run_peer(
             Ok(ServerMsg::Joined { members, .. }) => {
                 break members.into_iter().map(|m| m.id).filter(|id| *id != me).collect();
             }
-            Ok(ServerMsg::Error { code, .. }) => note_error(&counters, code.as_str()),
+            Ok(ServerMsg::Error { code, .. }) => {
+                // A refused join (room full, limits) ends this connection.
+                note_error(&counters, code.as_str());
+                counters.failed.fetch_add(1, Ordering::Relaxed);
+                return Vec::new();
+            }
             _ => {}
         }
     };

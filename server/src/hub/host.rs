@@ -51,7 +51,7 @@ impl Hub {
         self.leave_room(id, &mut out);
         self.lobby.insert(id.clone());
         out.push(Delivery::one(id, ServerMsg::Removed { room: room.to_owned(), by }));
-        out.push(Delivery::one(id, ServerMsg::Rooms { rooms: self.room_list() }));
+        out.push(Delivery::one(id, ServerMsg::Rooms { rooms: self.lobby_list() }));
         out
     }
 

@@ -50,6 +50,8 @@ struct Room {
     locked: bool,
 }
 
+pub use app::protocol::LOBBY_LIST_MAX;
+
 /// Settings the hub enforces or hands out.
 #[derive(Clone, Debug)]
 pub struct HubConfig {
@@ -130,7 +132,7 @@ impl Hub {
         let ice_servers = self.config.ice.servers_for(id, now_ms / 1000);
         vec![
             Delivery::one(id, ServerMsg::Welcome { id: id.clone(), ice_servers }),
-            Delivery::one(id, ServerMsg::Rooms { rooms: self.room_list() }),
+            Delivery::one(id, ServerMsg::Rooms { rooms: self.lobby_list() }),
         ]
     }
 
@@ -221,7 +223,46 @@ impl Hub {
         here + elsewhere
     }
 
-    /// Public rooms, busiest first.
+    /// What someone entering the lobby gets: the busiest rooms only. With
+    /// thousands of rooms the whole list would cost every new connection
+    /// (and the server encoding it) time and memory in proportion to the
+    /// rooms; later changes arrive as deltas either way.
+    pub fn lobby_list(&self) -> Vec<RoomSummary> {
+        let mut busiest: Vec<(u32, &str)> = Vec::with_capacity(LOBBY_LIST_MAX + 1);
+        let rooms = self.rooms.iter().map(|(name, r)| (r.members.len() as u32, name.as_str()));
+        let elsewhere = self
+            .remote_counts
+            .iter()
+            .filter(|(name, count)| **count > 0 && !self.rooms.contains_key(*name))
+            .map(|(name, count)| (*count, name.as_str()));
+        // Busiest first, then by name: keep the best LOBBY_LIST_MAX seen.
+        let better = |a: &(u32, &str), b: &(u32, &str)| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1));
+        for entry in rooms.chain(elsewhere) {
+            if busiest.len() == LOBBY_LIST_MAX {
+                if better(&entry, busiest.last().expect("full")) != std::cmp::Ordering::Less {
+                    continue;
+                }
+                busiest.pop();
+            }
+            let at = busiest.partition_point(|e| better(e, &entry) == std::cmp::Ordering::Less);
+            busiest.insert(at, entry);
+        }
+        busiest.into_iter().filter_map(|(_, name)| self.summary(name)).collect()
+    }
+
+    fn summary(&self, name: &str) -> Option<RoomSummary> {
+        match self.rooms.get(name) {
+            Some(room) => Some(RoomSummary {
+                name: name.to_owned(),
+                count: room.members.len() as u32,
+                passcode: room.passcode.is_some(),
+                locked: room.locked,
+            }),
+            None => self.remote_counts.get(name).map(|count| self.remote_summary(name, *count)),
+        }
+    }
+
+    /// Public rooms, busiest first (all of them; the lobby gets `lobby_list`).
     pub fn room_list(&self) -> Vec<RoomSummary> {
         let replicated =
             self.rooms.iter().filter(|(_, room)| !room.members.is_empty()).map(|(name, room)| RoomSummary {
@@ -414,7 +455,7 @@ impl Hub {
         if let Some(room) = self.leave_room(from, &mut out) {
             self.lobby.insert(from.clone());
             out.push(Delivery::one(from, ServerMsg::Left { room }));
-            out.push(Delivery::one(from, ServerMsg::Rooms { rooms: self.room_list() }));
+            out.push(Delivery::one(from, ServerMsg::Rooms { rooms: self.lobby_list() }));
         }
         out
     }

@@ -330,3 +330,25 @@ fn a_sharer_who_leaves_stops_sharing() {
     assert!(matches!(out[1].msg, ServerMsg::PeerLeft { .. }));
     assert!(hub.handle(&id("b"), ClientMsg::StartShare, 0).is_ok());
 }
+
+#[test]
+fn the_lobby_gets_the_busiest_rooms_only() {
+    let mut hub = Hub::new();
+    let mut n = 0;
+    for room in 0..(LOBBY_LIST_MAX + 50) {
+        // Room r has 1 + r % 3 people.
+        for _ in 0..(1 + room % 3) {
+            let who = format!("p{n}");
+            n += 1;
+            hub.connect(&id(&who), 0);
+            hub.handle(&id(&who), ClientMsg::SetNickname { nickname: who.clone() }, 0).unwrap();
+            join(&mut hub, &who, &format!("room{room:03}"));
+        }
+    }
+    let list = hub.lobby_list();
+    assert_eq!(list.len(), LOBBY_LIST_MAX);
+    let mut expected = hub.room_list();
+    expected.truncate(LOBBY_LIST_MAX);
+    assert_eq!(list, expected, "the same order as the full list, cut");
+    assert!(list.iter().all(|r| r.count >= 2));
+}
