@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): time from pressing "Join now" to the first decoded
 # frame from every other participant, for 2 and 4 people, in real Chromium
-# over loopback. Prints RESULT lines; record them in docs/BENCHMARKS.md.
+# over loopback; and time to interactive (navigation start to the app's
+# "noom-interactive" mark). Prints RESULT lines; record them in docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

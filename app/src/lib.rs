@@ -23,6 +23,16 @@ mod signaling;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    mark_interactive();
+}
+
+/// `performance.mark("noom-interactive")`: from navigation start to a page
+/// whose handlers are attached, for time-to-interactive measurements.
+#[cfg(feature = "browser")]
+fn mark_interactive() {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark("noom-interactive");
+    }
 }
 
 /// The static build's entry point: there is no server-rendered markup to
@@ -32,4 +42,5 @@ pub fn hydrate() {
 pub fn start() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
+    mark_interactive();
 }
