@@ -188,19 +188,9 @@ impl Hub {
         let mut changed = Vec::new();
         let mut removed = Vec::new();
         for name in dirty {
-            let summary = match self.rooms.get(&name) {
-                Some(room) => RoomSummary {
-                    name: name.clone(),
-                    count: room.members.len() as u32,
-                    passcode: room.passcode.is_some(),
-                    locked: room.locked,
-                },
-                None => self.remote_summary(&name, self.remote_counts.get(&name).copied().unwrap_or(0)),
-            };
-            if summary.count > 0 {
-                changed.push(summary);
-            } else {
-                removed.push(name);
+            match self.summary(&name) {
+                Some(summary) => changed.push(summary),
+                None => removed.push(name),
             }
         }
         let to = self.lobby.iter().cloned().collect();
@@ -229,7 +219,11 @@ impl Hub {
     /// rooms; later changes arrive as deltas either way.
     pub fn lobby_list(&self) -> Vec<RoomSummary> {
         let mut busiest: Vec<(u32, &str)> = Vec::with_capacity(LOBBY_LIST_MAX + 1);
-        let rooms = self.rooms.iter().map(|(name, r)| (r.members.len() as u32, name.as_str()));
+        let rooms = self
+            .rooms
+            .iter()
+            .filter(|(_, r)| !r.members.is_empty())
+            .map(|(name, r)| (r.members.len() as u32, name.as_str()));
         let elsewhere = self
             .remote_counts
             .iter()
@@ -250,33 +244,25 @@ impl Hub {
         busiest.into_iter().filter_map(|(_, name)| self.summary(name)).collect()
     }
 
+    /// How the lobby lists `name`; `None` once nobody is in it.
     fn summary(&self, name: &str) -> Option<RoomSummary> {
-        match self.rooms.get(name) {
-            Some(room) => Some(RoomSummary {
+        let summary = match self.rooms.get(name) {
+            Some(room) => RoomSummary {
                 name: name.to_owned(),
                 count: room.members.len() as u32,
                 passcode: room.passcode.is_some(),
                 locked: room.locked,
-            }),
-            None => self.remote_counts.get(name).map(|count| self.remote_summary(name, *count)),
-        }
+            },
+            None => self.remote_summary(name, *self.remote_counts.get(name)?),
+        };
+        (summary.count > 0).then_some(summary)
     }
 
     /// Public rooms, busiest first (all of them; the lobby gets `lobby_list`).
     pub fn room_list(&self) -> Vec<RoomSummary> {
-        let replicated =
-            self.rooms.iter().filter(|(_, room)| !room.members.is_empty()).map(|(name, room)| RoomSummary {
-                name: name.clone(),
-                count: room.members.len() as u32,
-                passcode: room.passcode.is_some(),
-                locked: room.locked,
-            });
-        let elsewhere = self
-            .remote_counts
-            .iter()
-            .filter(|(name, count)| **count > 0 && !self.rooms.contains_key(*name))
-            .map(|(name, count)| self.remote_summary(name, *count));
-        let mut list: Vec<RoomSummary> = replicated.chain(elsewhere).collect();
+        let elsewhere = self.remote_counts.keys().filter(|name| !self.rooms.contains_key(*name));
+        let mut list: Vec<RoomSummary> =
+            self.rooms.keys().chain(elsewhere).filter_map(|n| self.summary(n)).collect();
         list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
         list
     }
