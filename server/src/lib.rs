@@ -18,6 +18,8 @@ pub use config::Config;
 pub use routes::router;
 
 use axum::serve::ListenerExt;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::RustlsAcceptor;
 use node::Node;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,7 +49,9 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         match tls {
             Some(tls) => {
                 let app = app.into_make_service_with_connect_info::<SocketAddr>();
-                axum_server::from_tcp_rustls(listener, tls).serve(app).await
+                // TCP_NODELAY here too: see the plain path below.
+                let acceptor = RustlsAcceptor::new(tls).acceptor(NoDelayAcceptor::new());
+                axum_server::from_tcp(listener).acceptor(acceptor).serve(app).await
             }
             None => {
                 let app = app.into_make_service_with_connect_info::<SocketAddr>();
