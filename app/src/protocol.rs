@@ -139,6 +139,23 @@ pub enum ClientMsg {
 }
 
 impl ClientMsg {
+    /// The wire `type` tag of this message (for metrics and logs).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMsg::SetNickname { .. } => "set_nickname",
+            ClientMsg::Join { .. } => "join",
+            ClientMsg::Leave => "leave",
+            ClientMsg::SetMedia { .. } => "set_media",
+            ClientMsg::StartShare => "start_share",
+            ClientMsg::StopShare => "stop_share",
+            ClientMsg::Chat { .. } => "chat",
+            ClientMsg::Signal { .. } => "signal",
+            ClientMsg::LockRoom { .. } => "lock_room",
+            ClientMsg::RemovePeer { .. } => "remove_peer",
+            ClientMsg::MuteAll => "mute_all",
+        }
+    }
+
     /// Every `type` tag of [`ClientMsg`]; lets the decoder tell an unknown
     /// message type from a known one with bad fields.
     pub const TYPES: &'static [&'static str] = &[
@@ -520,6 +537,7 @@ mod tests {
             let value: serde_json::Value = serde_json::from_str(&encode(&msg)).unwrap();
             let tag = value["type"].as_str().unwrap();
             assert!(ClientMsg::TYPES.contains(&tag), "{tag} missing from ClientMsg::TYPES");
+            assert_eq!(msg.kind(), tag);
         }
         assert_eq!(ClientMsg::TYPES.len(), 11);
     }

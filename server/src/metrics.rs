@@ -31,20 +31,7 @@ pub fn render() -> String {
 }
 
 pub fn message_in(msg: &ClientMsg) {
-    let kind = match msg {
-        ClientMsg::SetNickname { .. } => "set_nickname",
-        ClientMsg::Join { .. } => "join",
-        ClientMsg::Leave => "leave",
-        ClientMsg::SetMedia { .. } => "set_media",
-        ClientMsg::StartShare => "start_share",
-        ClientMsg::StopShare => "stop_share",
-        ClientMsg::Chat { .. } => "chat",
-        ClientMsg::Signal { .. } => "signal",
-        ClientMsg::LockRoom { .. } => "lock_room",
-        ClientMsg::RemovePeer { .. } => "remove_peer",
-        ClientMsg::MuteAll => "mute_all",
-    };
-    metrics::counter!("noom_messages_in_total", "type" => kind).increment(1);
+    metrics::counter!("noom_messages_in_total", "type" => msg.kind()).increment(1);
 }
 
 /// Messages queued to sockets (a broadcast counts once per recipient).
