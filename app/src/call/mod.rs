@@ -214,8 +214,7 @@ impl Call {
 
     /// Enter a room that asked for a passcode.
     pub fn join_with(&self, room: String, passcode: Option<String>) {
-        let asked =
-            self.session.model.with_untracked(|m| m.passcode_needed.as_deref() == Some(room.as_str()));
+        let asked = self.session.model.with_untracked(|m| m.needs_passcode_for(&room));
         if asked && passcode.is_none() {
             // The passcode prompt is on screen; joining needs its answer.
             return;

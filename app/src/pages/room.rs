@@ -47,8 +47,7 @@ pub fn RoomPage() -> AnyView {
             refusal && m.wanted_room.is_none()
         })
     });
-    let needs_passcode =
-        Memo::new(move |_| session.model.with(|m| m.passcode_needed.as_deref() == Some(room.get().as_str())));
+    let needs_passcode = Memo::new(move |_| session.model.with(|m| m.needs_passcode_for(&room.get())));
     Effect::new(move |_| {
         if refused.get() {
             call.state.update(|s| {

@@ -170,7 +170,7 @@ impl Model {
         if self.wanted_room.as_deref() == Some(room.as_str()) {
             return Vec::new();
         }
-        if self.passcode_needed.as_deref() == Some(room.as_str()) {
+        if self.needs_passcode_for(&room) {
             // Asked already: wait for the passcode instead of failing again.
             return Vec::new();
         }
@@ -192,6 +192,12 @@ impl Model {
         }
         self.passcode_needed = None;
         self.wanted_passcode = Some(passcode).filter(|p| !p.is_empty());
+    }
+
+    /// `room` refused us for want of the right passcode; joining it again
+    /// needs one.
+    pub fn needs_passcode_for(&self, room: &str) -> bool {
+        self.passcode_needed.as_deref() == Some(room)
     }
 
     pub fn is_host(&self) -> bool {
