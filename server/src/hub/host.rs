@@ -17,11 +17,10 @@ impl Hub {
 
     pub(super) fn lock_room(&mut self, from: &PeerId, locked: bool) -> Result<Vec<Delivery>, HubError> {
         let room = self.hosted_room(from)?;
-        let state = self.rooms.get_mut(&room).expect("hosted");
-        state.locked = locked;
-        let passcode = state.passcode.clone();
+        self.rooms.get_mut(&room).expect("hosted").locked = locked;
         self.dirty.insert(room.clone());
-        self.publish(None, ClusterEvent::Settings { room: room.clone(), passcode, locked });
+        let event = self.settings_of(&room).expect("hosted");
+        self.publish(None, event);
         let by = self.member(from);
         Ok(vec![Delivery::many(self.members(&room), ServerMsg::RoomLocked { locked, by })])
     }

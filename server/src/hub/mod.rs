@@ -244,6 +244,12 @@ impl Hub {
         busiest.into_iter().filter_map(|(_, name)| self.summary(name)).collect()
     }
 
+    /// A room's passcode and lock as other nodes learn them.
+    fn settings_of(&self, room: &str) -> Option<ClusterEvent> {
+        let r = self.rooms.get(room)?;
+        Some(ClusterEvent::Settings { room: room.to_owned(), passcode: r.passcode.clone(), locked: r.locked })
+    }
+
     /// How the lobby lists `name`; `None` once nobody is in it.
     fn summary(&self, name: &str) -> Option<RoomSummary> {
         let summary = match self.rooms.get(name) {
@@ -368,11 +374,7 @@ impl Hub {
             // that name had.
             entry.passcode = passcode.map(Passcode::new);
             entry.locked = false;
-            let event = ClusterEvent::Settings {
-                room: room.clone(),
-                passcode: entry.passcode.clone(),
-                locked: false,
-            };
+            let event = self.settings_of(&room).expect("just made");
             self.publish(None, event);
         }
         self.rooms.get_mut(&room).expect("just made").members.push(from.clone());

@@ -28,9 +28,8 @@ impl Hub {
         self.rooms.keys().cloned().collect()
     }
 
-    /// Our own members with their rooms, to register again after Redis
-    /// comes back empty.
-    /// Our own members with their rooms and join times.
+    /// Our own members with their rooms and join times, to register again
+    /// after Redis comes back empty.
     pub fn local_members(&self) -> Vec<(String, Member, u64)> {
         self.peers
             .iter()
@@ -45,11 +44,7 @@ impl Hub {
         self.rooms
             .iter()
             .filter(|(_, r)| r.members.iter().any(|p| self.is_local(p)))
-            .map(|(room, r)| ClusterEvent::Settings {
-                room: room.clone(),
-                passcode: r.passcode.clone(),
-                locked: r.locked,
-            })
+            .filter_map(|(room, _)| self.settings_of(room))
             .collect()
     }
 
