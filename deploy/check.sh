@@ -39,5 +39,13 @@ port=${url##*:}
 fetch() { curl -sS --fail --cacert "$root/creds/cert.pem" --resolve "localhost:$port:127.0.0.1" "https://localhost:$port$1" "${@:2}"; }
 fetch / | grep -q '<title>Noom</title>'
 [ "$(fetch /pkg/noom.wasm -o /dev/null -w '%{content_type}')" = application/wasm ]
+# The build's precompressed copies are what browsers get.
+[ "$(fetch /pkg/noom.wasm -H 'Accept-Encoding: br' -o /dev/null -D - | tr -d '\r' | sed -n 's/^content-encoding: //Ip')" = br ]
+[ "$(fetch /pkg/noom.wasm -H 'Accept-Encoding: gzip' -o /dev/null -D - | tr -d '\r' | sed -n 's/^content-encoding: //Ip')" = gzip ]
+# A room link's page preloads the room's wasm chunk, and it is served.
+page=$(fetch /r/standup)
+chunk=$(printf '%s' "$page" | grep -o 'pkg/split_room_chunk_[0-9]*\.wasm' | sed -n 1p)
+[ -n "$chunk" ]
+[ "$(fetch "/$chunk" -o /dev/null -w '%{content_type}')" = application/wasm ]
 fetch /favicon.svg -o /dev/null
-echo "deploy recipe: installed binary + site served the lobby, wasm and favicon over HTTPS on $url"
+echo "deploy recipe: installed binary + site served the lobby, wasm (compressed), room chunk and favicon over HTTPS on $url"

@@ -1,11 +1,11 @@
 use crate::call::Call;
-use crate::pages::{LobbyPage, NotFound, RoomPage};
+use crate::pages::{LobbyPage, NotFound, RoomRoute};
 use crate::session::Session;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    ParamSegment, StaticSegment,
+    Lazy, ParamSegment, StaticSegment,
 };
 
 /// The HTML document the server renders around the app.
@@ -51,7 +51,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=LobbyPage/>
-                <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage/>
+                <Route path=(StaticSegment("r"), ParamSegment("room")) view={Lazy::<RoomRoute>::new()}/>
             </Routes>
         </Router>
     }

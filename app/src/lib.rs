@@ -22,8 +22,13 @@ mod signaling;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    mark_interactive();
+    // Asynchronous hydration: a room link's page lives in a lazily loaded
+    // wasm chunk, which has to arrive before that part can hydrate.
+    wasm_bindgen_futures::spawn_local(async {
+        let root = leptos::mount::hydrate_from_async(leptos::prelude::document().body().unwrap(), app::App).await;
+        root.forget();
+        mark_interactive();
+    });
 }
 
 /// `performance.mark("noom-interactive")`: from navigation start to a page

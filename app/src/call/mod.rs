@@ -174,25 +174,53 @@ pub struct Call {
     /// Microphone level, 0.0–1.0, updated a few times a second.
     pub level: RwSignal<f32>,
     pub session: Session,
+    /// Whether the engine is installed (see [`Call::activate`]).
+    active: StoredValue<bool>,
 }
 
 impl Call {
+    /// Plain state only: the app provides this at its root, but the engine
+    /// (and its code) is only reached from the room page, so the lobby's
+    /// wasm chunk never carries the WebRTC code.
     pub fn provide(session: Session) -> Self {
-        let call = Call { state: RwSignal::new(CallState::default()), level: RwSignal::new(0.0), session };
+        let call = Call {
+            state: RwSignal::new(CallState::default()),
+            level: RwSignal::new(0.0),
+            session,
+            active: StoredValue::new(false),
+        };
         provide_context(call);
-        #[cfg(feature = "browser")]
-        engine::install(call);
-        // The host asked everyone to mute: do it (unmuting stays ours).
-        let requests = Memo::new(move |_| session.model.with(|m| m.mute_requests));
-        Effect::new(move |seen: Option<u64>| {
-            let now = requests.get();
-            let in_call = call.state.with_untracked(|s| s.phase == Phase::InCall && s.mic_on);
-            if seen.is_some_and(|seen| now > seen) && in_call {
-                call.toggle_mic();
-            }
-            now
-        });
         call
+    }
+
+    /// Installs the call engine once, the first time a room page opens. It
+    /// is owned by the app's root, like the state, so that leaving a room
+    /// (which disposes the page) cannot strand callbacks that still fire.
+    pub fn activate(&self) {
+        if self.active.get_value() {
+            return;
+        }
+        self.active.set_value(true);
+        let call = *self;
+        let root = root_owner();
+        let install = move || {
+            #[cfg(feature = "browser")]
+            engine::install(call);
+            // The host asked everyone to mute: do it (unmuting stays ours).
+            let requests = Memo::new(move |_| call.session.model.with(|m| m.mute_requests));
+            Effect::new(move |seen: Option<u64>| {
+                let now = requests.get();
+                let in_call = call.state.with_untracked(|s| s.phase == Phase::InCall && s.mic_on);
+                if seen.is_some_and(|seen| now > seen) && in_call {
+                    call.toggle_mic();
+                }
+                now
+            });
+        };
+        match root {
+            Some(root) => root.with(install),
+            None => install(),
+        }
     }
 
     /// Opens the pre-join screen: asks for camera and microphone.
@@ -294,6 +322,14 @@ impl Call {
         #[cfg(feature = "browser")]
         engine::attach_remote(_video, _peer);
     }
+}
+
+fn root_owner() -> Option<Owner> {
+    let mut owner = Owner::current()?;
+    while let Some(parent) = owner.parent() {
+        owner = parent;
+    }
+    Some(owner)
 }
 
 pub fn use_call() -> Call {

@@ -4,4 +4,4 @@ mod room;
 
 pub use lobby::LobbyPage;
 pub use not_found::NotFound;
-pub use room::RoomPage;
+pub use room::RoomRoute;

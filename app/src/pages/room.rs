@@ -8,6 +8,34 @@ use crate::{browser, rules};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::LazyRoute;
+
+/// `/r/{room}` as a lazily loaded route: with `cargo leptos --split`, the
+/// room page, the call and the WebRTC engine become their own wasm chunk,
+/// fetched when a room opens (the server preloads it for a room link), so
+/// the lobby's first load does not carry them.
+pub struct RoomRoute;
+
+impl LazyRoute for RoomRoute {
+    fn data() -> Self {
+        RoomRoute
+    }
+
+    async fn view(_: Self) -> AnyView {
+        room_chunk().await
+    }
+
+    async fn preload() {
+        #[cfg(feature = "hydrate")]
+        __preload_room_chunk().await;
+    }
+}
+
+// Not split in the static build: Trunk has no wasm-split step.
+#[cfg_attr(any(feature = "hydrate", feature = "ssr"), leptos::lazy)]
+async fn room_chunk() -> AnyView {
+    view! { <RoomPage/> }.into_any()
+}
 
 /// `/r/{room}`: a nickname if we have none, then the pre-join screen, then
 /// the call. Leaving the page (button, navigation, closed tab) leaves.
@@ -15,6 +43,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 pub fn RoomPage() -> AnyView {
     let session = use_session();
     let call = use_call();
+    call.activate();
     let params = use_params_map();
     let room = Memo::new(move |_| params.read().get("room").unwrap_or_default());
     let valid = Memo::new(move |_| rules::validate_room(&room.get()).is_ok());
