@@ -4,6 +4,9 @@
 //! (for SSR, feature `ssr`) and into WebAssembly: `hydrate` for pages the
 //! server renders, `csr` for the static build served from anywhere.
 
+#[macro_use]
+mod tag_first;
+
 pub mod app;
 pub mod browser;
 pub mod call;
@@ -25,7 +28,8 @@ pub fn hydrate() {
     // Asynchronous hydration: a room link's page lives in a lazily loaded
     // wasm chunk, which has to arrive before that part can hydrate.
     wasm_bindgen_futures::spawn_local(async {
-        let root = leptos::mount::hydrate_from_async(leptos::prelude::document().body().unwrap(), app::App).await;
+        let root =
+            leptos::mount::hydrate_from_async(leptos::prelude::document().body().unwrap(), app::App).await;
         root.forget();
         mark_interactive();
     });

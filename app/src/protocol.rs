@@ -3,6 +3,9 @@
 //! Every message on `/ws` is one of these enums as internally tagged JSON
 //! (`{"type": "join", "room": "standup"}`). Both the server and the WASM
 //! client compile this file, so a change here changes both sides at once.
+//! [`ServerMsg`] and [`SignalPayload`] are decoded tag first (see
+//! `tag_first`): their tag must be the object's first field, which is how
+//! serde encodes them.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -173,10 +176,11 @@ impl ClientMsg {
     ];
 }
 
+tag_first_enum! {
+#[tag = "kind", rename_all = "snake_case"]
 /// What the WebRTC code exchanges through the server, opaque to the server
 /// apart from being well-formed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum SignalPayload {
     Description {
         sdp_type: SdpType,
@@ -190,6 +194,7 @@ pub enum SignalPayload {
         sdp_m_line_index: Option<u16>,
     },
 }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -200,9 +205,10 @@ pub enum SdpType {
     Rollback,
 }
 
-/// What the server says to a browser.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+tag_first_enum! {
+#[tag = "type", rename_all = "snake_case"]
+/// What the server says to a browser (decoded tag first: see `tag_first`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum ServerMsg {
     /// First message on every connection, with the ICE servers to use
     /// (TURN credentials in it are time-limited and tied to `id`).
@@ -293,6 +299,7 @@ pub enum ServerMsg {
     /// The server is stopping (a deploy, a restart): the socket closes next,
     /// and the page should come back and rejoin once it can.
     Restarting,
+}
 }
 
 /// Why the server refused something; the UI keys its wording off this.
@@ -496,12 +503,57 @@ mod tests {
             ServerMsg::PeerRenamed { peer: member.clone() },
             ServerMsg::Chat { from: member, text: "hi".into(), ts: 1, nonce: Some(3) },
             ServerMsg::Error { code: ErrorCode::ChatTooLong, message: "long".into() },
+            ServerMsg::Signal {
+                from: PeerId("a".into()),
+                payload: SignalPayload::Description { sdp_type: SdpType::Answer, sdp: "v=0".into() },
+            },
+            ServerMsg::Signal {
+                from: PeerId("a".into()),
+                payload: SignalPayload::Candidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: Some(1) },
+            },
             ServerMsg::Restarting,
         ];
         for msg in all {
             let text = encode(&msg);
             assert_eq!(decode_server(&text).unwrap(), msg, "{text}");
         }
+    }
+
+    #[test]
+    fn server_messages_decode_tag_first() {
+        // Unknown fields are ignored and optional ones default, as before.
+        let msg = decode_server(r#"{"type":"welcome","id":"a","extra":[1,{"x":2}]}"#).unwrap();
+        assert_eq!(msg, ServerMsg::Welcome { id: PeerId("a".into()), ice_servers: vec![] });
+        let signal = r#"{"type":"signal","from":"b","payload":{"kind":"candidate","candidate":"c"}}"#;
+        assert_eq!(
+            decode_server(signal).unwrap(),
+            ServerMsg::Signal {
+                from: PeerId("b".into()),
+                payload: SignalPayload::Candidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None },
+            }
+        );
+        assert_eq!(decode_server(r#"{"type":"restarting"}"#).unwrap(), ServerMsg::Restarting);
+        // What our encoder never writes is refused, with a reason.
+        let late_tag = decode_server(r#"{"id":"a","type":"welcome"}"#).unwrap_err();
+        assert!(late_tag.to_string().contains("`type` must be the first field"), "{late_tag}");
+        let unknown = decode_server(r#"{"type":"teleport"}"#).unwrap_err();
+        assert!(unknown.to_string().contains("unknown variant `teleport`"), "{unknown}");
+        let missing = decode_server(r#"{"type":"left"}"#).unwrap_err();
+        assert!(missing.to_string().contains("missing field `room`"), "{missing}");
+        assert!(decode_server(r#"["type","left"]"#).is_err());
+        assert!(decode_server(r#"{"type":"signal","from":"b","payload":{"sdp":"x","kind":"description"}}"#).is_err());
+    }
+
+    #[test]
+    fn client_signals_still_decode_through_the_tagged_client_enum() {
+        let text = r#"{"type":"signal","to":"p","payload":{"kind":"description","sdp_type":"offer","sdp":"v=0"}}"#;
+        assert_eq!(
+            decode_client(text).unwrap(),
+            ClientMsg::Signal {
+                to: PeerId("p".into()),
+                payload: SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() },
+            }
+        );
     }
 
     #[test]
