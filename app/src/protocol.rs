@@ -509,7 +509,11 @@ mod tests {
             },
             ServerMsg::Signal {
                 from: PeerId("a".into()),
-                payload: SignalPayload::Candidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: Some(1) },
+                payload: SignalPayload::Candidate {
+                    candidate: "c".into(),
+                    sdp_mid: None,
+                    sdp_m_line_index: Some(1),
+                },
             },
             ServerMsg::Restarting,
         ];
@@ -529,7 +533,11 @@ mod tests {
             decode_server(signal).unwrap(),
             ServerMsg::Signal {
                 from: PeerId("b".into()),
-                payload: SignalPayload::Candidate { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None },
+                payload: SignalPayload::Candidate {
+                    candidate: "c".into(),
+                    sdp_mid: None,
+                    sdp_m_line_index: None
+                },
             }
         );
         assert_eq!(decode_server(r#"{"type":"restarting"}"#).unwrap(), ServerMsg::Restarting);
@@ -541,12 +549,14 @@ mod tests {
         let missing = decode_server(r#"{"type":"left"}"#).unwrap_err();
         assert!(missing.to_string().contains("missing field `room`"), "{missing}");
         assert!(decode_server(r#"["type","left"]"#).is_err());
-        assert!(decode_server(r#"{"type":"signal","from":"b","payload":{"sdp":"x","kind":"description"}}"#).is_err());
+        assert!(decode_server(r#"{"type":"signal","from":"b","payload":{"sdp":"x","kind":"description"}}"#)
+            .is_err());
     }
 
     #[test]
     fn client_signals_still_decode_through_the_tagged_client_enum() {
-        let text = r#"{"type":"signal","to":"p","payload":{"kind":"description","sdp_type":"offer","sdp":"v=0"}}"#;
+        let text =
+            r#"{"type":"signal","to":"p","payload":{"kind":"description","sdp_type":"offer","sdp":"v=0"}}"#;
         assert_eq!(
             decode_client(text).unwrap(),
             ClientMsg::Signal {
