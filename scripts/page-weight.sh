@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# What a browser downloads on a first visit, from the release build in
+# target/site (run `cargo leptos build --release --split --precompress`
+# first): each file raw, gzip -9 (the budget's measure) and the brotli copy
+# the server actually sends to browsers that accept it.
+#   lobby (/):        main wasm + js glue + css + the split loader
+#   room link (/r/x): the same plus the room's wasm chunk
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pkg=target/site/pkg
+[ -f "$pkg/noom.wasm" ] || { echo "no release build in $pkg" >&2; exit 1; }
+chunk=$(ls "$pkg"/split_room_chunk_*.wasm 2>/dev/null | head -1)
+[ -n "$chunk" ] || { echo "no room chunk: build with --split" >&2; exit 1; }
+
+kb() { echo $(( ($1 + 500) / 1000 )); }  # KB = 1,000 bytes, as in docs/BENCHMARKS.md
+br_size() { if [ -f "$1.br" ]; then stat -c%s "$1.br"; else echo 0; fi; }
+
+total_raw=0 total_gz=0 total_br=0
+row() {
+    local f=$1 raw gz br
+    raw=$(stat -c%s "$f")
+    gz=$(gzip -9c "$f" | wc -c)
+    br=$(br_size "$f")
+    total_raw=$((total_raw + raw)) total_gz=$((total_gz + gz)) total_br=$((total_br + br))
+    printf '| %s | %s KB | %s KB | %s KB |\n' "${f#"$pkg"/}" "$(kb "$raw")" "$(kb "$gz")" "$(kb "$br")"
+}
+
+echo "| file | raw | gzip -9 | brotli (served) |"
+echo "|---|---|---|---|"
+for f in "$pkg/noom.wasm" "$pkg/noom.js" "$pkg/noom.css" "$pkg"/__wasm_split.*.js; do row "$f"; done
+printf '| **lobby first load** | %s KB | **%s KB** | %s KB |\n' "$(kb $total_raw)" "$(kb $total_gz)" "$(kb $total_br)"
+row "$chunk"
+printf '| **room link first load** | %s KB | **%s KB** | %s KB |\n' "$(kb $total_raw)" "$(kb $total_gz)" "$(kb $total_br)"
