@@ -64,13 +64,20 @@ pub fn LobbyPage() -> AnyView {
         enter.run(target);
     });
     let preview = move || rules::room_slug(&room.get()).map(|slug| format!("noom link: /r/{slug}"));
+    let warmed = StoredValue::new(false);
+    let warm = move || {
+        if !warmed.get_value() {
+            warmed.set_value(true);
+            super::room::prefetch();
+        }
+    };
 
     view! {
         <Title text=""/>
         <div class="page lobby">
             <TopBar/>
             <ProblemBanner/>
-            <main class="lobby-main">
+            <main class="lobby-main" on:focusin=move |_| warm() on:pointerover=move |_| warm()>
                 <section class="hero">
                     <h1>"Video calls that just open."</h1>
                     <p class="muted">"Pick a name, open a room, share the link. Nothing to install."</p>

@@ -31,6 +31,17 @@ impl LazyRoute for RoomRoute {
     }
 }
 
+/// Starts fetching the room chunk before a room opens. The lobby calls this
+/// once someone starts heading for a room (focus in the form, pointer over
+/// the page), so the first load stays without it and opening a room does
+/// not wait for it.
+pub fn prefetch() {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async {
+        __preload_room_chunk().await;
+    });
+}
+
 // Not split in the static build: Trunk has no wasm-split step.
 #[cfg_attr(any(feature = "hydrate", feature = "ssr"), leptos::lazy)]
 async fn room_chunk() -> AnyView {
