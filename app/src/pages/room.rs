@@ -2,7 +2,7 @@ use crate::call::{use_call, Phase};
 use crate::components::{
     CallControls, ChatPanel, MemberList, NicknamePrompt, PreJoin, ProblemBanner, Stage, TopBar,
 };
-use crate::protocol::ErrorCode;
+use crate::protocol::{ErrorCode, MAX_PASSCODE_CHARS};
 use crate::session::use_session;
 use crate::{browser, rules};
 use leptos::prelude::*;
@@ -37,9 +37,7 @@ impl LazyRoute for RoomRoute {
 /// not wait for it.
 pub fn prefetch() {
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(async {
-        __preload_room_chunk().await;
-    });
+    leptos::task::spawn_local(RoomRoute::preload());
 }
 
 // Not split in the static build: Trunk has no wasm-split step.
@@ -184,7 +182,7 @@ fn PasscodePrompt(room: String) -> impl IntoView {
                     type="password"
                     aria-label="Passcode"
                     autocomplete="off"
-                    maxlength="64"
+                    maxlength=MAX_PASSCODE_CHARS.to_string()
                     required
                     prop:value=move || code.get()
                     on:input=move |ev| code.set(event_target_value(&ev))
