@@ -42,7 +42,6 @@ pub async fn run(config: Config) -> std::io::Result<()> {
             .map_err(|e| std::io::Error::other(format!("--redis-url: {e}")))?;
     }
     spawn_lobby_ticker(node.clone(), Duration::from_millis(config.lobby_interval_ms.max(10)));
-    site::check(&config.site_root);
     let app = router(&config, addr, node.clone());
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("noom listening on {scheme}://{addr}");

@@ -19,6 +19,7 @@ pub fn router(config: &Config, addr: SocketAddr, node: Arc<Node>) -> Router {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    crate::site::check(&options);
     let routes = generate_route_list(App);
     let pages = Router::new()
         .leptos_routes_with_context(&options, routes, content_security_policy, {

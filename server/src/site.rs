@@ -1,13 +1,16 @@
 //! Checks on the built site the server is about to serve.
 
+use leptos::config::LeptosOptions;
 use std::path::Path;
 
 /// The app's room page is a lazily loaded wasm chunk. Built without
 /// `cargo leptos ... --split`, the JS glue imports a module that does not
 /// exist and no page ever becomes interactive, so say so loudly at startup
 /// instead of serving dead pages.
-pub fn check(site_root: &Path) {
-    let glue = site_root.join("pkg").join("noom.js");
+pub fn check(options: &LeptosOptions) {
+    let glue = Path::new(&*options.site_root)
+        .join(&*options.site_pkg_dir)
+        .join(format!("{}.js", options.output_name));
     match std::fs::read_to_string(&glue) {
         Ok(js) if built_without_split(&js) => tracing::error!(
             path = %glue.display(),
