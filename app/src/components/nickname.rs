@@ -1,3 +1,4 @@
+use crate::protocol::MAX_NICKNAME_CHARS;
 use crate::{browser, rules, session::use_session};
 use leptos::prelude::*;
 
@@ -29,7 +30,7 @@ pub fn NicknamePrompt(room: String) -> impl IntoView {
                         type="text"
                         aria-label="Your name"
                         autocomplete="nickname"
-                        maxlength="32"
+                        maxlength=MAX_NICKNAME_CHARS.to_string()
                         autofocus
                         prop:value=move || name.get()
                         on:input=move |ev| { name.set(event_target_value(&ev)); error.set(None); }

@@ -1,4 +1,5 @@
 use crate::components::{ProblemBanner, RoomList, TopBar};
+use crate::protocol::{MAX_NICKNAME_CHARS, MAX_PASSCODE_CHARS, MAX_ROOM_CHARS};
 use crate::session::use_session;
 use crate::{browser, rules};
 use leptos::html::Input;
@@ -91,7 +92,7 @@ pub fn LobbyPage() -> AnyView {
                             aria-label="Your name"
                             placeholder="e.g. Ada"
                             autocomplete="nickname"
-                            maxlength="32"
+                            maxlength=MAX_NICKNAME_CHARS.to_string()
                             prop:value=move || nickname.get()
                             on:input=move |ev| { nickname.set(event_target_value(&ev)); error.set(None); }
                         />
@@ -102,7 +103,7 @@ pub fn LobbyPage() -> AnyView {
                             type="text"
                             aria-label="Room name"
                             placeholder="e.g. team-standup"
-                            maxlength="64"
+                            maxlength=MAX_ROOM_CHARS.to_string()
                             prop:value=move || room.get()
                             on:input=move |ev| { room.set(event_target_value(&ev)); error.set(None); }
                         />
@@ -114,7 +115,7 @@ pub fn LobbyPage() -> AnyView {
                             aria-label="Room passcode"
                             placeholder="Set one for a new room, or enter it to join"
                             autocomplete="off"
-                            maxlength="64"
+                            maxlength=MAX_PASSCODE_CHARS.to_string()
                             prop:value=move || passcode.get()
                             on:input=move |ev| { passcode.set(event_target_value(&ev)); error.set(None); }
                         />
