@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo leptos build --release --split --precompress
+bash scripts/build-release.sh
 cd end2end
 unshare --net sh -c 'ip link set lo up && exec npx playwright test -c playwright.bench.config.ts' 2>&1 | grep -E "RESULT|passed|failed"

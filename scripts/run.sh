@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo leptos build --release --split --precompress
+bash scripts/build-release.sh
 LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}" exec target/release/server "$@"

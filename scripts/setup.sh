@@ -42,6 +42,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
 
+# The release wasm rebuilds the standard library for size (build-release.sh).
+if ! rustup component list --installed | grep -q '^rust-src'; then
+    say "adding the rust-src component"
+    rustup component add rust-src
+fi
+
 # cargo-leptos 0.3.11+ needs a newer rustc than this machine's; no_downloads
 # makes any attempt to fetch a tool an error instead of a hang.
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then

@@ -21,7 +21,7 @@ if [ "${CI:-}" = true ]; then
 fi
 
 echo "==> building the site and server (release, with wasm-opt)"
-cargo leptos build --release --split --precompress
+bash scripts/build-release.sh
 
 echo "==> building the static client (Trunk, client-side rendering) into dist/"
 trunk build --release
