@@ -2,7 +2,7 @@ use crate::call::Call;
 use crate::pages::{LobbyPage, NotFound, RoomRoute};
 use crate::session::Session;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::MetaTags;
 use leptos_router::{
     components::{Route, Router, Routes},
     Lazy, ParamSegment, StaticSegment,
@@ -34,7 +34,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
+    // Only the server renders <Title> (components::PageTitle).
+    #[cfg(feature = "ssr")]
+    leptos_meta::provide_meta_context();
     let session = Session::provide();
     Call::provide(session);
     // Effects run only in the browser: the server renders the "connecting"
@@ -47,7 +49,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Title formatter=|text: String| if text.is_empty() { "Noom".to_owned() } else { format!("{text} · Noom") }/>
         <Router>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=LobbyPage/>

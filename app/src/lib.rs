@@ -24,6 +24,9 @@ mod signaling;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // A release wasm (scripts/build-release.sh) traps on panic without
+    // calling any hook; the hook would be dead weight in the first load.
+    #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
     // Asynchronous hydration: a room link's page lives in a lazily loaded
     // wasm chunk, which has to arrive before that part can hydrate.

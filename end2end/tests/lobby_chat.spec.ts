@@ -32,10 +32,12 @@ test('two people meet in a room, chat both ways, and one leaves', async ({ brows
   // Bob opens the lobby, sees the room with Alice in it and joins from the list.
   await bobRoom.goto(`${server.url}/`);
   await waitHydratedAndConnected(bobRoom);
+  await expect(bobRoom).toHaveTitle('Noom');
   await expect(roomRow(bobRoom, 'standup').getByTestId('room-count')).toHaveText('1 person');
   await bobRoom.getByLabel('Your name').fill('Bob');
   await roomRow(bobRoom, 'standup').getByRole('button', { name: 'Join room standup' }).click();
   await expect(bobRoom).toHaveURL(`${server.url}/r/standup`);
+  await expect(bobRoom).toHaveTitle('standup · Noom');
   await joinFromPreJoin(bobRoom);
   await expect(memberNames(bobRoom)).toHaveText(['Alice', 'Bob']);
   await expect(memberNames(aliceRoom)).toHaveText(['Alice', 'Bob']);
@@ -91,6 +93,7 @@ test('a shared link asks for a nickname first, and the room works on a phone', a
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await phone.newPage();
   await page.goto(`${server.url}/r/design-review`);
+  await expect(page).toHaveTitle('design-review · Noom');
   const prompt = page.getByRole('form', { name: /Join design-review/ });
   await expect(prompt).toBeVisible();
   await prompt.getByLabel('Your name').fill('Carol');
@@ -113,4 +116,5 @@ test('a bad room link explains itself', async ({ page }) => {
   await expect(page.getByRole('heading', { name: "That isn't a room name" })).toBeVisible();
   await page.getByRole('link', { name: 'Back to the lobby' }).click();
   await expect(page).toHaveURL(`${server.url}/`);
+  await expect(page).toHaveTitle('Noom');
 });

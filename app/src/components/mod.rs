@@ -9,6 +9,7 @@ mod room_list;
 mod stage;
 mod stats;
 mod status;
+mod title;
 mod topbar;
 mod video;
 
@@ -20,6 +21,7 @@ pub use prejoin::PreJoin;
 pub use room_list::RoomList;
 pub use stage::Stage;
 pub use status::{ConnStatus, ProblemBanner};
+pub use title::page_title;
 pub use topbar::TopBar;
 
 /// Up to two initials for an avatar ("Ada Lovelace" → "AL").

@@ -1,15 +1,15 @@
-use crate::components::{ProblemBanner, RoomList, TopBar};
+use crate::components::{page_title, ProblemBanner, RoomList, TopBar};
 use crate::protocol::{MAX_NICKNAME_CHARS, MAX_PASSCODE_CHARS, MAX_ROOM_CHARS};
 use crate::session::use_session;
 use crate::{browser, rules};
 use leptos::html::Input;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 /// `/`: pick a nickname, see the public rooms, create or join one.
 #[component]
 pub fn LobbyPage() -> AnyView {
+    page_title("");
     let session = use_session();
     let navigate = use_navigate();
     let nickname = RwSignal::new(String::new());
@@ -74,7 +74,6 @@ pub fn LobbyPage() -> AnyView {
     };
 
     view! {
-        <Title text=""/>
         <div class="page lobby">
             <TopBar/>
             <ProblemBanner/>

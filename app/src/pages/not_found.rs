@@ -1,11 +1,10 @@
-use crate::components::TopBar;
+use crate::components::{page_title, TopBar};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
+    page_title("Not found");
     view! {
-        <Title text="Not found"/>
         <div class="page">
             <TopBar/>
             <main class="center">

@@ -1,12 +1,11 @@
 use crate::call::{use_call, Phase};
 use crate::components::{
-    CallControls, ChatPanel, MemberList, NicknamePrompt, PreJoin, ProblemBanner, Stage, TopBar,
+    page_title, CallControls, ChatPanel, MemberList, NicknamePrompt, PreJoin, ProblemBanner, Stage, TopBar,
 };
 use crate::protocol::{ErrorCode, MAX_PASSCODE_CHARS};
 use crate::session::use_session;
 use crate::{browser, rules};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::LazyRoute;
 
@@ -55,6 +54,7 @@ pub fn RoomPage() -> AnyView {
     call.activate();
     let params = use_params_map();
     let room = Memo::new(move |_| params.read().get("room").unwrap_or_default());
+    page_title(room);
     let valid = Memo::new(move |_| rules::validate_room(&room.get()).is_ok());
     let nickname = Memo::new(move |_| session.model.with(|m| m.wanted_nickname.clone()));
     let phase = Memo::new(move |_| call.state.with(|s| s.phase));
@@ -139,7 +139,6 @@ pub fn RoomPage() -> AnyView {
     };
 
     view! {
-        <Title text=move || room.get()/>
         <div class="page room">
             <TopBar>
                 <h1 class="room-title">{move || room.get()}</h1>
