@@ -7,6 +7,7 @@
 //! `tag_first`): their tag must be the object's first field, which is how
 //! serde encodes them.
 
+pub use crate::tag_first::VariantFilter;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -426,6 +427,39 @@ pub fn decode_server(text: &str) -> Result<ServerMsg, serde_json::Error> {
     serde_json::from_str(text)
 }
 
+/// Decodes a server message if `F` wants its kind, else `Ok(None)`.
+pub fn decode_server_some<F: VariantFilter>(text: &str) -> Result<Option<ServerMsg>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let msg = ServerMsg::deserialize_some::<F, _>(&mut de)?;
+    de.end()?;
+    Ok(msg)
+}
+
+/// The server messages the lobby needs. The browser's main module decodes
+/// and applies only these; the rest concern the room you are in and are
+/// decoded by the room's lazily loaded code ([`RoomMsgs`]).
+pub struct LobbyMsgs;
+
+impl VariantFilter for LobbyMsgs {
+    const NAMES: &'static [&'static str] =
+        &["Welcome", "NicknameSet", "Rooms", "RoomsChanged", "Error", "Restarting"];
+    const EXCEPT: bool = false;
+}
+
+/// Every server message that is not one of [`LobbyMsgs`].
+pub struct RoomMsgs;
+
+impl VariantFilter for RoomMsgs {
+    const NAMES: &'static [&'static str] = LobbyMsgs::NAMES;
+    const EXCEPT: bool = true;
+}
+
+impl ServerMsg {
+    pub fn is_for_lobby(&self) -> bool {
+        crate::tag_first::wanted::<LobbyMsgs>(self.variant_name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,10 +491,10 @@ mod tests {
         });
     }
 
-    #[test]
-    fn server_messages_round_trip() {
+    /// One of every server message (both signal payloads, with and without options).
+    fn every_server_msg() -> Vec<ServerMsg> {
         let member = Member { id: PeerId("a".into()), nickname: "Ada".into(), media: MediaState::default() };
-        let all = vec![
+        vec![
             ServerMsg::Welcome {
                 id: PeerId("a".into()),
                 ice_servers: vec![IceServer {
@@ -516,11 +550,43 @@ mod tests {
                 },
             },
             ServerMsg::Restarting,
-        ];
-        for msg in all {
+        ]
+    }
+
+    #[test]
+    fn server_messages_round_trip() {
+        for msg in every_server_msg() {
             let text = encode(&msg);
             assert_eq!(decode_server(&text).unwrap(), msg, "{text}");
         }
+    }
+
+    #[test]
+    fn lobby_and_room_decoders_split_the_messages_between_them() {
+        for name in LobbyMsgs::NAMES {
+            assert!(ServerMsg::VARIANTS.contains(&name), "{name} is not a variant");
+        }
+        let all = every_server_msg();
+        for name in ServerMsg::VARIANTS {
+            assert!(all.iter().any(|m| m.variant_name() == *name), "no {name} in the sample");
+        }
+        for msg in all {
+            let text = encode(&msg);
+            let lobby = decode_server_some::<LobbyMsgs>(&text).unwrap();
+            let room = decode_server_some::<RoomMsgs>(&text).unwrap();
+            if msg.is_for_lobby() {
+                assert_eq!((lobby, room), (Some(msg), None), "{text}");
+            } else {
+                assert_eq!((lobby, room), (None, Some(msg)), "{text}");
+            }
+        }
+        // A skipped message is read to its end, nested values and all; what
+        // follows it is still checked.
+        let chat = r#"{"type":"chat","from":{"id":"a","nickname":"A","media":{"audio":true,"video":true}},"text":"}","ts":1}"#;
+        assert_eq!(decode_server_some::<LobbyMsgs>(chat).unwrap(), None);
+        assert!(decode_server_some::<LobbyMsgs>(&format!("{chat} x")).is_err());
+        assert!(decode_server_some::<LobbyMsgs>(r#"{"type":"teleport"}"#).is_err());
+        assert!(decode_server_some::<RoomMsgs>(r#"{"id":"a","type":"welcome"}"#).is_err());
     }
 
     #[test]

@@ -2,36 +2,52 @@
 //! and out, reconnecting with exponential backoff after the socket drops.
 
 use crate::endpoint;
-use crate::protocol::{self, ClientMsg, PeerId, ServerMsg, SignalPayload};
+use crate::protocol::{self, ClientMsg, LobbyMsgs, ServerMsg};
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::future::select;
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-type SignalHandler = Rc<dyn Fn(PeerId, SignalPayload)>;
+/// Where messages about the room go: the room's lazily loaded code decodes
+/// and applies them (`set_room_handler`), so the lobby's first load carries
+/// neither their decoders nor their handling. Until that code is there
+/// (only a room page sends what they answer, so it normally is) they wait.
+enum RoomInbox {
+    Waiting(Vec<String>),
+    Ready(Rc<dyn Fn(String)>),
+}
+
+/// More waiting than this means something is wrong; drop the excess.
+const MAX_WAITING: usize = 256;
 
 thread_local! {
-    /// Where `signal` messages go (the call engine), bypassing the session
-    /// model: they are for one peer connection, not for the page's state.
-    static SIGNAL_HANDLER: std::cell::RefCell<Option<SignalHandler>> =
-        const { std::cell::RefCell::new(None) };
+    static ROOM_INBOX: RefCell<RoomInbox> = const { RefCell::new(RoomInbox::Waiting(Vec::new())) };
 }
 
-pub fn set_signal_handler(handler: impl Fn(PeerId, SignalPayload) + 'static) {
-    SIGNAL_HANDLER.with(|h| *h.borrow_mut() = Some(Rc::new(handler)));
-}
-
-fn dispatch(msg: ServerMsg, on_event: &dyn Fn(Event)) {
-    match msg {
-        ServerMsg::Signal { from, payload } => {
-            let handler = SIGNAL_HANDLER.with(|h| h.borrow().clone());
-            if let Some(handler) = handler {
-                handler(from, payload);
-            }
+pub fn set_room_handler(handler: impl Fn(String) + 'static) {
+    let handler: Rc<dyn Fn(String)> = Rc::new(handler);
+    let previous = ROOM_INBOX.with(|inbox| inbox.replace(RoomInbox::Ready(handler.clone())));
+    if let RoomInbox::Waiting(waiting) = previous {
+        for text in waiting {
+            handler(text);
         }
-        msg => on_event(Event::Message(msg)),
+    }
+}
+
+fn to_room(text: String) {
+    let handler = ROOM_INBOX.with(|inbox| match &mut *inbox.borrow_mut() {
+        RoomInbox::Ready(handler) => Some(handler.clone()),
+        RoomInbox::Waiting(waiting) => {
+            if waiting.len() < MAX_WAITING {
+                waiting.push(text.clone());
+            }
+            None
+        }
+    });
+    if let Some(handler) = handler {
+        handler(text);
     }
 }
 
@@ -40,9 +56,8 @@ const MAX_RETRY_MS: u32 = 8_000;
 
 pub enum Event {
     /// The socket is down; the next attempt starts in `retry_ms`.
-    Down {
-        retry_ms: u32,
-    },
+    Down { retry_ms: u32 },
+    /// One of `protocol::LobbyMsgs`.
     Message(ServerMsg),
 }
 
@@ -114,13 +129,14 @@ async fn run(mut outgoing: UnboundedReceiver<ClientMsg>, on_event: Rc<dyn Fn(Eve
                 let reading = async {
                     while let Some(Ok(frame)) = read.next().await {
                         let Message::Text(text) = frame else { continue };
-                        match protocol::decode_server(&text) {
-                            Ok(msg) => {
+                        match protocol::decode_server_some::<LobbyMsgs>(&text) {
+                            Ok(Some(msg)) => {
                                 if matches!(msg, ServerMsg::Welcome { .. }) {
                                     failures.set(0);
                                 }
-                                dispatch(msg, &*on_event);
+                                on_event(Event::Message(msg));
                             }
+                            Ok(None) => to_room(text),
                             Err(err) => leptos::logging::warn!("unreadable server message: {err}"),
                         }
                     }

@@ -17,7 +17,7 @@ pub use stats::start_stats;
 
 use crate::call::p2p::{self, Incoming, P2pMsg};
 use crate::call::{Call, CallState, PeerView, Phase, Transfer};
-use crate::protocol::{ClientMsg, Member, PeerId, SignalPayload};
+use crate::protocol::{self, ClientMsg, Member, PeerId, RoomMsgs, ServerMsg, SignalPayload};
 use crate::{browser, rules, signaling};
 use leptos::prelude::*;
 use media::{LevelMeter, LocalMedia};
@@ -81,7 +81,7 @@ fn epoch() -> u32 {
 
 pub fn install(call: Call) {
     with(|e| e.call = Some(call));
-    signaling::set_signal_handler(on_signal);
+    signaling::set_room_handler(move |text| on_room_message(call, text));
     screen::follow_server(call);
     // Keep one peer connection per other member while in the call.
     // Memos, so that only a change of phase or of who is in the room (not
@@ -155,6 +155,20 @@ fn close_all_peers(call: Call) {
     let ids: Vec<PeerId> = with(|e| e.peers.keys().cloned().collect());
     for id in ids {
         drop_peer(call, &id);
+    }
+}
+
+/// Messages about the room, decoded here rather than in the lobby's first
+/// load: signals go to their peer connection, the rest to the session.
+fn on_room_message(call: Call, text: String) {
+    match protocol::decode_server_some::<RoomMsgs>(&text) {
+        Ok(Some(ServerMsg::Signal { from, payload })) => on_signal(from, payload),
+        Ok(Some(msg)) => {
+            let now = browser::now_ms();
+            call.session.model.update(|m| m.on_room_msg(msg, now));
+        }
+        Ok(None) => {}
+        Err(err) => leptos::logging::warn!("unreadable server message: {err}"),
     }
 }
 

@@ -63,10 +63,7 @@ impl Session {
         let session = *self;
         let tx = signaling::start(move |event| match event {
             Event::Down { retry_ms } => session.model.update(|m| m.on_connecting(retry_ms)),
-            Event::Message(msg) => {
-                let now = crate::browser::now_ms();
-                session.act(|m| m.on_server(msg, now));
-            }
+            Event::Message(msg) => session.act(|m| m.on_lobby_msg(msg)),
         });
         self.outgoing.set_value(Some(tx));
     }

@@ -304,6 +304,18 @@ impl Model {
 
     /// Applies one server message; returns what to send in reply.
     pub fn on_server(&mut self, msg: ServerMsg, now_ms: u64) -> Vec<ClientMsg> {
+        if msg.is_for_lobby() {
+            self.on_lobby_msg(msg)
+        } else {
+            self.on_room_msg(msg, now_ms);
+            Vec::new()
+        }
+    }
+
+    /// The lobby's messages (`protocol::LobbyMsgs`); anything else is ignored.
+    /// Kept apart from `on_room_msg` so that the browser's first load, which
+    /// only calls this one, carries none of the room's handling.
+    pub fn on_lobby_msg(&mut self, msg: ServerMsg) -> Vec<ClientMsg> {
         match msg {
             ServerMsg::Welcome { id, ice_servers } => {
                 self.conn = Conn::Open;
@@ -321,6 +333,36 @@ impl Model {
                 self.rooms_known = true;
             }
             ServerMsg::RoomsChanged { changed, removed } => self.apply_room_changes(changed, removed),
+            ServerMsg::Error { code, message } => {
+                if matches!(code, ErrorCode::PasscodeRequired | ErrorCode::WrongPasscode) {
+                    self.passcode_needed = self.wanted_room.clone();
+                }
+                if matches!(
+                    code,
+                    ErrorCode::InvalidRoom
+                        | ErrorCode::NicknameRequired
+                        | ErrorCode::RoomFull
+                        | ErrorCode::RoomLocked
+                        | ErrorCode::TooManyRooms
+                        | ErrorCode::Unavailable
+                        | ErrorCode::PasscodeRequired
+                        | ErrorCode::WrongPasscode
+                ) {
+                    // The join failed: stop asking for it after reconnects.
+                    self.wanted_room = None;
+                }
+                self.problem = Some(Problem { code, message });
+            }
+            ServerMsg::Restarting => self.conn = Conn::Restarting,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Messages about the room you are in (`protocol::RoomMsgs`); in the
+    /// browser these are decoded and applied by the room's own wasm chunk.
+    pub fn on_room_msg(&mut self, msg: ServerMsg, now_ms: u64) {
+        match msg {
             ServerMsg::Joined { room, members, sharer, locked, passcode } => {
                 self.on_joined(room, members, now_ms);
                 if let Some(room) = self.room.as_mut() {
@@ -411,30 +453,9 @@ impl Model {
                 }
             }
             ServerMsg::Chat { from, text, ts, nonce } => self.on_chat(from, text, ts, nonce),
-            ServerMsg::Signal { .. } => {}
-            ServerMsg::Error { code, message } => {
-                if matches!(code, ErrorCode::PasscodeRequired | ErrorCode::WrongPasscode) {
-                    self.passcode_needed = self.wanted_room.clone();
-                }
-                if matches!(
-                    code,
-                    ErrorCode::InvalidRoom
-                        | ErrorCode::NicknameRequired
-                        | ErrorCode::RoomFull
-                        | ErrorCode::RoomLocked
-                        | ErrorCode::TooManyRooms
-                        | ErrorCode::Unavailable
-                        | ErrorCode::PasscodeRequired
-                        | ErrorCode::WrongPasscode
-                ) {
-                    // The join failed: stop asking for it after reconnects.
-                    self.wanted_room = None;
-                }
-                self.problem = Some(Problem { code, message });
-            }
-            ServerMsg::Restarting => self.conn = Conn::Restarting,
+            // Signals go to the call engine, the rest to on_lobby_msg.
+            _ => {}
         }
-        Vec::new()
     }
 
     /// After (re)connecting, ask again for what the user wanted.
