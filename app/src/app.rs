@@ -1,12 +1,9 @@
 use crate::call::Call;
-use crate::pages::{LobbyPage, NotFound, RoomRoute};
+use crate::nav::{Nav, Page};
+use crate::pages::{room_page, LobbyPage, NotFound};
 use crate::session::Session;
 use leptos::prelude::*;
 use leptos_meta::MetaTags;
-use leptos_router::{
-    components::{Route, Router, Routes},
-    Lazy, ParamSegment, StaticSegment,
-};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -34,9 +31,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    // Only the server renders <Title> (components::PageTitle).
+    // Only the server renders <Title> (components::page_title).
     #[cfg(feature = "ssr")]
     leptos_meta::provide_meta_context();
+    let page = Nav::provide().page();
     let session = Session::provide();
     Call::provide(session);
     // Effects run only in the browser: the server renders the "connecting"
@@ -49,11 +47,10 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Router>
-            <Routes fallback=NotFound>
-                <Route path=StaticSegment("") view=LobbyPage/>
-                <Route path=(StaticSegment("r"), ParamSegment("room")) view={Lazy::<RoomRoute>::new()}/>
-            </Routes>
-        </Router>
+        {move || match page.get() {
+            Page::Lobby => view! { <LobbyPage/> }.into_any(),
+            Page::Room(room) => room_page(room),
+            Page::NotFound => view! { <NotFound/> }.into_any(),
+        }}
     }
 }

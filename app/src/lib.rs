@@ -12,6 +12,7 @@ pub mod browser;
 pub mod call;
 mod components;
 pub mod endpoint;
+pub mod nav;
 mod pages;
 pub mod protocol;
 #[cfg(feature = "browser")]
@@ -28,12 +29,14 @@ pub fn hydrate() {
     // calling any hook; the hook would be dead weight in the first load.
     #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
-    // Asynchronous hydration: a room link's page lives in a lazily loaded
-    // wasm chunk, which has to arrive before that part can hydrate.
+    // A room link's page lives in a lazily loaded wasm chunk, which has to
+    // be here before that page can hydrate.
     wasm_bindgen_futures::spawn_local(async {
-        let root =
-            leptos::mount::hydrate_from_async(leptos::prelude::document().body().unwrap(), app::App).await;
-        root.forget();
+        let path = leptos::prelude::window().location().pathname().unwrap_or_default();
+        if matches!(nav::page_for(&path), nav::Page::Room(_)) {
+            pages::load_room_chunk().await;
+        }
+        leptos::mount::hydrate_body(app::App);
         mark_interactive();
     });
 }

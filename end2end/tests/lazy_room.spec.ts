@@ -64,3 +64,39 @@ test('a room link preloads the room chunk and hydrates the room page', async ({ 
   await expect(page.getByRole('button', { name: 'Join now' })).toBeEnabled();
   expect(responses.some((r) => isRoomChunk(r.url()) && r.ok())).toBe(true);
 });
+
+test('pages change through history without a reload, and a room opened before its code arrived shows once it does', async ({ page }) => {
+  const responses = recordResponses(page);
+  await page.goto(`${server.url}/`);
+  await waitHydratedAndConnected(page);
+  // Set on this document: a reload would lose it.
+  await page.evaluate(() => ((window as unknown as { noomSameDocument: boolean }).noomSameDocument = true));
+  // No focus or pointer on the lobby, so nothing was fetched ahead.
+  expect(responses.filter((r) => isRoomChunk(r.url()))).toEqual([]);
+
+  await page.evaluate(() => {
+    history.pushState(null, '', '/r/late');
+    dispatchEvent(new PopStateEvent('popstate'));
+  });
+  const prompt = page.getByRole('form', { name: /Join late/ });
+  await expect(prompt).toBeVisible();
+  await expect(page).toHaveTitle('late · Noom');
+  expect(responses.some((r) => isRoomChunk(r.url()) && r.ok())).toBe(true);
+
+  await page.goBack();
+  await expect(page).toHaveURL(`${server.url}/`);
+  await expect(page.getByRole('heading', { name: 'Public rooms' })).toBeVisible();
+  await expect(page).toHaveTitle('Noom');
+  await page.goForward();
+  await expect(prompt).toBeVisible();
+
+  // Our own links move without a reload too (from the pre-join screen,
+  // where the top bar is not behind the nickname prompt).
+  await prompt.getByLabel('Your name').fill('Finn');
+  await prompt.getByRole('button', { name: 'Join room' }).click();
+  await expect(page.getByRole('button', { name: 'Join now' })).toBeEnabled();
+  await page.getByRole('link', { name: 'Noom home' }).click();
+  await expect(page).toHaveURL(`${server.url}/`);
+  await expect(page.getByRole('heading', { name: 'Public rooms' })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { noomSameDocument?: boolean }).noomSameDocument)).toBe(true);
+});

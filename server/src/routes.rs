@@ -1,12 +1,12 @@
 use crate::limits::PerAddress;
 use crate::origin::OriginPolicy;
 use crate::{headers, node::Node, ws, Config};
-use app::app::{shell, App};
+use app::app::shell;
 use axum::http::{header, HeaderValue};
 use axum::{routing::get, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::use_context;
-use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
+use leptos_axum::ResponseOptions;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -20,12 +20,19 @@ pub fn router(config: &Config, addr: SocketAddr, node: Arc<Node>) -> Router {
         .site_addr(addr)
         .build();
     crate::site::check(&options);
-    let routes = generate_route_list(App);
+    // Rendering spawns tasks on leptos's executor; generate_route_list used
+    // to set it up, so without a route list it is ours to do. Err only means
+    // it already is (several routers in one test process).
+    let _ = any_spawner::Executor::init_tokio();
+    // The app's pages (app/src/nav.rs maps the same paths); any other path
+    // is a file of the site or, rendered with status 404, the "not found" page.
+    let page = leptos_axum::render_app_to_stream_with_context(content_security_policy, {
+        let options = options.clone();
+        move || shell(options.clone())
+    });
     let pages = Router::new()
-        .leptos_routes_with_context(&options, routes, content_security_policy, {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
+        .route("/", get(page.clone()))
+        .route("/r/{room}", get(page))
         .fallback(leptos_axum::file_and_error_handler_with_context(content_security_policy, shell))
         .with_state(options);
     let origins = Arc::new(OriginPolicy::new(&config.allowed_origins));

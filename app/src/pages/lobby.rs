@@ -1,17 +1,17 @@
 use crate::components::{page_title, ProblemBanner, RoomList, TopBar};
+use crate::nav::use_nav;
 use crate::protocol::{MAX_NICKNAME_CHARS, MAX_PASSCODE_CHARS, MAX_ROOM_CHARS};
 use crate::session::use_session;
 use crate::{browser, rules};
 use leptos::html::Input;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 /// `/`: pick a nickname, see the public rooms, create or join one.
 #[component]
 pub fn LobbyPage() -> AnyView {
     page_title("");
     let session = use_session();
-    let navigate = use_navigate();
+    let nav = use_nav();
     let nickname = RwSignal::new(String::new());
     let room = RwSignal::new(String::new());
     let passcode = RwSignal::new(String::new());
@@ -41,7 +41,7 @@ pub fn LobbyPage() -> AnyView {
         };
         browser::save_nickname(&nick);
         session.act(|m| m.set_nickname(nick));
-        navigate(&browser::room_path(&target), Default::default());
+        nav.go(&browser::room_path(&target));
     });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {

@@ -4,4 +4,6 @@ mod room;
 
 pub use lobby::LobbyPage;
 pub use not_found::NotFound;
-pub use room::RoomRoute;
+#[cfg(feature = "hydrate")]
+pub use room::load as load_room_chunk;
+pub use room::room_page;

@@ -2,31 +2,59 @@ use crate::call::{use_call, Phase};
 use crate::components::{
     page_title, CallControls, ChatPanel, MemberList, NicknamePrompt, PreJoin, ProblemBanner, Stage, TopBar,
 };
+use crate::nav::use_nav;
 use crate::protocol::{ErrorCode, MAX_PASSCODE_CHARS};
 use crate::session::use_session;
 use crate::{browser, rules};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
-use leptos_router::LazyRoute;
 
-/// `/r/{room}` as a lazily loaded route: with `cargo leptos --split`, the
-/// room page, the call and the WebRTC engine become their own wasm chunk,
-/// fetched when a room opens (the server preloads it for a room link), so
-/// the lobby's first load does not carry them.
-pub struct RoomRoute;
-
-impl LazyRoute for RoomRoute {
-    fn data() -> Self {
-        RoomRoute
+/// The room's page, from its lazily loaded wasm chunk: with
+/// `cargo leptos --split` the room page, the call and the WebRTC engine are
+/// their own chunk, fetched when a room opens (for a room link the server
+/// preloads it and the app loads it before hydrating), so the lobby's first
+/// load does not carry them.
+pub fn room_page(room: String) -> AnyView {
+    if let Some(page) = loaded() {
+        return page(room);
     }
-
-    async fn view(_: Self) -> AnyView {
-        room_chunk().await
+    // Navigated here before the chunk arrived: say so until it does.
+    let ready = RwSignal::new(false);
+    leptos::task::spawn_local(async move {
+        load().await;
+        ready.try_set(true);
+    });
+    view! {
+        {move || match ready.get().then(loaded).flatten() {
+            Some(page) => page(room.clone()),
+            None => view! { <main class="center"><p class="muted">"Opening the room…"</p></main> }.into_any(),
+        }}
     }
+    .into_any()
+}
 
-    async fn preload() {
-        #[cfg(feature = "hydrate")]
-        __preload_room_chunk().await;
+type PageFn = fn(String) -> AnyView;
+
+thread_local! {
+    static LOADED: std::cell::Cell<Option<PageFn>> = const { std::cell::Cell::new(None) };
+}
+
+fn loaded() -> Option<PageFn> {
+    #[cfg(feature = "ssr")]
+    {
+        // The server has all the code; asking for the chunk is what makes
+        // leptos render its preload link into the page.
+        use futures::FutureExt;
+        room_chunk().now_or_never()
+    }
+    #[cfg(not(feature = "ssr"))]
+    LOADED.with(|l| l.get())
+}
+
+/// Fetches and instantiates the room chunk (once).
+pub async fn load() {
+    if LOADED.with(|l| l.get()).is_none() {
+        let page = room_chunk().await;
+        LOADED.with(|l| l.set(Some(page)));
     }
 }
 
@@ -35,25 +63,26 @@ impl LazyRoute for RoomRoute {
 /// the page), so the first load stays without it and opening a room does
 /// not wait for it.
 pub fn prefetch() {
-    #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(RoomRoute::preload());
+    leptos::task::spawn_local(load());
 }
 
 // Not split in the static build: Trunk has no wasm-split step.
 #[cfg_attr(any(feature = "hydrate", feature = "ssr"), leptos::lazy)]
-async fn room_chunk() -> AnyView {
-    view! { <RoomPage/> }.into_any()
+async fn room_chunk() -> PageFn {
+    fn page(room: String) -> AnyView {
+        view! { <RoomPage room/> }.into_any()
+    }
+    page as PageFn
 }
 
 /// `/r/{room}`: a nickname if we have none, then the pre-join screen, then
 /// the call. Leaving the page (button, navigation, closed tab) leaves.
 #[component]
-pub fn RoomPage() -> AnyView {
+fn RoomPage(room: String) -> AnyView {
     let session = use_session();
     let call = use_call();
     call.activate();
-    let params = use_params_map();
-    let room = Memo::new(move |_| params.read().get("room").unwrap_or_default());
+    let room = Memo::new(move |_| room.clone());
     page_title(room);
     let valid = Memo::new(move |_| rules::validate_room(&room.get()).is_ok());
     let nickname = Memo::new(move |_| session.model.with(|m| m.wanted_nickname.clone()));
@@ -107,8 +136,8 @@ pub fn RoomPage() -> AnyView {
         browser::copy_text(&browser::page_url());
         copied.set(true);
     };
-    let navigate = use_navigate();
-    let leave = move |_| navigate("/", Default::default());
+    let nav = use_nav();
+    let leave = move |_| nav.go("/");
 
     let body = move || {
         match phase.get() {
