@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use tokio::sync::{mpsc, Mutex, RwLock};
+use tokio::sync::{mpsc, oneshot, Mutex, RwLock};
 
 /// A node whose heartbeat is older than this is dead.
 const NODE_TTL_MS: u64 = 5_000;
@@ -29,7 +29,14 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// What the node hands the bus, in order.
 pub enum BusCmd {
     Publish(Outgoing),
+    /// Stop mirroring a room nobody here is in any more.
     Release(String),
+    /// Start mirroring a room (subscribe), then say whether it worked. In
+    /// the same queue as `Release`: a join refused for its passcode releases
+    /// the room, and the next try subscribes again; done outside the queue,
+    /// that subscription could come before the queued unsubscription, and
+    /// the member would then never hear the room's events from other nodes.
+    Mirror(String, oneshot::Sender<bool>),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -101,6 +108,9 @@ pub struct Cluster {
     conn: RwLock<Option<MultiplexedConnection>>,
     sink: Mutex<Option<PubSubSink>>,
     online: AtomicBool,
+    /// The node's bus (weak: the node owns it, and the publisher stops
+    /// when the node is gone).
+    bus: mpsc::WeakUnboundedSender<BusCmd>,
 }
 
 type Res<T> = redis::RedisResult<T>;
@@ -111,6 +121,7 @@ impl Cluster {
     pub fn start(redis_url: &str, node: &Arc<Node>) -> Result<Arc<Cluster>, redis::RedisError> {
         let client = redis::Client::open(redis_url)?;
         let node_id = format!("{:016x}", rand::random::<u64>());
+        let (tx, rx) = mpsc::unbounded_channel();
         let cluster = Arc::new(Cluster {
             node_id,
             client,
@@ -118,8 +129,8 @@ impl Cluster {
             conn: RwLock::new(None),
             sink: Mutex::new(None),
             online: AtomicBool::new(false),
+            bus: tx.downgrade(),
         });
-        let (tx, rx) = mpsc::unbounded_channel();
         node.attach_cluster(cluster.clone(), tx);
         tokio::spawn(cluster.clone().publisher(rx));
         tokio::spawn(cluster.clone().supervise());
@@ -142,14 +153,12 @@ impl Cluster {
         if !self.is_online() {
             return;
         }
-        let subscribed = match self.sink.lock().await.as_mut() {
-            Some(sink) => sink.subscribe(room_channel(room)).await.is_ok(),
-            None => false,
-        };
-        let (Some(mut conn), Some(node)) = (self.conn().await, self.node.upgrade()) else { return };
-        if !subscribed {
+        let Some(bus) = self.bus.upgrade() else { return };
+        let (ack, subscribed) = oneshot::channel();
+        if bus.send(BusCmd::Mirror(room.to_owned(), ack)).is_err() || subscribed.await != Ok(true) {
             return;
         }
+        let (Some(mut conn), Some(node)) = (self.conn().await, self.node.upgrade()) else { return };
         // Members and settings together: a replica must never be visible
         // (to a join on another socket) without its passcode and lock.
         let Ok(stored) =
@@ -172,6 +181,14 @@ impl Cluster {
                     Some(sink) => sink.unsubscribe(room_channel(&room)).await,
                     None => Ok(()),
                 },
+                BusCmd::Mirror(room, ack) => {
+                    let subscribed = match self.sink.lock().await.as_mut() {
+                        Some(sink) => sink.subscribe(room_channel(&room)).await.is_ok(),
+                        None => false,
+                    };
+                    let _ = ack.send(subscribed);
+                    Ok(())
+                }
             };
             if let Err(err) = result {
                 tracing::debug!(%err, "Redis write failed; the next reconcile repairs it");
