@@ -133,7 +133,11 @@ mod imp {
                 return;
             }
             let Some(href) = link.get_attribute("href") else { return };
-            if !href.starts_with('/') || href.starts_with("//") {
+            // Only our pages: other paths (a file, another site) load as usual.
+            if !href.starts_with('/')
+                || href.starts_with("//")
+                || super::page_for(&href) == super::Page::NotFound
+            {
                 return;
             }
             ev.prevent_default();
