@@ -32,8 +32,7 @@ pub fn hydrate() {
     // A room link's page lives in a lazily loaded wasm chunk, which has to
     // be here before that page can hydrate.
     wasm_bindgen_futures::spawn_local(async {
-        let path = leptos::prelude::window().location().pathname().unwrap_or_default();
-        if matches!(nav::page_for(&path), nav::Page::Room(_)) {
+        if matches!(nav::current_page(), nav::Page::Room(_)) {
             pages::load_room_chunk().await;
         }
         leptos::mount::hydrate_body(app::App);

@@ -68,7 +68,7 @@ impl Nav {
     pub fn provide() -> Self {
         let nav = Nav { path: RwSignal::new(imp::current_path()) };
         provide_context(nav);
-        imp::follow_history(nav.path);
+        imp::follow_history(nav);
         nav
     }
 
@@ -91,6 +91,11 @@ pub fn use_nav() -> Nav {
     expect_context::<Nav>()
 }
 
+/// The page the browser is on (or the server is rendering).
+pub fn current_page() -> Page {
+    page_for(&imp::current_path())
+}
+
 #[cfg(feature = "browser")]
 mod imp {
     use leptos::prelude::*;
@@ -110,8 +115,8 @@ mod imp {
 
     /// Back and forward set the path again; a plain click on a link to one
     /// of our pages moves there without a reload (as a router would).
-    pub fn follow_history(path: RwSignal<String>) {
-        let _ = window_event_listener(leptos::ev::popstate, move |_| path.set(current_path()));
+    pub fn follow_history(nav: super::Nav) {
+        let _ = window_event_listener(leptos::ev::popstate, move |_| nav.path.set(current_path()));
         let _ = window_event_listener(leptos::ev::click, move |ev| {
             if ev.default_prevented()
                 || ev.button() != 0
@@ -141,10 +146,7 @@ mod imp {
                 return;
             }
             ev.prevent_default();
-            if current_path() != href {
-                push(&href);
-                path.set(href);
-            }
+            nav.go(&href);
         });
     }
 }
@@ -164,7 +166,7 @@ mod imp {
 
     pub fn push(_path: &str) {}
 
-    pub fn follow_history(_path: RwSignal<String>) {}
+    pub fn follow_history(_nav: super::Nav) {}
 }
 
 #[cfg(test)]

@@ -37,16 +37,18 @@ pub fn set_room_handler(handler: impl Fn(String) + 'static) {
 }
 
 fn to_room(text: String) {
+    let mut text = Some(text);
     let handler = ROOM_INBOX.with(|inbox| match &mut *inbox.borrow_mut() {
         RoomInbox::Ready(handler) => Some(handler.clone()),
         RoomInbox::Waiting(waiting) => {
             if waiting.len() < MAX_WAITING {
-                waiting.push(text.clone());
+                waiting.extend(text.take());
             }
             None
         }
     });
-    if let Some(handler) = handler {
+    // Called outside the borrow: the handler may register itself again.
+    if let (Some(handler), Some(text)) = (handler, text) {
         handler(text);
     }
 }

@@ -82,7 +82,7 @@ fn RoomPage(room: String) -> AnyView {
     let session = use_session();
     let call = use_call();
     call.activate();
-    let room = Memo::new(move |_| room.clone());
+    let room = Signal::stored(room);
     page_title(room);
     let valid = Memo::new(move |_| rules::validate_room(&room.get()).is_ok());
     let nickname = Memo::new(move |_| session.model.with(|m| m.wanted_nickname.clone()));
