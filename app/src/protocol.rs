@@ -26,6 +26,11 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 pub const CLOSE_TOO_SLOW: u16 = 1008;
 /// WebSocket close code ("service restart") after [`ServerMsg::Restarting`].
 pub const CLOSE_RESTARTING: u16 = 1012;
+/// WebSocket close code for a text frame that is not valid UTF-8.
+pub const CLOSE_BAD_DATA: u16 = 1007;
+/// WebSocket close code for frames that break RFC 6455 itself (unmasked,
+/// reserved bits, a fragmented control frame).
+pub const CLOSE_PROTOCOL: u16 = 1002;
 
 /// A connection's identity, chosen by the server: unguessable, so knowing
 /// one is not a way to reach a peer outside your room.

@@ -85,6 +85,31 @@ pub struct Config {
     #[arg(long, env = "NOOM_MAX_CONNS_PER_IP", default_value_t = 64)]
     pub max_conns_per_ip: usize,
 
+    /// Connections one address may hold before they become a WebSocket
+    /// (page loads, handshakes in progress). Past it, its new ones are closed.
+    /// Off when `--max-conns-per-ip` is 0 (behind a proxy).
+    #[arg(long, env = "NOOM_MAX_PENDING_PER_IP", default_value_t = 16)]
+    pub max_pending_per_ip: usize,
+
+    /// Connections in all that are not a WebSocket yet; at this number the
+    /// oldest is closed to let a new one in.
+    #[arg(long, env = "NOOM_MAX_PENDING", default_value_t = 4096)]
+    pub max_pending: usize,
+
+    /// Connections of any kind at once; 0 sets it from the open-files limit,
+    /// keeping a twentieth of it (at least 64) free for everything else.
+    #[arg(long, env = "NOOM_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
+
+    /// Seconds a connection gets for the TLS handshake and for each request
+    /// head (kept-alive connections between requests included).
+    #[arg(long, env = "NOOM_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a signaling socket may stay open without a nickname.
+    #[arg(long, env = "NOOM_NICKNAME_TIMEOUT_SECS", default_value_t = 300)]
+    pub nickname_timeout_secs: u64,
+
     /// Most rooms open at once.
     #[arg(long, env = "NOOM_MAX_ROOMS", default_value_t = 10_000)]
     pub max_rooms: usize,
@@ -105,6 +130,12 @@ pub struct Config {
 }
 
 impl Config {
+    pub fn gate_limits(&self, fd_limit: u64) -> crate::accept::gate::GateLimits {
+        // Behind a proxy every connection has the proxy's address.
+        let per_ip = if self.max_conns_per_ip == 0 { usize::MAX } else { self.max_pending_per_ip };
+        crate::accept::limits_for(per_ip, self.max_pending, self.max_connections, fd_limit)
+    }
+
     pub fn rate_limit(&self) -> RateLimit {
         RateLimit {
             per_sec: self.msgs_per_sec.max(0.1),

@@ -2,6 +2,7 @@
 
 //! The Noom server: server-side rendering of the app and WebSocket signaling.
 
+pub mod accept;
 pub mod cluster;
 pub mod config;
 mod headers;
@@ -18,9 +19,6 @@ pub mod ws;
 pub use config::Config;
 pub use routes::router;
 
-use axum::serve::ListenerExt;
-use axum_server::accept::NoDelayAcceptor;
-use axum_server::tls_rustls::RustlsAcceptor;
 use node::Node;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +29,8 @@ use tokio::net::TcpListener;
 /// stdout says where; tests and scripts read it when they ask for port 0.
 pub async fn run(config: Config) -> std::io::Result<()> {
     let tls = tls::load(config.tls_cert.as_deref(), config.tls_key.as_deref()).await?;
+    let fd_limit = accept::raise_fd_limit();
+    let admission = accept::Admission::new(config.gate_limits(fd_limit));
     let listener = bind(config.addr)?;
     let addr = listener.local_addr()?;
     if config.metrics {
@@ -46,26 +46,13 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("noom listening on {scheme}://{addr}");
     tracing::info!(%addr, scheme, "listening");
-    let serve = async {
-        match tls {
-            Some(tls) => {
-                let app = app.into_make_service_with_connect_info::<SocketAddr>();
-                // TCP_NODELAY here too: see the plain path below.
-                let acceptor = RustlsAcceptor::new(tls).acceptor(NoDelayAcceptor::new());
-                axum_server::from_tcp(listener).acceptor(acceptor).serve(app).await
-            }
-            None => {
-                let app = app.into_make_service_with_connect_info::<SocketAddr>();
-                // Signaling is small messages that should leave at once.
-                let listener = TcpListener::from_std(listener)?.tap_io(|tcp| {
-                    let _ = tcp.set_nodelay(true);
-                });
-                axum::serve(listener, app).await
-            }
-        }
-    };
+    tracing::info!(fd_limit, limits = ?admission.limits(), "connection limits");
+    let tls = tls.map(|config| tokio_rustls::TlsAcceptor::from(config.get_inner()));
+    let listener = TcpListener::from_std(listener)?;
+    let serve =
+        accept::serve(listener, app, tls, admission, Duration::from_secs(config.header_timeout_secs.max(1)));
     tokio::select! {
-        served = serve => served,
+        () = serve => Ok(()),
         () = stop_requested() => {
             say_goodbye(&node).await;
             Ok(())
@@ -81,7 +68,10 @@ fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
         if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
-    socket.listen(ACCEPT_BACKLOG)?.into_std()
+    let listener = socket.listen(ACCEPT_BACKLOG)?.into_std()?;
+    // tokio's listener wants it non-blocking; `from_std` does not set it.
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 const ACCEPT_BACKLOG: u32 = 4096;

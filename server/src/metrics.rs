@@ -53,3 +53,12 @@ pub fn gauges(connections: usize, peers: usize, rooms: usize) {
     metrics::gauge!("noom_peers").set(peers as f64);
     metrics::gauge!("noom_rooms").set(rooms as f64);
 }
+
+/// A TCP connection closed at accept by the connection caps.
+pub fn refused_connection(why: crate::accept::gate::Refusal) {
+    let reason = match why {
+        crate::accept::gate::Refusal::PerAddress => "per_address",
+        crate::accept::gate::Refusal::Full => "full",
+    };
+    metrics::counter!("noom_connections_refused_total", "reason" => reason).increment(1);
+}

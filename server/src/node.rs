@@ -209,6 +209,10 @@ impl Node {
         }
     }
 
+    pub fn has_nickname(&self, id: &PeerId) -> bool {
+        self.lock().hub.has_nickname(id)
+    }
+
     pub fn reply_error(&self, to: &PeerId, code: ErrorCode, message: String) {
         self.lock().deliver(vec![Delivery::one(to, ServerMsg::Error { code, message })]);
     }

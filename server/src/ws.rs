@@ -1,12 +1,13 @@
 //! The WebSocket transport: moves frames between a socket and the [`Node`].
 //! No room logic lives here.
 
+use crate::accept::Ticket;
 use crate::limits::{PerAddress, Rate, RateGuard, RateLimit, Slot};
 use crate::node::{new_peer_id, outbox_pair, Inbox, Kick, Node};
 use crate::origin::{OriginPolicy, Verdict};
-use app::protocol::{ErrorCode, PeerId, CLOSE_TOO_BIG, CLOSE_TOO_SLOW};
+use app::protocol::{ErrorCode, PeerId, CLOSE_BAD_DATA, CLOSE_PROTOCOL, CLOSE_TOO_BIG, CLOSE_TOO_SLOW};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Extension, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{SplitSink, SplitStream};
@@ -23,7 +24,10 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// A client that accepts nothing for this long is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// After a kick, how long the writer gets to deliver the close frame.
+/// After a kick, how long the writer gets to deliver the close frame, and
+/// then the client to answer it (RFC 6455 §7.1.1: the TCP connection is
+/// closed only after the closing handshake, or its reset could destroy the
+/// close frame and the error before it in the client's receive buffer).
 const KICK_GRACE: Duration = Duration::from_secs(5);
 
 /// Initial socket buffers: most of what an idle connection costs.
@@ -44,12 +48,16 @@ pub struct Limits {
     pub max_frame_bytes: usize,
     pub rate: RateLimit,
     pub per_address: Arc<PerAddress>,
+    /// A socket with no nickname this long after it opened is closed: it
+    /// holds a descriptor and a lobby subscription for nobody.
+    pub nickname_timeout: Duration,
 }
 
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ticket: Option<Extension<Ticket>>,
     State(Signaling { node, origins, limits }): State<Signaling>,
 ) -> Response {
     // An Origin that is present but unreadable is refused, not ignored.
@@ -73,7 +81,14 @@ pub async fn upgrade(
         // signaling frames are small, and the buffers grow when one is not.
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| connection(socket, node, limits, client, slot))
+        .on_upgrade(move |socket| {
+            // From here the socket counts against the per-address socket
+            // limit, not against the connections still being set up.
+            if let Some(Extension(ticket)) = ticket {
+                ticket.upgraded();
+            }
+            connection(socket, node, limits, client, slot)
+        })
 }
 
 async fn connection(socket: WebSocket, node: Arc<Node>, limits: Limits, client: SocketAddr, _slot: Slot) {
@@ -82,17 +97,31 @@ async fn connection(socket: WebSocket, node: Arc<Node>, limits: Limits, client: 
     node.connect(id.clone(), outbox);
     tracing::debug!(peer = %id, "connected");
 
-    let (sink, stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let writer = write_loop(sink, inbox);
-    let reader = read_loop(stream, &node, &id, &limits, client);
     tokio::pin!(writer);
-    tokio::select! {
-        _ = &mut writer => {}
-        end = reader => {
-            if end == ReadEnd::Kicked {
-                let _ = timeout(KICK_GRACE, &mut writer).await;
-            }
+    let end = tokio::select! {
+        _ = &mut writer => ReadEnd::WriterDone,
+        end = read_loop(&mut stream, &node, &id, &limits, client) => end,
+    };
+    match end {
+        // Our close frame goes out, then the client's answer is awaited
+        // (reading and dropping whatever it still sends).
+        ReadEnd::Kicked => {
+            let _ = timeout(KICK_GRACE, async {
+                (&mut writer).await;
+                drain(&mut stream).await;
+            })
+            .await;
         }
+        // tungstenite has queued the answer to the client's close frame;
+        // the next read writes it, then reports the end. After the writer
+        // closed the socket itself (a kick from the node), the same read
+        // waits for the client's answer.
+        ReadEnd::ClientClosed | ReadEnd::WriterDone => {
+            let _ = timeout(KICK_GRACE, drain(&mut stream)).await;
+        }
+        ReadEnd::Gone => {}
     }
     node.disconnect(&id);
     tracing::debug!(peer = %id, "disconnected");
@@ -100,36 +129,61 @@ async fn connection(socket: WebSocket, node: Arc<Node>, limits: Limits, client: 
 
 #[derive(PartialEq, Eq)]
 enum ReadEnd {
-    Closed,
+    /// The client sent a close frame.
+    ClientClosed,
+    /// We asked the writer to close the socket.
     Kicked,
+    /// The writer ended by itself: closed on the node's word, or the client
+    /// stopped reading.
+    WriterDone,
+    /// The connection died or went silent: there is nobody to answer.
+    Gone,
+}
+
+async fn drain(stream: &mut SplitStream<WebSocket>) {
+    while let Some(Ok(_)) = stream.next().await {}
 }
 
 async fn read_loop(
-    mut stream: SplitStream<WebSocket>,
+    stream: &mut SplitStream<WebSocket>,
     node: &Node,
     id: &PeerId,
     limits: &Limits,
     client: SocketAddr,
 ) -> ReadEnd {
     let mut rate = RateGuard::new(limits.rate, Instant::now());
+    let nickname_due = tokio::time::sleep(limits.nickname_timeout);
+    tokio::pin!(nickname_due);
+    let mut named = false;
     loop {
-        let message = match timeout(IDLE_LIMIT, stream.next()).await {
+        let next = tokio::select! {
+            next = timeout(IDLE_LIMIT, stream.next()) => next,
+            () = &mut nickname_due, if !named => {
+                named = node.has_nickname(id);
+                if !named {
+                    tracing::debug!(peer = %id, "no nickname in time");
+                    let reason = "no nickname given in time".into();
+                    node.kick(id, Kick { code: CLOSE_TOO_SLOW, reason, flush: true });
+                    return ReadEnd::Kicked;
+                }
+                continue;
+            }
+        };
+        let message = match next {
             Err(_) => {
                 tracing::debug!(peer = %id, "idle timeout");
-                return ReadEnd::Closed;
+                return ReadEnd::Gone;
             }
-            Ok(None) => return ReadEnd::Closed,
-            Ok(Some(Err(err))) => {
-                tracing::debug!(peer = %id, %err, "socket error");
-                return ReadEnd::Closed;
-            }
+            Ok(None) => return ReadEnd::Gone,
+            Ok(Some(Err(err))) => return read_failed(node, id, limits, err),
             Ok(Some(Ok(message))) => message,
         };
+        // Control frames count against the rate too: each ping costs a pong.
         let size = match &message {
             Message::Text(text) => text.len(),
             Message::Binary(bytes) => bytes.len(),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            Message::Close(_) => return ReadEnd::Closed,
+            Message::Ping(_) | Message::Pong(_) => 0,
+            Message::Close(_) => return ReadEnd::ClientClosed,
         };
         if size > limits.max_frame_bytes {
             return too_big(node, id, limits.max_frame_bytes);
@@ -153,6 +207,7 @@ async fn read_loop(
             }
         }
         match message {
+            Message::Ping(_) | Message::Pong(_) => {}
             Message::Text(text) => {
                 let refused = node.receive(id, &text).await;
                 if refused == Some(ErrorCode::WrongPasscode)
@@ -168,6 +223,33 @@ async fn read_loop(
             _ => node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into()),
         }
     }
+}
+
+/// A frame the socket layer could not accept: the client is told why with
+/// the close code RFC 6455 §7.4.1 gives for it, instead of a cut connection.
+fn read_failed(node: &Node, id: &PeerId, limits: &Limits, err: axum::Error) -> ReadEnd {
+    use tungstenite::error::{Error as WsError, ProtocolError};
+    let (code, reason) = match err.into_inner().downcast::<WsError>() {
+        Ok(err) => match *err {
+            WsError::Utf8(_) => (CLOSE_BAD_DATA, "text frame is not valid UTF-8"),
+            WsError::Capacity(_) => return too_big(node, id, limits.max_frame_bytes),
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return ReadEnd::Gone,
+            WsError::Protocol(err) => {
+                tracing::debug!(peer = %id, %err, "protocol error");
+                (CLOSE_PROTOCOL, "WebSocket protocol error")
+            }
+            err => {
+                tracing::debug!(peer = %id, %err, "socket error");
+                return ReadEnd::Gone;
+            }
+        },
+        Err(err) => {
+            tracing::debug!(peer = %id, %err, "socket error");
+            return ReadEnd::Gone;
+        }
+    };
+    node.kick(id, Kick { code, reason: reason.into(), flush: true });
+    ReadEnd::Kicked
 }
 
 fn too_big(node: &Node, id: &PeerId, max: usize) -> ReadEnd {

@@ -282,6 +282,10 @@ impl Hub {
         }
     }
 
+    pub fn has_nickname(&self, id: &PeerId) -> bool {
+        self.peers.get(id).is_some_and(|p| p.nickname.is_some())
+    }
+
     fn room_of(&self, id: &PeerId) -> Option<&str> {
         self.peers.get(id)?.room.as_deref()
     }

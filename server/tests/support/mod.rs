@@ -50,8 +50,21 @@ impl Server {
         (server, log)
     }
 
+    /// Starts the server with at most `nofile` open files (`ulimit -n`).
+    pub async fn start_with_fd_limit(nofile: u32, extra: &[&str]) -> Server {
+        let mut command = Command::new("sh");
+        // `ulimit -Hn` too: the server raises its soft limit to the hard one.
+        command.args(["-c", "ulimit -Sn $0 && ulimit -Hn $0 && exec \"$@\"", &nofile.to_string()]);
+        command.arg(env!("CARGO_BIN_EXE_server"));
+        Server::spawn_command(command, extra, "warn", Stdio::inherit()).await
+    }
+
     async fn spawn(extra: &[&str], log: &str, stderr: Stdio) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        Server::spawn_command(Command::new(env!("CARGO_BIN_EXE_server")), extra, log, stderr).await
+    }
+
+    async fn spawn_command(mut command: Command, extra: &[&str], log: &str, stderr: Stdio) -> Server {
+        let mut child = command
             .args(["--addr", "127.0.0.1:0", "--lobby-interval-ms", "50", "--log", log])
             .args(extra)
             .stdout(Stdio::piped())
@@ -139,6 +152,21 @@ impl Client {
     /// Connects and consumes the `welcome` and initial `rooms` messages.
     pub async fn connect(server: &Server) -> Client {
         let (ws, _) = tokio_tungstenite::connect_async(server.ws_url()).await.expect("ws connects");
+        Client::welcomed(ws).await
+    }
+
+    /// As `connect`, from a chosen loopback address (127.0.0.0/8 all answers).
+    pub async fn connect_from(server: &Server, source: std::net::IpAddr) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(std::net::SocketAddr::new(source, 0)).unwrap();
+        let tcp = socket.connect(server.addr.parse().unwrap()).await.expect("tcp connects");
+        let (ws, _) = tokio_tungstenite::client_async(server.ws_url(), MaybeTlsStream::Plain(tcp))
+            .await
+            .expect("ws connects");
+        Client::welcomed(ws).await
+    }
+
+    async fn welcomed(ws: Socket) -> Client {
         let mut client = Client { ws, id: PeerId(String::new()), initial_rooms: Vec::new() };
         match client.recv().await {
             ServerMsg::Welcome { id, .. } => client.id = id,
@@ -170,6 +198,11 @@ impl Client {
         c.send(&ClientMsg::SetNickname { nickname: nickname.into() }).await;
         c.recv_until(|m| matches!(m, ServerMsg::NicknameSet { .. })).await;
         c
+    }
+
+    /// The socket itself, for frames the protocol would never send.
+    pub fn socket(&mut self) -> &mut Socket {
+        &mut self.ws
     }
 
     /// The next frame of any kind; `None` once the socket is gone.
