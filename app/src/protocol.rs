@@ -374,11 +374,17 @@ pub enum InputError {
     UnknownType(String),
     #[error("bad `{kind}` message: {detail}")]
     BadFields { kind: String, detail: String },
-    #[error("nickname must be 1 to {MAX_NICKNAME_CHARS} characters, without control characters")]
+    #[error(
+        "nickname must be 1 to {MAX_NICKNAME_CHARS} characters with something visible, \
+         without control or invisible formatting characters"
+    )]
     Nickname,
-    #[error("room name must be 1 to {MAX_ROOM_CHARS} letters, digits, '-', '_' or '.'")]
+    #[error(
+        "room name must be 1 to {MAX_ROOM_CHARS} letters, digits, '-', '_' or '.', not only dots, \
+         and not mixing Latin, Greek and Cyrillic letters"
+    )]
     Room,
-    #[error("chat message is empty")]
+    #[error("chat message has nothing visible")]
     EmptyChat,
     #[error("chat message is longer than {MAX_CHAT_CHARS} characters")]
     ChatTooLong,

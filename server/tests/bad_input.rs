@@ -145,3 +145,51 @@ async fn a_message_just_under_the_frame_limit_is_fine() {
     let got = c.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
     assert!(matches!(got, ServerMsg::Chat { ref text, .. } if text == "ok"));
 }
+
+#[tokio::test]
+async fn nicknames_that_show_nothing_or_reorder_text() {
+    for nickname in ["\u{200B}\u{200B}", "\u{202E}", "Ada\u{202E}nimda", "\u{3164}"] {
+        rejects(json(&ClientMsg::SetNickname { nickname: nickname.into() }), ErrorCode::InvalidNickname)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn chats_of_only_invisible_characters() {
+    rejects(
+        json(&ClientMsg::Chat { text: "\u{200B}\u{FEFF} \u{2800}".into(), nonce: None }),
+        ErrorCode::InvalidChat,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn dot_only_and_look_alike_room_names() {
+    // "standup" with a Cyrillic "а", and a decomposed "é" (not NFC).
+    for room in [".", "..", "st\u{0430}ndup", "cafe\u{0301}"] {
+        rejects(json(&ClientMsg::Join { room: room.into(), passcode: None }), ErrorCode::InvalidRoom).await;
+    }
+}
+
+#[tokio::test]
+async fn a_name_already_in_the_room_is_shown_numbered() {
+    let server = Server::start().await;
+    let mut ada = Client::in_room(&server, "Ada", "room").await;
+    // Case and a decomposed accent do not make the name different.
+    let mut copy = Client::in_room(&server, "ADA", "room").await;
+    let joined = ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await;
+    assert!(matches!(joined, ServerMsg::PeerJoined { ref peer } if peer.nickname == "ADA (2)"), "{joined:?}");
+    let zoe = Client::in_room(&server, "Zoe\u{0308}", "room").await;
+    let mut zoe2 = Client::in_room(&server, "Zo\u{00EB}", "room").await;
+    zoe2.send(&ClientMsg::Chat { text: "hi".into(), nonce: None }).await;
+    let chat = copy.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
+    assert!(matches!(chat, ServerMsg::Chat { ref from, .. } if from.nickname == "Zoë (2)"), "{chat:?}");
+    // A rename into a taken name is numbered too.
+    copy.send(&ClientMsg::SetNickname { nickname: "Ada".into() }).await;
+    let renamed = ada.recv_until(|m| matches!(m, ServerMsg::PeerRenamed { .. })).await;
+    assert!(
+        matches!(renamed, ServerMsg::PeerRenamed { ref peer } if peer.nickname == "Ada (2)"),
+        "{renamed:?}"
+    );
+    drop(zoe);
+}

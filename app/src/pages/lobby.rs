@@ -31,8 +31,13 @@ pub fn LobbyPage() -> AnyView {
     let enter = Callback::new(move |target: String| {
         let nick = match rules::normalize_nickname(&nickname.get_untracked()) {
             Ok(nick) => nick,
-            Err(_) => {
-                error.set(Some("Choose a nickname first (up to 32 characters).".into()));
+            Err(e) => {
+                let why = if nickname.get_untracked().trim().is_empty() {
+                    "Choose a nickname first (up to 32 characters).".to_owned()
+                } else {
+                    format!("Choose another nickname: the {e}.")
+                };
+                error.set(Some(why));
                 if let Some(input) = nickname_ref.get_untracked() {
                     let _ = input.focus();
                 }
@@ -50,6 +55,10 @@ pub fn LobbyPage() -> AnyView {
             error.set(Some("Type a room name: letters, digits, '-', '_' or '.'.".into()));
             return;
         };
+        if let Err(e) = rules::validate_room(&slug) {
+            error.set(Some(format!("Choose another room name: the {e}.")));
+            return;
+        }
         let code = passcode.get_untracked();
         if let Err(e) = rules::normalize_passcode(Some(&code)) {
             error.set(Some(e.to_string()));

@@ -29,6 +29,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 #[derive(Default)]
 struct Peer {
     nickname: Option<String>,
+    /// The name the room sees when someone there already has `nickname`
+    /// ("Ada (2)"); only while in that room.
+    shown: Option<String>,
     room: Option<String>,
     media: MediaState,
     /// The node holding this peer's connection; `None` for our own.
@@ -276,7 +279,8 @@ impl Hub {
     fn member(&self, id: &PeerId) -> Member {
         match self.peers.get(id) {
             Some(p) => {
-                Member { id: id.clone(), nickname: p.nickname.clone().unwrap_or_default(), media: p.media }
+                let nickname = p.shown.as_ref().or(p.nickname.as_ref()).cloned().unwrap_or_default();
+                Member { id: id.clone(), nickname, media: p.media }
             }
             None => Member { id: id.clone(), nickname: String::new(), media: MediaState::default() },
         }
@@ -301,6 +305,7 @@ impl Hub {
         let room = peer.room.clone();
         let mut out = vec![Delivery::one(from, ServerMsg::NicknameSet { nickname })];
         if let Some(room) = room {
+            self.make_name_unique(from, &room);
             let peer = self.member(from);
             let since = self.peers.get(from).map_or(0, |p| p.since);
             self.publish(None, ClusterEvent::Updated { room: room.clone(), member: peer.clone(), since });
@@ -381,6 +386,7 @@ impl Hub {
             let event = self.settings_of(&room).expect("just made");
             self.publish(None, event);
         }
+        self.make_name_unique(from, &room);
         self.rooms.get_mut(&room).expect("just made").members.push(from.clone());
         let peer = self.peers.get_mut(from).expect("checked in handle");
         peer.room = Some(room.clone());
@@ -436,6 +442,17 @@ impl Hub {
         vec![Delivery::many(self.members(&room_name), ServerMsg::ShareStopped { id: from.clone() })]
     }
 
+    /// Two people shown with the same name in one room would let one pass
+    /// for the other: the later one is shown as "Ada (2)".
+    fn make_name_unique(&mut self, id: &PeerId, room: &str) {
+        let others: Vec<String> =
+            self.member_list(room).into_iter().filter(|m| &m.id != id).map(|m| m.nickname).collect();
+        let Some(peer) = self.peers.get_mut(id) else { return };
+        let Some(nickname) = peer.nickname.as_deref() else { return };
+        let shown = rules::unique_nickname(nickname, others.iter().map(String::as_str));
+        peer.shown = (shown != nickname).then_some(shown);
+    }
+
     fn member_list(&self, room: &str) -> Vec<Member> {
         self.members(room).iter().map(|id| self.member(id)).collect()
     }
@@ -474,6 +491,9 @@ impl Hub {
                 out.push(Delivery::many(remaining.clone(), ServerMsg::ShareStopped { id: id.clone() }));
             }
             out.push(Delivery::many(remaining, ServerMsg::PeerLeft { peer: self.member(id) }));
+        }
+        if let Some(peer) = self.peers.get_mut(id) {
+            peer.shown = None;
         }
         Some(room_name)
     }

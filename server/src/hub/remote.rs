@@ -246,6 +246,8 @@ impl Hub {
             member.id.clone(),
             Peer {
                 nickname: Some(member.nickname.clone()),
+                // Their own node made the name unique when they joined.
+                shown: None,
                 room: Some(room.to_owned()),
                 media: member.media,
                 node: Some(node),
