@@ -20,7 +20,7 @@ pub use cluster_event::{ClusterEvent, Outgoing, Placed};
 pub use delivery::{Delivery, To};
 pub use error::HubError;
 pub use ice::{turn_credential, IceConfig};
-pub use passcode::Passcode;
+pub use passcode::{Passcode, Prepared};
 
 use app::protocol::{ClientMsg, MediaState, Member, PeerId, RoomSummary, ServerMsg, SignalPayload};
 use app::rules;
@@ -157,13 +157,7 @@ impl Hub {
         match msg {
             ClientMsg::SetNickname { nickname } => self.set_nickname(from, &nickname),
             ClientMsg::Join { room, passcode } => {
-                let joined = self.join(from, &room, passcode.as_deref(), now_ms);
-                if joined.is_err() {
-                    // The transport may have started mirroring the room
-                    // for this join (scale-out); nobody local uses it now.
-                    self.release_if_unused(&room);
-                }
-                joined
+                self.join_prepared(from, &room, passcode.as_deref(), &Prepared::default(), now_ms)
             }
             ClientMsg::Leave => Ok(self.leave(from)),
             ClientMsg::SetMedia { media } => Ok(self.set_media(from, media)),
@@ -330,11 +324,38 @@ impl Hub {
         }
     }
 
+    /// A join whose passcode the caller has already hashed (see [`Prepared`]).
+    pub fn join_prepared(
+        &mut self,
+        from: &PeerId,
+        room: &str,
+        passcode: Option<&str>,
+        prepared: &Prepared,
+        now_ms: u64,
+    ) -> Result<Vec<Delivery>, HubError> {
+        if !self.peers.contains_key(from) {
+            return Ok(Vec::new());
+        }
+        let joined = self.join(from, room, passcode, prepared, now_ms);
+        if joined.is_err() {
+            // The transport may have started mirroring the room
+            // for this join (scale-out); nobody local uses it now.
+            self.release_if_unused(room);
+        }
+        joined
+    }
+
+    /// The passcode a join into `room` would be checked against now.
+    pub fn passcode_of(&self, room: &str) -> Option<Passcode> {
+        self.rooms.get(room).filter(|r| !r.members.is_empty()).and_then(|r| r.passcode.clone())
+    }
+
     fn join(
         &mut self,
         from: &PeerId,
         room: &str,
         passcode: Option<&str>,
+        prepared: &Prepared,
         now_ms: u64,
     ) -> Result<Vec<Delivery>, HubError> {
         let room = rules::validate_room(room)?.to_owned();
@@ -363,7 +384,7 @@ impl Hub {
             }
             match (&existing.passcode, passcode) {
                 (Some(_), None) => return Err(HubError::PasscodeRequired),
-                (Some(expected), Some(given)) if !expected.matches(given) => {
+                (Some(expected), Some(given)) if !prepared.matches(expected, given) => {
                     return Err(HubError::WrongPasscode)
                 }
                 _ => {}
@@ -381,7 +402,7 @@ impl Hub {
             // A new room (or one left empty): its creator's settings, and
             // every other node told, replacing whatever an earlier room of
             // that name had.
-            entry.passcode = passcode.map(Passcode::new);
+            entry.passcode = passcode.map(|given| prepared.passcode_for_new_room(given));
             entry.locked = false;
             let event = self.settings_of(&room).expect("just made");
             self.publish(None, event);
