@@ -336,6 +336,8 @@ pub enum ErrorCode {
     NotHost,
     /// The room lives on other servers that cannot be reached right now.
     Unavailable,
+    /// Too many wrong passcodes for this room from here: wait, then retry.
+    TooManyGuesses,
 }
 
 impl ErrorCode {
@@ -359,7 +361,30 @@ impl ErrorCode {
             ErrorCode::RoomLocked => "room_locked",
             ErrorCode::NotHost => "not_host",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::TooManyGuesses => "too_many_guesses",
         }
+    }
+
+    /// The answer to a `join` that did not let you in: the page stops
+    /// asking for that room and shows why.
+    pub fn refuses_join(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::InvalidRoom
+                | ErrorCode::NicknameRequired
+                | ErrorCode::RoomFull
+                | ErrorCode::RoomLocked
+                | ErrorCode::TooManyRooms
+                | ErrorCode::Unavailable
+                | ErrorCode::PasscodeRequired
+                | ErrorCode::WrongPasscode
+                | ErrorCode::TooManyGuesses
+        )
+    }
+
+    /// The room asks for a passcode (again).
+    pub fn asks_passcode(self) -> bool {
+        matches!(self, ErrorCode::PasscodeRequired | ErrorCode::WrongPasscode | ErrorCode::TooManyGuesses)
     }
 }
 
@@ -702,6 +727,7 @@ mod tests {
             ErrorCode::RoomLocked,
             ErrorCode::NotHost,
             ErrorCode::Unavailable,
+            ErrorCode::TooManyGuesses,
         ] {
             assert_eq!(encode(&code), format!("\"{}\"", code.as_str()));
         }

@@ -11,11 +11,13 @@
 //! each node registers its members again and reconciles its rooms.
 
 use crate::hub::{ClusterEvent, Outgoing, Placed};
+use crate::limits::{Guessed, GUESS_MEMORY};
 use crate::node::Node;
 use futures::StreamExt;
 use redis::aio::{MultiplexedConnection, PubSubSink};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -76,6 +78,10 @@ fn peers_key(node: &str) -> String {
 /// A room's passcode digest and lock, for nodes that start mirroring it later.
 fn settings_key(room: &str) -> String {
     format!("noom:settings:{room}")
+}
+/// Wrong passcodes for a room from one address: fields `wrong`, `last`.
+fn guesses_key(room: &str, client: IpAddr) -> String {
+    format!("noom:guesses:{room}:{client}")
 }
 fn room_channel(room: &str) -> String {
     format!("noom:room:{room}")
@@ -145,6 +151,52 @@ impl Cluster {
 
     async fn conn(&self) -> Option<MultiplexedConnection> {
         self.conn.read().await.clone()
+    }
+
+    /// What the cluster knows of `client`'s wrong passcodes for `room`.
+    pub async fn guesses(&self, room: &str, client: IpAddr) -> Option<Guessed> {
+        let mut conn = self.conn().await?;
+        let (wrong, last): (Option<u32>, Option<u64>) = redis::cmd("HMGET")
+            .arg(guesses_key(room, client))
+            .arg("wrong")
+            .arg("last")
+            .query_async(&mut conn)
+            .await
+            .ok()?;
+        Some(Guessed { wrong: wrong?, last_ms: last.unwrap_or(0) })
+    }
+
+    /// Stores a wrong passcode for every node to see.
+    pub async fn record_guess(&self, room: &str, client: IpAddr, guessed: Guessed) {
+        let key = guesses_key(room, client);
+        let Some(mut conn) = self.conn().await else { return };
+        let stored: Res<()> = redis::pipe()
+            .atomic()
+            .cmd("HSET")
+            .arg(&key)
+            .arg("wrong")
+            .arg(guessed.wrong)
+            .arg("last")
+            .arg(guessed.last_ms)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(GUESS_MEMORY.as_millis() as u64)
+            .ignore()
+            .query_async(&mut conn)
+            .await;
+        if let Err(err) = stored {
+            tracing::debug!(%err, "could not share a wrong passcode");
+        }
+    }
+
+    pub fn forgive_guesses(self: &Arc<Self>, room: &str, client: IpAddr) {
+        let (cluster, key) = (self.clone(), guesses_key(room, client));
+        tokio::spawn(async move {
+            if let Some(mut conn) = cluster.conn().await {
+                let _: Res<()> = redis::cmd("DEL").arg(&key).query_async(&mut conn).await;
+            }
+        });
     }
 
     /// Before a local member joins a room we do not mirror yet: subscribe,

@@ -80,8 +80,14 @@ pub struct Config {
     #[arg(long, env = "NOOM_MAX_REFUSED", default_value_t = 200)]
     pub max_refused: u32,
 
+    /// Reverse proxies (addresses or networks, e.g. `10.0.0.0/8`) whose
+    /// `Forwarded` / `X-Forwarded-For` headers name the real client. Repeat
+    /// or separate with commas. From anyone else those headers are ignored.
+    #[arg(long = "trusted-proxy", env = "NOOM_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::client_ip::Net>,
+
     /// Open sockets per client IP address; 0 for no limit (behind a reverse
-    /// proxy every client has the proxy's address).
+    /// proxy not listed in `--trusted-proxy`, every client has its address).
     #[arg(long, env = "NOOM_MAX_CONNS_PER_IP", default_value_t = 64)]
     pub max_conns_per_ip: usize,
 
@@ -130,6 +136,10 @@ pub struct Config {
 }
 
 impl Config {
+    pub fn trusted_proxies(&self) -> crate::client_ip::TrustedProxies {
+        crate::client_ip::TrustedProxies::new(self.trusted_proxies.clone())
+    }
+
     pub fn gate_limits(&self, fd_limit: u64) -> crate::accept::gate::GateLimits {
         // Behind a proxy every connection has the proxy's address.
         let per_ip = if self.max_conns_per_ip == 0 { usize::MAX } else { self.max_pending_per_ip };

@@ -3,6 +3,7 @@
 //! The Noom server: server-side rendering of the app and WebSocket signaling.
 
 pub mod accept;
+pub mod client_ip;
 pub mod cluster;
 pub mod config;
 mod headers;
@@ -30,7 +31,7 @@ use tokio::net::TcpListener;
 pub async fn run(config: Config) -> std::io::Result<()> {
     let tls = tls::load(config.tls_cert.as_deref(), config.tls_key.as_deref()).await?;
     let fd_limit = accept::raise_fd_limit();
-    let admission = accept::Admission::new(config.gate_limits(fd_limit));
+    let admission = accept::Admission::new(config.gate_limits(fd_limit), config.trusted_proxies());
     let listener = bind(config.addr)?;
     let addr = listener.local_addr()?;
     if config.metrics {

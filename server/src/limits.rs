@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Messages a connection may send: `per_sec` on average, `burst` at once.
 /// An honest page sends a few per second (chat, media state, a burst of
@@ -70,15 +70,7 @@ impl RateGuard {
 pub struct PerAddress {
     max: usize,
     open: Mutex<HashMap<IpAddr, usize>>,
-    /// Wrong passcodes per address: (count, since). Guessing from many
-    /// sockets or reconnecting does not reset it.
-    guesses: Mutex<HashMap<IpAddr, (u32, Instant)>>,
 }
-
-/// Wrong passcodes an address may send per [`GUESS_WINDOW`]; past that it
-/// is shut out (no new sockets) for the rest of the window.
-pub const MAX_WRONG_PASSCODES: u32 = 10;
-pub const GUESS_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Holds one of an address's slots; gives it back when dropped.
 #[derive(Debug)]
@@ -92,37 +84,8 @@ impl PerAddress {
         Arc::new(PerAddress { max, ..PerAddress::default() })
     }
 
-    /// Counts a wrong passcode from `ip`; true once it is over the limit.
-    pub fn wrong_passcode(&self, ip: IpAddr, now: Instant) -> bool {
-        let mut guesses = self.guesses.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = guesses.entry(ip).or_insert((0, now));
-        if now.saturating_duration_since(entry.1) > GUESS_WINDOW {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-        entry.0 > MAX_WRONG_PASSCODES
-    }
-
-    pub fn shut_out(&self, ip: IpAddr, now: Instant) -> bool {
-        let mut guesses = self.guesses.lock().unwrap_or_else(|e| e.into_inner());
-        match guesses.get(&ip) {
-            Some((count, since)) if now.saturating_duration_since(*since) <= GUESS_WINDOW => {
-                *count > MAX_WRONG_PASSCODES
-            }
-            Some(_) => {
-                guesses.remove(&ip);
-                false
-            }
-            None => false,
-        }
-    }
-
-    /// `None` when `ip` already has `max` sockets open, or is shut out for
-    /// guessing passcodes.
+    /// `None` when `ip` already has `max` sockets open.
     pub fn acquire(self: &Arc<Self>, ip: IpAddr) -> Option<Slot> {
-        if self.shut_out(ip, Instant::now()) {
-            return None;
-        }
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let count = open.entry(ip).or_insert(0);
         if self.max != 0 && *count >= self.max {
@@ -149,10 +112,103 @@ impl Drop for Slot {
     }
 }
 
+/// Wrong passcodes a client may send for one room before each further try
+/// has to wait.
+pub const FREE_GUESSES: u32 = 3;
+/// The longest wait between two tries, however many went wrong.
+pub const MAX_GUESS_WAIT: Duration = Duration::from_secs(60);
+/// A client that stops guessing for this long starts afresh.
+pub const GUESS_MEMORY: Duration = Duration::from_secs(15 * 60);
+/// Entries kept at most; past it the oldest make room (a flood of
+/// addresses must not grow memory without end).
+const MAX_GUESS_ENTRIES: usize = 100_000;
+
+/// Wrong passcodes per room and client address. Guessing is slowed down,
+/// not locked out: after [`FREE_GUESSES`] each try waits twice as long as
+/// the last (1 s, 2 s, 4 s… up to [`MAX_GUESS_WAIT`]). Only that room and
+/// that address wait: behind one NAT or proxy, everyone else carries on.
+#[derive(Debug, Default)]
+pub struct Guesses {
+    entries: HashMap<(String, IpAddr), Guessed>,
+}
+
+/// Wrong tries and when the last one was (wall-clock ms, so that nodes
+/// sharing it through Redis agree).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Guessed {
+    pub wrong: u32,
+    pub last_ms: u64,
+}
+
+impl Guessed {
+    /// How long after the last wrong try the next one may come.
+    pub fn wait(&self) -> Duration {
+        match self.wrong.checked_sub(FREE_GUESSES) {
+            None | Some(0) => Duration::ZERO,
+            Some(over) => Duration::from_secs(1u64 << (over - 1).min(16)).min(MAX_GUESS_WAIT),
+        }
+    }
+}
+
+impl Guesses {
+    /// `Err(wait)` while `ip` must wait before its next try at `room`.
+    pub fn check(&mut self, room: &str, ip: IpAddr, now_ms: u64) -> Result<(), Duration> {
+        let key = (room.to_owned(), ip);
+        let Some(entry) = self.entries.get(&key).copied() else { return Ok(()) };
+        let since = Duration::from_millis(now_ms.saturating_sub(entry.last_ms));
+        if since >= GUESS_MEMORY {
+            self.entries.remove(&key);
+            return Ok(());
+        }
+        match entry.wait().checked_sub(since) {
+            Some(left) if !left.is_zero() => Err(left),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn wrong(&mut self, room: &str, ip: IpAddr, now_ms: u64) -> Guessed {
+        if self.entries.len() >= MAX_GUESS_ENTRIES {
+            self.forget_oldest(now_ms);
+        }
+        let entry = self.entries.entry((room.to_owned(), ip)).or_default();
+        if Duration::from_millis(now_ms.saturating_sub(entry.last_ms)) >= GUESS_MEMORY {
+            *entry = Guessed::default();
+        }
+        entry.wrong += 1;
+        entry.last_ms = now_ms;
+        *entry
+    }
+
+    /// What another node knows (Redis): the larger count and the later try.
+    pub fn merge(&mut self, room: &str, ip: IpAddr, other: Guessed) {
+        if other.wrong == 0 {
+            return;
+        }
+        let entry = self.entries.entry((room.to_owned(), ip)).or_default();
+        entry.wrong = entry.wrong.max(other.wrong);
+        entry.last_ms = entry.last_ms.max(other.last_ms);
+    }
+
+    /// The right passcode: whoever knows it is not guessing.
+    pub fn forgive(&mut self, room: &str, ip: IpAddr) {
+        self.entries.remove(&(room.to_owned(), ip));
+    }
+
+    fn forget_oldest(&mut self, now_ms: u64) {
+        self.entries.retain(|_, g| Duration::from_millis(now_ms.saturating_sub(g.last_ms)) < GUESS_MEMORY);
+        if self.entries.len() >= MAX_GUESS_ENTRIES {
+            let mut ages: Vec<u64> = self.entries.values().map(|g| g.last_ms).collect();
+            let cut = ages.len() / 2;
+            let (_, median, _) = ages.select_nth_unstable(cut);
+            let median = *median;
+            self.entries.retain(|_, g| g.last_ms > median);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     const LIMIT: RateLimit = RateLimit { per_sec: 10.0, burst: 5.0, max_refused: 4 };
 
@@ -221,24 +277,6 @@ mod tests {
     }
 
     #[test]
-    fn guessing_passcodes_shuts_an_address_out_for_a_while() {
-        let limiter = PerAddress::new(0);
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let t0 = Instant::now();
-        for _ in 0..MAX_WRONG_PASSCODES {
-            assert!(!limiter.wrong_passcode(a, t0));
-        }
-        assert!(!limiter.shut_out(a, t0));
-        assert!(limiter.wrong_passcode(a, t0));
-        assert!(limiter.shut_out(a, t0));
-        assert!(limiter.acquire(a).is_none(), "no new sockets while shut out");
-        assert!(limiter.acquire("10.0.0.2".parse().unwrap()).is_some());
-        let later = t0 + GUESS_WINDOW + Duration::from_secs(1);
-        assert!(!limiter.shut_out(a, later));
-        assert!(!limiter.wrong_passcode(a, later), "a new window starts afresh");
-    }
-
-    #[test]
     fn zero_means_no_limit() {
         let limiter = PerAddress::new(0);
         let a: IpAddr = "10.0.0.1".parse().unwrap();
@@ -246,5 +284,54 @@ mod tests {
         assert_eq!(limiter.open_from(a), 1000);
         drop(slots);
         assert_eq!(limiter.open_from(a), 0);
+    }
+
+    #[test]
+    fn guessing_is_slowed_down_more_and_more_for_that_room_and_address() {
+        let mut g = Guesses::default();
+        let (eve, colleague): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let t = 1_000_000;
+        for _ in 0..FREE_GUESSES {
+            assert_eq!(g.check("vault", eve, t), Ok(()));
+            g.wrong("vault", eve, t);
+        }
+        assert_eq!(g.check("vault", eve, t), Ok(()), "the free tries are free");
+        let waits: Vec<u64> = (0..10)
+            .map(|i| {
+                let now = t + i * 100_000;
+                g.wrong("vault", eve, now);
+                g.check("vault", eve, now).unwrap_err().as_secs()
+            })
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]);
+        // Only that room and that address wait.
+        assert_eq!(g.check("lobby-chat", eve, t), Ok(()));
+        assert_eq!(g.check("vault", colleague, t), Ok(()));
+        // After the wait, one more try; after a long pause, afresh.
+        let last = t + 9 * 100_000;
+        assert_eq!(g.check("vault", eve, last + 60_000), Ok(()));
+        let much_later = last + GUESS_MEMORY.as_millis() as u64;
+        assert_eq!(g.check("vault", eve, much_later), Ok(()));
+        assert_eq!(g.wrong("vault", eve, much_later).wrong, 1);
+    }
+
+    #[test]
+    fn the_right_passcode_forgives_and_other_nodes_count_too() {
+        let mut g = Guesses::default();
+        let eve: IpAddr = "10.0.0.1".parse().unwrap();
+        g.merge("vault", eve, Guessed { wrong: FREE_GUESSES + 2, last_ms: 5_000 });
+        assert_eq!(g.check("vault", eve, 6_000), Err(Duration::from_secs(1)));
+        g.forgive("vault", eve);
+        assert_eq!(g.check("vault", eve, 6_000), Ok(()));
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let mut g = Guesses::default();
+        for i in 0..(MAX_GUESS_ENTRIES as u64 + 10) {
+            let ip = IpAddr::from((i as u32).to_be_bytes());
+            g.wrong("vault", ip, i);
+        }
+        assert!(g.entries.len() <= MAX_GUESS_ENTRIES);
     }
 }

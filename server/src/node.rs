@@ -8,10 +8,12 @@
 //! stalling its room.
 
 use crate::cluster::{BusCmd, Cluster};
-use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, Placed};
+use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Placed, Prepared};
+use crate::limits::Guesses;
 use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_RESTARTING, CLOSE_TOO_SLOW};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
@@ -55,6 +57,20 @@ pub fn outbox_pair() -> (Outbox, Inbox) {
 pub struct Node {
     inner: Mutex<Inner>,
     cluster: OnceLock<Arc<Cluster>>,
+    /// Wrong passcodes per room and client address (shared with other
+    /// nodes through Redis when clustered).
+    guesses: Mutex<Guesses>,
+    hashing: Hashing,
+}
+
+/// Passcode hashes run on the blocking pool, a few at a time: each is
+/// slow on purpose, and a flood of joins must not take every core.
+struct Hashing(tokio::sync::Semaphore);
+
+impl Default for Hashing {
+    fn default() -> Self {
+        Hashing(tokio::sync::Semaphore::new(2))
+    }
 }
 
 #[derive(Default)]
@@ -79,6 +95,8 @@ impl Node {
         Node {
             inner: Mutex::new(Inner { hub: Hub::with_config(config), outboxes: HashMap::new(), bus: None }),
             cluster: OnceLock::new(),
+            guesses: Mutex::default(),
+            hashing: Hashing::default(),
         }
     }
 
@@ -155,11 +173,11 @@ impl Node {
         inner.deliver(out);
     }
 
-    /// One text frame from a client. Decoding happens outside the lock.
-    /// Returns why it was refused, if it was.
-    pub async fn receive(&self, from: &PeerId, text: &str) -> Option<ErrorCode> {
+    /// One text frame from a client at address `client`. Decoding happens
+    /// outside the lock. Returns why it was refused, if it was.
+    pub async fn receive(&self, from: &PeerId, text: &str, client: IpAddr) -> Option<ErrorCode> {
         let arrived = std::time::Instant::now();
-        let refused = self.receive_decoded(from, text).await;
+        let refused = self.receive_decoded(from, text, client).await;
         crate::metrics::relayed(arrived.elapsed());
         if let Some(code) = refused {
             crate::metrics::error(code);
@@ -167,7 +185,7 @@ impl Node {
         refused
     }
 
-    async fn receive_decoded(&self, from: &PeerId, text: &str) -> Option<ErrorCode> {
+    async fn receive_decoded(&self, from: &PeerId, text: &str, client: IpAddr) -> Option<ErrorCode> {
         match protocol::decode_client(text) {
             Ok(msg) => {
                 crate::metrics::message_in(&msg);
@@ -181,7 +199,12 @@ impl Node {
                         let _ = tokio::time::timeout(REPLICATE_TIMEOUT, cluster.replicate(room)).await;
                     }
                 }
-                self.handle(from, msg)
+                match msg {
+                    ClientMsg::Join { room, passcode: Some(passcode) } if !passcode.is_empty() => {
+                        self.join_with_passcode(from, room, passcode, client).await
+                    }
+                    msg => self.handle(from, msg),
+                }
             }
             Err(err) => {
                 tracing::debug!(peer = %from, %err, "rejected input");
@@ -194,19 +217,71 @@ impl Node {
     pub fn handle(&self, from: &PeerId, msg: ClientMsg) -> Option<ErrorCode> {
         let now = now_ms();
         let mut inner = self.lock();
-        match inner.hub.handle(from, msg, now) {
-            Ok(out) => {
-                inner.deliver(out);
-                None
-            }
-            Err(err) => {
-                tracing::debug!(peer = %from, %err, "refused request");
-                let code = err.code();
-                let msg = ServerMsg::Error { code, message: err.to_string() };
-                inner.deliver(vec![Delivery::one(from, msg)]);
-                Some(code)
+        let result = inner.hub.handle(from, msg, now);
+        inner.answer(from, result)
+    }
+
+    /// A join with a passcode: slowed down for an address that keeps
+    /// guessing wrong for this room, and hashed outside the hub's lock.
+    async fn join_with_passcode(
+        &self,
+        from: &PeerId,
+        room: String,
+        passcode: String,
+        client: IpAddr,
+    ) -> Option<ErrorCode> {
+        let cluster = self.cluster.get().cloned();
+        if let Some(cluster) = &cluster {
+            if let Ok(Some(known)) =
+                tokio::time::timeout(REPLICATE_TIMEOUT, cluster.guesses(&room, client)).await
+            {
+                self.lock_guesses().merge(&room, client, known);
             }
         }
+        if let Err(wait) = self.lock_guesses().check(&room, client, now_ms()) {
+            let secs = wait.as_secs_f64().ceil() as u64;
+            let message = format!("too many wrong passcodes for this room: try again in {secs} s");
+            self.reply_error(from, ErrorCode::TooManyGuesses, message);
+            return Some(ErrorCode::TooManyGuesses);
+        }
+        let stored = self.lock().hub.passcode_of(&room);
+        let prepared = {
+            let _turn = self.hashing.0.acquire().await.ok()?;
+            let given = passcode.clone();
+            tokio::task::spawn_blocking(move || Prepared::new(stored, &given)).await.ok()?
+        };
+        let refused = {
+            let mut inner = self.lock();
+            match inner.hub.join_prepared(from, &room, Some(&passcode), &prepared, now_ms()) {
+                Ok(out) => {
+                    inner.deliver(out);
+                    None
+                }
+                Err(err) => Some(err),
+            }
+        };
+        let Some(err) = refused else {
+            self.lock_guesses().forgive(&room, client);
+            if let Some(cluster) = &cluster {
+                cluster.forgive_guesses(&room, client);
+            }
+            return None;
+        };
+        if err == HubError::WrongPasscode {
+            let guessed = self.lock_guesses().wrong(&room, client, now_ms());
+            tracing::info!(%room, %client, wrong = guessed.wrong, "wrong passcode");
+            // Shared before the answer goes out, so that the guesser's next
+            // try on any node already counts it.
+            if let Some(cluster) = &cluster {
+                let _ = tokio::time::timeout(REPLICATE_TIMEOUT, cluster.record_guess(&room, client, guessed))
+                    .await;
+            }
+        }
+        self.lock().answer(from, Err(err))
+    }
+
+    fn lock_guesses(&self) -> MutexGuard<'_, Guesses> {
+        self.guesses.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn has_nickname(&self, id: &PeerId) -> bool {
@@ -271,6 +346,23 @@ impl Outbox {
 }
 
 impl Inner {
+    /// Delivers what a request produced, or tells the sender why not.
+    fn answer(&mut self, from: &PeerId, result: Result<Vec<Delivery>, HubError>) -> Option<ErrorCode> {
+        match result {
+            Ok(out) => {
+                self.deliver(out);
+                None
+            }
+            Err(err) => {
+                tracing::debug!(peer = %from, %err, "refused request");
+                let code = err.code();
+                let msg = ServerMsg::Error { code, message: err.to_string() };
+                self.deliver(vec![Delivery::one(from, msg)]);
+                Some(code)
+            }
+        }
+    }
+
     fn deliver(&mut self, batch: Vec<Delivery>) {
         self.deliver_local(batch);
         if let Some(bus) = &self.bus {

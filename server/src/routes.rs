@@ -41,6 +41,7 @@ pub fn router(config: &Config, addr: SocketAddr, node: Arc<Node>) -> Router {
         rate: config.rate_limit(),
         per_address: PerAddress::new(config.max_conns_per_ip),
         nickname_timeout: std::time::Duration::from_secs(config.nickname_timeout_secs.max(1)),
+        proxies: Arc::new(config.trusted_proxies()),
     };
     let mut signaling =
         Router::new().route("/ws", get(ws::upgrade)).with_state(ws::Signaling { node, origins, limits });

@@ -2,6 +2,7 @@
 //! No room logic lives here.
 
 use crate::accept::Ticket;
+use crate::client_ip::TrustedProxies;
 use crate::limits::{PerAddress, Rate, RateGuard, RateLimit, Slot};
 use crate::node::{new_peer_id, outbox_pair, Inbox, Kick, Node};
 use crate::origin::{OriginPolicy, Verdict};
@@ -12,7 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::time::{interval, timeout, MissedTickBehavior};
@@ -51,6 +52,7 @@ pub struct Limits {
     /// A socket with no nickname this long after it opened is closed: it
     /// holds a descriptor and a lobby subscription for nobody.
     pub nickname_timeout: Duration,
+    pub proxies: Arc<TrustedProxies>,
 }
 
 pub async fn upgrade(
@@ -67,8 +69,9 @@ pub async fn upgrade(
         tracing::info!(origin, "refused a socket from a page of another site");
         return (StatusCode::FORBIDDEN, "pages of this origin may not use this Noom server").into_response();
     }
-    let Some(slot) = limits.per_address.acquire(client.ip()) else {
-        tracing::info!(ip = %client.ip(), "refused a socket: too many from one address");
+    let client = limits.proxies.client_ip(client.ip(), &headers);
+    let Some(slot) = limits.per_address.acquire(client) else {
+        tracing::info!(ip = %client, "refused a socket: too many from one address");
         return (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response();
     };
     // The socket layer accepts a little more than our limit so that an
@@ -91,7 +94,7 @@ pub async fn upgrade(
         })
 }
 
-async fn connection(socket: WebSocket, node: Arc<Node>, limits: Limits, client: SocketAddr, _slot: Slot) {
+async fn connection(socket: WebSocket, node: Arc<Node>, limits: Limits, client: IpAddr, _slot: Slot) {
     let id = new_peer_id();
     let (outbox, inbox) = outbox_pair();
     node.connect(id.clone(), outbox);
@@ -149,7 +152,7 @@ async fn read_loop(
     node: &Node,
     id: &PeerId,
     limits: &Limits,
-    client: SocketAddr,
+    client: IpAddr,
 ) -> ReadEnd {
     let mut rate = RateGuard::new(limits.rate, Instant::now());
     let nickname_due = tokio::time::sleep(limits.nickname_timeout);
@@ -209,16 +212,7 @@ async fn read_loop(
         match message {
             Message::Ping(_) | Message::Pong(_) => {}
             Message::Text(text) => {
-                let refused = node.receive(id, &text).await;
-                if refused == Some(ErrorCode::WrongPasscode)
-                    && limits.per_address.wrong_passcode(client.ip(), Instant::now())
-                {
-                    tracing::info!(ip = %client.ip(), "shutting out an address that keeps guessing passcodes");
-                    let kick =
-                        Kick { code: CLOSE_TOO_SLOW, reason: "too many wrong passcodes".into(), flush: true };
-                    node.kick(id, kick);
-                    return ReadEnd::Kicked;
-                }
+                node.receive(id, &text, client).await;
             }
             _ => node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into()),
         }

@@ -189,3 +189,23 @@ async fn passcodes_locks_and_host_actions_span_nodes() {
     let bob_id = bob.id.clone();
     ada.recv_until(|m| matches!(m, ServerMsg::PeerLeft { peer } if peer.id == bob_id)).await;
 }
+
+#[tokio::test]
+async fn guessing_on_one_node_slows_the_same_guesser_on_another() {
+    let redis = Redis::start().await;
+    let a = node(&redis).await;
+    let b = node(&redis).await;
+    let _ada = Client::in_room_with(&a, "Ada", "vault", Some("4711")).await;
+    let mut eve = Client::named(&a, "Eve").await;
+    for guess in 0..4 {
+        eve.send(&ClientMsg::Join { room: "vault".into(), passcode: Some(format!("{guess:04}")) }).await;
+        eve.expect_error(ErrorCode::WrongPasscode).await;
+    }
+    // Redis holds the count: a socket on node B must wait too.
+    let mut eve_on_b = Client::named(&b, "Eve").await;
+    eve_on_b.send(&ClientMsg::Join { room: "vault".into(), passcode: Some("4711".into()) }).await;
+    match eve_on_b.recv_until(|m| matches!(m, ServerMsg::Error { .. } | ServerMsg::Joined { .. })).await {
+        ServerMsg::Error { code: ErrorCode::TooManyGuesses, message } => assert!(message.contains("1 s")),
+        other => panic!("node B let the guesser in at once: {other:?}"),
+    }
+}

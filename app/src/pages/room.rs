@@ -100,17 +100,8 @@ fn RoomPage(room: String) -> AnyView {
     let refused = Memo::new(move |_| {
         session.model.with(|m| {
             let code = m.problem.as_ref().map(|p| p.code);
-            let refusal = matches!(
-                code,
-                Some(
-                    ErrorCode::RoomFull
-                        | ErrorCode::Unavailable
-                        | ErrorCode::RoomLocked
-                        | ErrorCode::PasscodeRequired
-                        | ErrorCode::WrongPasscode
-                        | ErrorCode::NotInRoom
-                )
-            );
+            // Being removed by the host ends the call the same way.
+            let refusal = code.is_some_and(|c| c.refuses_join() || c == ErrorCode::NotInRoom);
             refusal && m.wanted_room.is_none()
         })
     });

@@ -334,20 +334,10 @@ impl Model {
             }
             ServerMsg::RoomsChanged { changed, removed } => self.apply_room_changes(changed, removed),
             ServerMsg::Error { code, message } => {
-                if matches!(code, ErrorCode::PasscodeRequired | ErrorCode::WrongPasscode) {
+                if code.asks_passcode() {
                     self.passcode_needed = self.wanted_room.clone();
                 }
-                if matches!(
-                    code,
-                    ErrorCode::InvalidRoom
-                        | ErrorCode::NicknameRequired
-                        | ErrorCode::RoomFull
-                        | ErrorCode::RoomLocked
-                        | ErrorCode::TooManyRooms
-                        | ErrorCode::Unavailable
-                        | ErrorCode::PasscodeRequired
-                        | ErrorCode::WrongPasscode
-                ) {
+                if code.refuses_join() {
                     // The join failed: stop asking for it after reconnects.
                     self.wanted_room = None;
                 }

@@ -72,8 +72,10 @@ impl Gate {
         self.limits
     }
 
-    pub fn admit(&mut self, ip: IpAddr) -> Admit {
-        if self.pending_by_ip.get(&ip).copied().unwrap_or(0) >= self.limits.pending_per_ip {
+    /// `capped` is false for a trusted proxy's address, which carries many
+    /// clients' connections.
+    pub fn admit(&mut self, ip: IpAddr, capped: bool) -> Admit {
+        if capped && self.pending_by_ip.get(&ip).copied().unwrap_or(0) >= self.limits.pending_per_ip {
             return Admit::Refuse(Refusal::PerAddress);
         }
         let mut evict = Vec::new();
@@ -139,7 +141,7 @@ mod tests {
     }
 
     fn accept(gate: &mut Gate, from: IpAddr) -> (ConnId, Vec<ConnId>) {
-        match gate.admit(from) {
+        match gate.admit(from, true) {
             Admit::Accept { id, evict } => (id, evict),
             other => panic!("refused: {other:?}"),
         }
@@ -150,11 +152,15 @@ mod tests {
         let mut gate = Gate::new(LIMITS);
         let (a, _) = accept(&mut gate, ip(1));
         accept(&mut gate, ip(1));
-        assert_eq!(gate.admit(ip(1)), Admit::Refuse(Refusal::PerAddress));
-        assert!(matches!(gate.admit(ip(2)), Admit::Accept { .. }), "others are not affected");
+        assert_eq!(gate.admit(ip(1), true), Admit::Refuse(Refusal::PerAddress));
+        assert!(matches!(gate.admit(ip(2), true), Admit::Accept { .. }), "others are not affected");
+        let Admit::Accept { id: proxied, .. } = gate.admit(ip(1), false) else {
+            panic!("a proxy is not capped")
+        };
+        gate.closed(proxied);
         // A connection that became a WebSocket frees its pending place.
         gate.upgraded(a);
-        assert!(matches!(gate.admit(ip(1)), Admit::Accept { .. }));
+        assert!(matches!(gate.admit(ip(1), true), Admit::Accept { .. }));
     }
 
     #[test]
@@ -167,7 +173,7 @@ mod tests {
         assert!(!gate.is_open(ids[0]));
         assert_eq!(gate.pending_count(), 4);
         // The evicted one's address has its place back.
-        assert!(matches!(gate.admit(ip(1)), Admit::Accept { .. }));
+        assert!(matches!(gate.admit(ip(1), true), Admit::Accept { .. }));
     }
 
     #[test]
@@ -181,7 +187,7 @@ mod tests {
             })
             .collect();
         assert_eq!(gate.open_count(), 6);
-        assert_eq!(gate.admit(ip(7)), Admit::Refuse(Refusal::Full));
+        assert_eq!(gate.admit(ip(7), true), Admit::Refuse(Refusal::Full));
         gate.closed(sockets[2]);
         let (_, evicted) = accept(&mut gate, ip(7));
         assert!(evicted.is_empty());

@@ -5,6 +5,7 @@
 
 pub mod gate;
 
+use crate::client_ip::TrustedProxies;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use gate::{Admit, ConnId, Gate, GateLimits, Refusal};
@@ -59,6 +60,7 @@ pub fn raise_fd_limit() -> u64 {
 /// The gate, shared by the accept loop and every connection's [`Ticket`].
 pub struct Admission {
     inner: Mutex<Inner>,
+    proxies: TrustedProxies,
 }
 
 struct Inner {
@@ -68,10 +70,9 @@ struct Inner {
 }
 
 impl Admission {
-    pub fn new(limits: GateLimits) -> Arc<Self> {
-        Arc::new(Admission {
-            inner: Mutex::new(Inner { gate: Gate::new(limits), evictions: HashMap::new() }),
-        })
+    pub fn new(limits: GateLimits, proxies: TrustedProxies) -> Arc<Self> {
+        let inner = Mutex::new(Inner { gate: Gate::new(limits), evictions: HashMap::new() });
+        Arc::new(Admission { inner, proxies })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -85,8 +86,9 @@ impl Admission {
     /// A ticket for a new connection from `ip`, and whether older ones were
     /// evicted to make room for it.
     fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<(Ticket, bool), Refusal> {
+        let capped = !self.proxies.is_trusted(ip);
         let mut inner = self.lock();
-        let (id, evict) = match inner.gate.admit(ip) {
+        let (id, evict) = match inner.gate.admit(ip, capped) {
             Admit::Accept { id, evict } => (id, evict),
             Admit::Refuse(refusal) => return Err(refusal),
         };

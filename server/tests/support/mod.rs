@@ -166,6 +166,16 @@ impl Client {
         Client::welcomed(ws).await
     }
 
+    /// As `connect`, through a proxy that says the client is `chain`
+    /// (an `X-Forwarded-For` value).
+    pub async fn forwarded_for(server: &Server, chain: &str) -> Client {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = server.ws_url().into_client_request().unwrap();
+        request.headers_mut().insert("x-forwarded-for", chain.parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("ws connects");
+        Client::welcomed(ws).await
+    }
+
     async fn welcomed(ws: Socket) -> Client {
         let mut client = Client { ws, id: PeerId(String::new()), initial_rooms: Vec::new() };
         match client.recv().await {
