@@ -55,7 +55,11 @@ fn percent_decode(s: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    // Control characters become U+FFFD, as the HTML parser would make some
+    // of them anyway: a server-rendered text node of only a NUL is dropped
+    // by the parser, and hydration then finds a node fewer than the server
+    // rendered (`/r/%00` trapped the whole app).
+    String::from_utf8_lossy(&out).chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
 }
 
 /// The current path, shared through context.
@@ -190,6 +194,9 @@ mod tests {
         assert_eq!(page_for("/r/not%20valid!"), Page::Room("not valid!".into()));
         assert_eq!(page_for("/r/caf%C3%A9"), Page::Room("café".into()));
         assert_eq!(page_for("/r/100%"), Page::Room("100%".into()));
+        assert_eq!(page_for("/r/%00"), Page::Room("\u{FFFD}".into()));
+        assert_eq!(page_for("/r/a%0D%0Ab%7F"), Page::Room("a\u{FFFD}\u{FFFD}b\u{FFFD}".into()));
+        assert_eq!(page_for("/r/%FF"), Page::Room("\u{FFFD}".into()));
         for missing in ["/r/", "/r", "/r/a/b", "/r/a/", "/no/such/page", "/lobby"] {
             assert_eq!(page_for(missing), Page::NotFound, "{missing}");
         }
