@@ -3,7 +3,7 @@
 # target/site (run `cargo leptos build --release --split --precompress`
 # first): each file raw, gzip -9 (the budget's measure) and the brotli copy
 # the server actually sends to browsers that accept it.
-#   lobby (/):        main wasm + js glue + css + the split loader
+#   lobby (/):        main wasm + js glue + css + the split loader + crash.js
 #   room link (/r/x): the same plus the room's wasm chunk
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,12 +22,12 @@ row() {
     gz=$(gzip -9c "$f" | wc -c)
     br=$(br_size "$f")
     total_raw=$((total_raw + raw)) total_gz=$((total_gz + gz)) total_br=$((total_br + br))
-    printf '| %s | %s KB | %s KB | %s KB |\n' "${f#"$pkg"/}" "$(kb "$raw")" "$(kb "$gz")" "$(kb "$br")"
+    printf '| %s | %s KB | %s KB | %s KB |\n' "$(basename "$f")" "$(kb "$raw")" "$(kb "$gz")" "$(kb "$br")"
 }
 
 echo "| file | raw | gzip -9 | brotli (served) |"
 echo "|---|---|---|---|"
-for f in "$pkg/noom.wasm" "$pkg/noom.js" "$pkg/noom.css" "$pkg"/__wasm_split.*.js; do row "$f"; done
+for f in "$pkg/noom.wasm" "$pkg/noom.js" "$pkg/noom.css" "$pkg"/__wasm_split.*.js "$pkg/../crash.js"; do row "$f"; done
 printf '| **lobby first load** | %s KB | **%s KB** | %s KB |\n' "$(kb $total_raw)" "$(kb $total_gz)" "$(kb $total_br)"
 row "$chunk"
 printf '| **room link first load** | %s KB | **%s KB** | %s KB |\n' "$(kb $total_raw)" "$(kb $total_gz)" "$(kb $total_br)"

@@ -18,6 +18,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // links its own copies (Trunk hashes the file names).
                 <link rel="stylesheet" id="noom" href="/pkg/noom.css"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // Before the app's scripts: it must be listening when they fail.
+                <script src="/crash.js"></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
