@@ -16,6 +16,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# Nothing changed since the last build (no source newer than its stamp, no
+# extra arguments): skip it. cargo-leptos would otherwise run wasm-bindgen,
+# wasm-opt and the compression again, ~30 s on every start of run.sh.
+stamp=target/site/.release-build
+inputs=(app server style public Cargo.toml Cargo.lock scripts/build-release.sh)
+if [ $# -eq 0 ] && [ -f "$stamp" ] && [ -x target/release/server ] \
+    && [ -z "$(find "${inputs[@]}" -newer "$stamp" -print -quit)" ]; then
+    echo "release build is up to date (nothing newer than $stamp)"
+    exit 0
+fi
+rm -f "$stamp"
+
 RUSTC_BOOTSTRAP=1 \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
     cargo leptos build --release --split --precompress --frontend-only \
@@ -23,3 +35,4 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immedi
     --lib-cargo-args=-Zbuild-std-features=optimize_for_size "$@"
 
 cargo leptos build --release --split --precompress --server-only "$@"
+touch "$stamp"
