@@ -6,7 +6,9 @@
 
 mod support;
 
-use app::protocol::{ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_DATA, CLOSE_TOO_BIG, CLOSE_TOO_SLOW};
+use app::protocol::{
+    ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_DATA, CLOSE_PROTOCOL, CLOSE_TOO_BIG, CLOSE_TOO_SLOW,
+};
 use futures::{SinkExt, StreamExt};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -154,6 +156,18 @@ async fn invalid_utf8_is_closed_with_1007() {
     client.socket().send(Message::Frame(frame)).await.unwrap();
     let close = client.expect_close().await.expect("a close frame");
     assert_eq!(u16::from(close.code), CLOSE_BAD_DATA);
+}
+
+#[tokio::test]
+async fn a_broken_frame_is_closed_with_1002() {
+    let server = Server::start().await;
+    let mut client = Client::named(&server, "Ada").await;
+    // Reserved bits set with no extension negotiated (RFC 6455 §5.2).
+    let mut frame = Frame::message("{}", OpCode::Data(Data::Text), true);
+    frame.header_mut().rsv1 = true;
+    client.socket().send(Message::Frame(frame)).await.unwrap();
+    let close = client.expect_close().await.expect("a close frame");
+    assert_eq!(u16::from(close.code), CLOSE_PROTOCOL);
 }
 
 #[tokio::test]
