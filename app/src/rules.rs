@@ -55,8 +55,8 @@ pub fn is_blank(text: &str) -> bool {
 /// visible neighbours.
 pub fn normalize_nickname(input: &str) -> Result<String, InputError> {
     let name = nfc(input.trim());
-    let len = name.chars().count();
     let chars: Vec<char> = name.chars().collect();
+    let len = chars.len();
     let joins_emoji =
         |i: usize| i > 0 && i + 1 < chars.len() && !is_invisible(chars[i - 1]) && !is_invisible(chars[i + 1]);
     let bad = chars

@@ -141,6 +141,11 @@ pub struct Guessed {
 }
 
 impl Guessed {
+    /// Long enough ago that the client starts afresh.
+    fn forgotten(&self, now_ms: u64) -> bool {
+        Duration::from_millis(now_ms.saturating_sub(self.last_ms)) >= GUESS_MEMORY
+    }
+
     /// How long after the last wrong try the next one may come.
     pub fn wait(&self) -> Duration {
         match self.wrong.checked_sub(FREE_GUESSES) {
@@ -155,11 +160,11 @@ impl Guesses {
     pub fn check(&mut self, room: &str, ip: IpAddr, now_ms: u64) -> Result<(), Duration> {
         let key = (room.to_owned(), ip);
         let Some(entry) = self.entries.get(&key).copied() else { return Ok(()) };
-        let since = Duration::from_millis(now_ms.saturating_sub(entry.last_ms));
-        if since >= GUESS_MEMORY {
+        if entry.forgotten(now_ms) {
             self.entries.remove(&key);
             return Ok(());
         }
+        let since = Duration::from_millis(now_ms.saturating_sub(entry.last_ms));
         match entry.wait().checked_sub(since) {
             Some(left) if !left.is_zero() => Err(left),
             _ => Ok(()),
@@ -171,7 +176,7 @@ impl Guesses {
             self.forget_oldest(now_ms);
         }
         let entry = self.entries.entry((room.to_owned(), ip)).or_default();
-        if Duration::from_millis(now_ms.saturating_sub(entry.last_ms)) >= GUESS_MEMORY {
+        if entry.forgotten(now_ms) {
             *entry = Guessed::default();
         }
         entry.wrong += 1;
@@ -189,13 +194,14 @@ impl Guesses {
         entry.last_ms = entry.last_ms.max(other.last_ms);
     }
 
-    /// The right passcode: whoever knows it is not guessing.
-    pub fn forgive(&mut self, room: &str, ip: IpAddr) {
-        self.entries.remove(&(room.to_owned(), ip));
+    /// The right passcode: whoever knows it is not guessing. True when
+    /// there was a count to forget.
+    pub fn forgive(&mut self, room: &str, ip: IpAddr) -> bool {
+        self.entries.remove(&(room.to_owned(), ip)).is_some()
     }
 
     fn forget_oldest(&mut self, now_ms: u64) {
-        self.entries.retain(|_, g| Duration::from_millis(now_ms.saturating_sub(g.last_ms)) < GUESS_MEMORY);
+        self.entries.retain(|_, g| !g.forgotten(now_ms));
         if self.entries.len() >= MAX_GUESS_ENTRIES {
             let mut ages: Vec<u64> = self.entries.values().map(|g| g.last_ms).collect();
             let cut = ages.len() / 2;
@@ -321,8 +327,9 @@ mod tests {
         let eve: IpAddr = "10.0.0.1".parse().unwrap();
         g.merge("vault", eve, Guessed { wrong: FREE_GUESSES + 2, last_ms: 5_000 });
         assert_eq!(g.check("vault", eve, 6_000), Err(Duration::from_secs(1)));
-        g.forgive("vault", eve);
+        assert!(g.forgive("vault", eve));
         assert_eq!(g.check("vault", eve, 6_000), Ok(()));
+        assert!(!g.forgive("vault", eve), "nothing left to forget");
     }
 
     #[test]

@@ -261,8 +261,11 @@ impl Node {
             }
         };
         let Some(err) = refused else {
-            self.lock_guesses().forgive(&room, client);
-            if let Some(cluster) = &cluster {
+            // What Redis knew was merged in above: with no local count there
+            // is nothing there to delete either (short of Redis having been
+            // too slow to answer; its entry then expires by itself).
+            let counted = self.lock_guesses().forgive(&room, client);
+            if let (true, Some(cluster)) = (counted, &cluster) {
                 cluster.forgive_guesses(&room, client);
             }
             return None;
