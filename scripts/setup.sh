@@ -37,16 +37,35 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
 fi
 
+# rust-toolchain.toml pins the compiler. Where rustup can download, it
+# installs it; a machine with one preinstalled toolchain of exactly that
+# version (and no way to fetch another) gets the pin as an alias of it.
+pinned=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
+if ! rustup run "$pinned" rustc --version >/dev/null 2>&1; then
+    host=$(RUSTUP_TOOLCHAIN=stable rustc -vV | sed -n 's/^host: //p')
+    toolchains="${RUSTUP_HOME:-$HOME/.rustup}/toolchains"
+    if RUSTUP_TOOLCHAIN=stable rustc --version | grep -q "^rustc $pinned "; then
+        say "using the installed stable toolchain as the pinned $pinned"
+        ln -s "$toolchains/stable-$host" "$toolchains/$pinned-$host"
+    else
+        say "installing the pinned toolchain $pinned"
+        rustup toolchain install "$pinned"
+    fi
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "adding the wasm32 target"
     rustup target add wasm32-unknown-unknown
 fi
 
-# The release wasm rebuilds the standard library for size (build-release.sh).
-if ! rustup component list --installed | grep -q '^rust-src'; then
-    say "adding the rust-src component"
-    rustup component add rust-src
-fi
+# The release wasm rebuilds the standard library for size (build-release.sh);
+# the lint gate in test.sh needs rustfmt and clippy.
+for component in rust-src rustfmt clippy; do
+    if ! rustup component list --installed | grep -q "^$component"; then
+        say "adding the $component component"
+        rustup component add "$component"
+    fi
+done
 
 # cargo-leptos 0.3.11+ needs a newer rustc than this machine's; no_downloads
 # makes any attempt to fetch a tool an error instead of a hang.

@@ -12,6 +12,9 @@ if [ "${CI:-}" = true ]; then
     export CARGO_INCREMENTAL=0
 fi
 
+echo "==> lint: rustfmt, clippy -D warnings (native, wasm hydrate and csr)"
+bash scripts/lint.sh
+
 echo "==> unit and integration tests (the real server binary, real WebSockets)"
 cargo test --workspace --locked
 

@@ -600,7 +600,7 @@ mod tests {
     #[test]
     fn lobby_and_room_decoders_split_the_messages_between_them() {
         for name in LobbyMsgs::NAMES {
-            assert!(ServerMsg::VARIANTS.contains(&name), "{name} is not a variant");
+            assert!(ServerMsg::VARIANTS.contains(name), "{name} is not a variant");
         }
         let all = every_server_msg();
         for name in ServerMsg::VARIANTS {

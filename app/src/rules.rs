@@ -169,8 +169,7 @@ pub fn room_slug(input: &str) -> Option<String> {
 /// trimmed: it is a secret, compared exactly.
 pub fn normalize_passcode(input: Option<&str>) -> Result<Option<&str>, InputError> {
     match input {
-        None => Ok(None),
-        Some(p) if p.is_empty() => Ok(None),
+        None | Some("") => Ok(None),
         Some(p) if p.chars().count() > MAX_PASSCODE_CHARS || p.chars().any(char::is_control) => {
             Err(InputError::Passcode)
         }

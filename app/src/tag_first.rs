@@ -110,7 +110,7 @@ macro_rules! tag_first_enum {
                 impl<'de, F: $crate::tag_first::VariantFilter> serde::de::Visitor<'de> for TagFirst<F> {
                     type Value = Option<$name>;
 
-                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         f.write_str(concat!("an object whose first field is `", $tag, "`"))
                     }
 

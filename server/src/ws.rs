@@ -259,7 +259,7 @@ fn too_big(node: &Node, id: &PeerId, max: usize) -> ReadEnd {
 }
 
 fn human_bytes(n: usize) -> String {
-    if n % 1024 == 0 {
+    if n.is_multiple_of(1024) {
         format!("{} KiB", n / 1024)
     } else {
         format!("{n} bytes")

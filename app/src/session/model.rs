@@ -404,10 +404,8 @@ impl Model {
                     room.sharer = None;
                 }
             }
-            ServerMsg::Left { room } => {
-                if self.room.as_ref().is_some_and(|r| r.name == room) {
-                    self.room = None;
-                }
+            ServerMsg::Left { room } if self.room.as_ref().is_some_and(|r| r.name == room) => {
+                self.room = None;
             }
             ServerMsg::PeerJoined { peer } => {
                 if let Some(room) = self.room.as_mut() {

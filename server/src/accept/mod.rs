@@ -40,6 +40,7 @@ pub fn open_total_for(fd_limit: u64) -> usize {
 }
 
 /// Raises the soft open-files limit to the hard one and returns it.
+#[allow(unsafe_code)] // the crate's one FFI call; std has no setrlimit
 pub fn raise_fd_limit() -> u64 {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
