@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release -p server --bin server --bin loadgen 2>&1 | tail -1
+cargo build --release --bin server --bin loadgen 2>&1 | tail -1
 ulimit -n "$(ulimit -Hn)"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=()

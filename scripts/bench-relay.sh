@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release -p server --bin server --example relay_bench 2>&1 | tail -1
+cargo build --release --bin server --bin relay_bench 2>&1 | tail -1
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 RP=$(port); A=$(port); B=$(port)
 # One client sends thousands of messages a second here: lift the per-connection
@@ -19,6 +19,6 @@ target/release/server --addr "127.0.0.1:$B" --log warn $UNLIMITED --redis-url "r
 trap 'kill $APID $BPID $RPID 2>/dev/null || true' EXIT
 sleep 1.5
 echo "same node:"
-target/release/examples/relay_bench "ws://127.0.0.1:$A/ws" "ws://127.0.0.1:$A/ws" "${MESSAGES:-5000}" "${RATE:-1000}"
+target/release/relay_bench "ws://127.0.0.1:$A/ws" "ws://127.0.0.1:$A/ws" "${MESSAGES:-5000}" "${RATE:-1000}"
 echo "across nodes (A -> Redis -> B):"
-target/release/examples/relay_bench "ws://127.0.0.1:$A/ws" "ws://127.0.0.1:$B/ws" "${MESSAGES:-5000}" "${RATE:-1000}"
+target/release/relay_bench "ws://127.0.0.1:$A/ws" "ws://127.0.0.1:$B/ws" "${MESSAGES:-5000}" "${RATE:-1000}"

@@ -157,12 +157,10 @@ mod imp {
 
 #[cfg(not(feature = "browser"))]
 mod imp {
-    use leptos::prelude::*;
-
     /// On the server, the path of the request being rendered.
     pub fn current_path() -> String {
         #[cfg(feature = "ssr")]
-        if let Some(url) = use_context::<leptos_router::location::RequestUrl>() {
+        if let Some(url) = leptos::prelude::use_context::<leptos_router::location::RequestUrl>() {
             return super::path_of(url.as_ref()).to_owned();
         }
         "/".to_owned()

@@ -4,26 +4,35 @@
 
 mod support;
 
+use clap::Parser;
 use support::Server;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_load_generator_runs_and_reports() {
     // Every connection comes from 127.0.0.1 here.
     let server = Server::start_with(&["--max-conns-per-ip", "0"]).await;
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_loadgen"))
-        .args(["--url", &server.ws_url(), "--conns", "300", "--room-size", "3"])
-        .args(["--rate", "300", "--duration", "2", "--server-pid", &server.pid().to_string()])
-        .output()
-        .await
-        .expect("loadgen runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let line = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")).expect("a RESULT line");
-    let report: serde_json::Value = serde_json::from_str(line).expect("JSON");
-    assert_eq!(report["joined"], 300, "{report}");
-    assert_eq!(report["failed"], 0, "{report}");
-    assert_eq!(report["errors"], serde_json::json!({}), "{report}");
-    assert!(report["latency_samples"].as_u64().unwrap() > 100, "{report}");
-    assert!(report["delivered_per_sec"].as_f64().unwrap() > 0.0, "{report}");
-    assert!(report["rss_kib_joined"].as_u64().unwrap() > 0, "{report}");
+    let pid = server.pid().to_string();
+    let url = server.ws_url();
+    let args = loadgen::Args::parse_from([
+        "loadgen",
+        "--url",
+        &url,
+        "--conns",
+        "300",
+        "--room-size",
+        "3",
+        "--rate",
+        "300",
+        "--duration",
+        "2",
+        "--server-pid",
+        &pid,
+    ]);
+    let report = loadgen::run(args).await;
+    assert_eq!(report.joined, 300, "{report:?}");
+    assert_eq!(report.failed, 0, "{report:?}");
+    assert!(report.errors.is_empty(), "{report:?}");
+    assert!(report.latency_samples > 100, "{report:?}");
+    assert!(report.delivered_per_sec > 0.0, "{report:?}");
+    assert!(report.rss_kib_joined.unwrap_or(0) > 0, "{report:?}");
 }

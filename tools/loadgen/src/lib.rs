@@ -28,37 +28,37 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Parser, Debug)]
 #[command(name = "noom-loadgen", about = "Signaling load generator for Noom")]
-struct Args {
+pub struct Args {
     /// Signaling URL(s), e.g. ws://127.0.0.1:3000/ws; connections are spread
     /// over them in turn (a room's members all use the same one).
     #[arg(long, required = true, value_delimiter = ',')]
-    url: Vec<String>,
+    pub url: Vec<String>,
     #[arg(long, default_value_t = 1000)]
-    conns: usize,
+    pub conns: usize,
     #[arg(long, default_value_t = 2)]
-    room_size: usize,
+    pub room_size: usize,
     /// Messages per second sent by all connections together; 0 holds them idle.
     #[arg(long, default_value_t = 0.0)]
-    rate: f64,
+    pub rate: f64,
     /// Share of the messages that are signals to one peer instead of room chat.
     #[arg(long, default_value_t = 0.5)]
-    signal_share: f64,
+    pub signal_share: f64,
     /// Seconds of load after everyone has joined (or of holding, when idle).
     #[arg(long, default_value_t = 10.0)]
-    duration: f64,
+    pub duration: f64,
     /// Connection attempts in flight at once.
     #[arg(long, default_value_t = 200)]
-    parallel: usize,
+    pub parallel: usize,
     /// Local addresses to connect from, in turn (e.g. 127.0.0.2,127.0.0.3):
     /// each gives another ~28,000 ephemeral ports.
     #[arg(long, value_delimiter = ',')]
-    source_ip: Vec<IpAddr>,
+    pub source_ip: Vec<IpAddr>,
     /// Server process(es) whose resident memory to report.
     #[arg(long, value_delimiter = ',')]
-    server_pid: Vec<u32>,
+    pub server_pid: Vec<u32>,
     /// Room-name prefix, so that several generators do not share rooms.
     #[arg(long, default_value = "load")]
-    label: String,
+    pub label: String,
 }
 
 #[derive(Default)]
@@ -279,32 +279,33 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-#[derive(Serialize)]
-struct Report {
-    conns: usize,
-    joined: usize,
-    failed: usize,
-    join_per_sec: f64,
-    join_ms_p50: f64,
-    join_ms_p99: f64,
-    rate_offered: f64,
-    sent_per_sec: f64,
-    delivered_per_sec: f64,
-    latency_ms_p50: f64,
-    latency_ms_p99: f64,
-    latency_ms_p999: f64,
-    latency_samples: usize,
-    closed: usize,
-    errors: BTreeMap<String, u64>,
-    rss_kib_before: Option<u64>,
-    rss_kib_joined: Option<u64>,
-    rss_kib_end: Option<u64>,
-    rss_bytes_per_conn: Option<f64>,
+/// What one run measured; `main` prints it and a `RESULT {json}` line.
+#[derive(Serialize, Debug)]
+pub struct Report {
+    pub conns: usize,
+    pub joined: usize,
+    pub failed: usize,
+    pub join_per_sec: f64,
+    pub join_ms_p50: f64,
+    pub join_ms_p99: f64,
+    pub rate_offered: f64,
+    pub sent_per_sec: f64,
+    pub delivered_per_sec: f64,
+    pub latency_ms_p50: f64,
+    pub latency_ms_p99: f64,
+    pub latency_ms_p999: f64,
+    pub latency_samples: usize,
+    pub closed: usize,
+    pub errors: BTreeMap<String, u64>,
+    pub rss_kib_before: Option<u64>,
+    pub rss_kib_joined: Option<u64>,
+    pub rss_kib_end: Option<u64>,
+    pub rss_bytes_per_conn: Option<f64>,
 }
 
-#[tokio::main]
-async fn main() {
-    let args = Arc::new(Args::parse());
+/// Runs the load described by `args` to its end and measures it.
+pub async fn run(args: Args) -> Report {
+    let args = Arc::new(args);
     now_us();
     let counters = Arc::new(Counters::default());
     let gate = Arc::new(Semaphore::new(args.parallel.max(1)));
@@ -359,7 +360,8 @@ async fn main() {
     latencies.sort_by(f64::total_cmp);
     let mut join_ms = counters.join_ms.lock().unwrap().clone();
     join_ms.sort_by(f64::total_cmp);
-    let report = Report {
+    let errors = counters.errors.lock().unwrap().clone();
+    Report {
         conns: args.conns,
         joined,
         failed: counters.failed.load(Ordering::Relaxed),
@@ -374,7 +376,7 @@ async fn main() {
         latency_ms_p999: percentile(&latencies, 0.999),
         latency_samples: latencies.len(),
         closed: counters.closed.load(Ordering::Relaxed),
-        errors: counters.errors.lock().unwrap().clone(),
+        errors,
         rss_kib_before: rss_before,
         rss_kib_joined: rss_joined,
         rss_kib_end: rss_end,
@@ -382,12 +384,11 @@ async fn main() {
             .zip(rss_joined)
             .filter(|_| joined > 0)
             .map(|(b, j)| (j.saturating_sub(b) * 1024) as f64 / joined as f64),
-    };
-    print_human(&report);
-    println!("RESULT {}", serde_json::to_string(&report).expect("serializable"));
+    }
 }
 
-fn print_human(r: &Report) {
+/// The report for people; scripts read the `RESULT` line instead.
+pub fn print_human(r: &Report) {
     println!(
         "connections: {}/{} joined ({} failed), {:.0} joins/s, join p50 {:.1} ms p99 {:.1} ms",
         r.joined, r.conns, r.failed, r.join_per_sec, r.join_ms_p50, r.join_ms_p99
