@@ -8,11 +8,11 @@
 //! stalling its room.
 
 use crate::cluster::{BusCmd, Cluster};
-use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Placed, Prepared};
+use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, Placed, Prepared};
 use crate::limits::Guesses;
 use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_RESTARTING, CLOSE_TOO_SLOW};
 use axum::extract::ws::Utf8Bytes;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -123,11 +123,12 @@ impl Node {
     /// A first look at a room: its members and stored settings at once.
     pub fn reconcile_with(&self, room: &str, placed: Vec<Placed>, settings: Option<ClusterEvent>) {
         let mut inner = self.lock();
-        let mut out = inner.hub.reconcile(room, placed);
-        if let Some(settings @ ClusterEvent::Settings { .. }) = settings {
-            out.extend(inner.hub.apply("", settings));
-        }
+        let out = inner.hub.reconcile(room, placed);
         inner.deliver(out);
+        if let Some(settings @ ClusterEvent::Settings { .. }) = settings {
+            let out = inner.hub.apply("", settings);
+            inner.deliver(out);
+        }
     }
 
     pub fn set_room_count(&self, room: &str, count: u32) {
@@ -217,8 +218,8 @@ impl Node {
     pub fn handle(&self, from: &PeerId, msg: ClientMsg) -> Option<ErrorCode> {
         let now = now_ms();
         let mut inner = self.lock();
-        let result = inner.hub.handle(from, msg, now);
-        inner.answer(from, result)
+        let out = inner.hub.handle(from, msg, now);
+        inner.answer(from, out)
     }
 
     /// A join with a passcode: slowed down for an address that keeps
@@ -250,17 +251,19 @@ impl Node {
             let given = passcode.clone();
             tokio::task::spawn_blocking(move || Prepared::new(stored, &given)).await.ok()?
         };
-        let refused = {
+        let (refused, answer) = {
             let mut inner = self.lock();
-            match inner.hub.join_prepared(from, &room, Some(&passcode), &prepared, now_ms()) {
-                Ok(out) => {
-                    inner.deliver(out);
-                    None
-                }
-                Err(err) => Some(err),
-            }
+            let mut out = inner.hub.join_prepared(from, &room, Some(&passcode), &prepared, now_ms());
+            // A wrong guess is shared before its answer goes out, so that
+            // the guesser's next try on any node already counts it.
+            let answer = match out.refused {
+                Some(HubError::WrongPasscode) => std::mem::take(&mut out.deliveries),
+                _ => Vec::new(),
+            };
+            let refused = inner.answer(from, out);
+            (refused, answer)
         };
-        let Some(err) = refused else {
+        let Some(code) = refused else {
             // What Redis knew was merged in above: with no local count there
             // is nothing there to delete either (short of Redis having been
             // too slow to answer; its entry then expires by itself).
@@ -270,17 +273,16 @@ impl Node {
             }
             return None;
         };
-        if err == HubError::WrongPasscode {
+        if !answer.is_empty() {
             let guessed = self.lock_guesses().wrong(&room, client, now_ms());
             tracing::info!(%room, %client, wrong = guessed.wrong, "wrong passcode");
-            // Shared before the answer goes out, so that the guesser's next
-            // try on any node already counts it.
             if let Some(cluster) = &cluster {
                 let _ = tokio::time::timeout(REPLICATE_TIMEOUT, cluster.record_guess(&room, client, guessed))
                     .await;
             }
+            self.lock().deliver(Output { deliveries: answer, ..Output::default() });
         }
-        self.lock().answer(from, Err(err))
+        Some(code)
     }
 
     fn lock_guesses(&self) -> MutexGuard<'_, Guesses> {
@@ -292,7 +294,8 @@ impl Node {
     }
 
     pub fn reply_error(&self, to: &PeerId, code: ErrorCode, message: String) {
-        self.lock().deliver(vec![Delivery::one(to, ServerMsg::Error { code, message })]);
+        let deliveries = vec![Delivery::one(to, ServerMsg::Error { code, message })];
+        self.lock().deliver(Output { deliveries, ..Output::default() });
     }
 
     /// Asks the connection's writer to close with `kick`; the connection
@@ -307,7 +310,7 @@ impl Node {
     pub fn flush_lobby(&self) {
         let mut inner = self.lock();
         if let Some(update) = inner.hub.flush_lobby() {
-            inner.deliver(vec![update]);
+            inner.deliver(Output { deliveries: vec![update], ..Output::default() });
         }
     }
 
@@ -349,56 +352,32 @@ impl Outbox {
 }
 
 impl Inner {
-    /// Delivers what a request produced, or tells the sender why not.
-    fn answer(&mut self, from: &PeerId, result: Result<Vec<Delivery>, HubError>) -> Option<ErrorCode> {
-        match result {
-            Ok(out) => {
-                self.deliver(out);
-                None
-            }
-            Err(err) => {
-                tracing::debug!(peer = %from, %err, "refused request");
-                let code = err.code();
-                let msg = ServerMsg::Error { code, message: err.to_string() };
-                self.deliver(vec![Delivery::one(from, msg)]);
-                Some(code)
-            }
-        }
+    /// Carries out what a request produced; returns why it was refused.
+    fn answer(&mut self, from: &PeerId, out: Output) -> Option<ErrorCode> {
+        let refused = out.refused.as_ref().map(|err| {
+            tracing::debug!(peer = %from, %err, "refused request");
+            err.code()
+        });
+        self.deliver(out);
+        refused
     }
 
-    fn deliver(&mut self, batch: Vec<Delivery>) {
-        self.deliver_local(batch);
-        if let Some(bus) = &self.bus {
-            for out in self.hub.take_outgoing() {
-                let _ = bus.send(BusCmd::Publish(out));
-            }
-            for room in self.hub.take_released() {
-                let _ = bus.send(BusCmd::Release(room));
-            }
-        }
-    }
-
-    fn deliver_local(&mut self, mut batch: Vec<Delivery>) {
-        while !batch.is_empty() {
-            let mut too_slow = Vec::new();
-            for delivery in batch {
-                let text = Utf8Bytes::from(protocol::encode(&delivery.msg));
-                let mut queued = 0;
-                for id in delivery.to.ids() {
-                    let Some(outbox) = self.outboxes.get(id) else {
-                        continue;
-                    };
-                    queued += 1;
-                    if let Err(mpsc::error::TrySendError::Full(_)) = outbox.tx.try_send(text.clone()) {
-                        too_slow.push(id.clone());
-                    }
+    /// Carries out one hub output: its messages to this node's sockets, its
+    /// events and releases to the Redis bus, in the order produced.
+    fn deliver(&mut self, out: Output) {
+        let mut pending = VecDeque::from([out]);
+        while let Some(out) = pending.pop_front() {
+            if let Some(bus) = &self.bus {
+                for event in out.publish {
+                    let _ = bus.send(BusCmd::Publish(event));
                 }
-                crate::metrics::messages_out(queued);
+                for room in out.released {
+                    let _ = bus.send(BusCmd::Release(room));
+                }
             }
             // Dropping a slow peer tells its room it left, which may in turn
-            // overflow someone else: loop until nothing more is produced.
-            batch = Vec::new();
-            for id in too_slow {
+            // overflow someone else: go on until nothing more is produced.
+            for id in self.queue(out.deliveries) {
                 if let Some(mut outbox) = self.outboxes.remove(&id) {
                     tracing::info!(peer = %id, "disconnecting a client whose outbox is full");
                     outbox.send_kick(Kick {
@@ -406,9 +385,30 @@ impl Inner {
                         reason: "connection too slow".into(),
                         flush: false,
                     });
-                    batch.extend(self.hub.disconnect(&id));
+                    pending.push_back(self.hub.disconnect(&id));
                 }
             }
         }
+    }
+
+    /// Queues each message (encoded once) for its recipients here; returns
+    /// those whose outbox was full.
+    fn queue(&mut self, deliveries: Vec<Delivery>) -> Vec<PeerId> {
+        let mut too_slow = Vec::new();
+        for delivery in deliveries {
+            let text = Utf8Bytes::from(protocol::encode(&delivery.msg));
+            let mut queued = 0;
+            for id in delivery.to.ids() {
+                let Some(outbox) = self.outboxes.get(id) else {
+                    continue;
+                };
+                queued += 1;
+                if let Err(mpsc::error::TrySendError::Full(_)) = outbox.tx.try_send(text.clone()) {
+                    too_slow.push(id.clone());
+                }
+            }
+            crate::metrics::messages_out(queued);
+        }
+        too_slow
     }
 }

@@ -7,7 +7,7 @@
 
 use app::protocol::{decode_client, ClientMsg, MediaState, PeerId, SdpType, ServerMsg, SignalPayload};
 use proptest::prelude::*;
-use server::hub::{Delivery, Hub, HubConfig};
+use server::hub::{Delivery, Hub, HubConfig, Output};
 use std::collections::{HashMap, HashSet};
 
 const PEERS: usize = 5;
@@ -92,6 +92,18 @@ struct Observed {
 }
 
 impl Observed {
+    /// A refused message is answered with exactly one error, to its sender.
+    fn refusal(&self, sender: &PeerId, out: &Output) -> Result<(), TestCaseError> {
+        let Some(err) = &out.refused else { return Ok(()) };
+        let errors: Vec<&Delivery> =
+            out.deliveries.iter().filter(|d| matches!(d.msg, ServerMsg::Error { .. })).collect();
+        prop_assert_eq!(errors.len(), 1, "{:?}", out);
+        prop_assert_eq!(errors[0].to.ids(), std::slice::from_ref(sender));
+        let answered = matches!(&errors[0].msg, ServerMsg::Error { code, .. } if *code == err.code());
+        prop_assert!(answered, "error code of {:?}", err);
+        Ok(())
+    }
+
     fn apply(&mut self, sender: Option<&PeerId>, out: &[Delivery]) -> Result<(), TestCaseError> {
         for delivery in out {
             for to in delivery.to.ids() {
@@ -149,25 +161,25 @@ proptest! {
             match op {
                 Op::Connect(i) if !seen.connected.contains(&peer(i)) => {
                     seen.connected.insert(peer(i));
-                    let out = hub.connect(&peer(i), now);
+                    let out = hub.connect(&peer(i), now).deliveries;
                     seen.apply(None, &out)?;
                 }
                 Op::Disconnect(i) if seen.connected.contains(&peer(i)) => {
-                    let out = hub.disconnect(&peer(i));
+                    let out = hub.disconnect(&peer(i)).deliveries;
                     seen.connected.remove(&peer(i));
                     seen.room_of.remove(&peer(i));
                     seen.apply(None, &out)?;
                 }
                 Op::Send(i, msg) if seen.connected.contains(&peer(i)) => {
-                    if let Ok(out) = hub.handle(&peer(i), msg, now) {
-                        seen.apply(Some(&peer(i)), &out)?;
-                    }
+                    let out = hub.handle(&peer(i), msg, now);
+                    seen.refusal(&peer(i), &out)?;
+                    seen.apply(Some(&peer(i)), &out.deliveries)?;
                 }
                 Op::Raw(i, text) if seen.connected.contains(&peer(i)) => {
                     if let Ok(msg) = decode_client(&text) {
-                        if let Ok(out) = hub.handle(&peer(i), msg, now) {
-                            seen.apply(Some(&peer(i)), &out)?;
-                        }
+                        let out = hub.handle(&peer(i), msg, now);
+                        seen.refusal(&peer(i), &out)?;
+                        seen.apply(Some(&peer(i)), &out.deliveries)?;
                     }
                 }
                 Op::FlushLobby => {

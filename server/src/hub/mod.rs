@@ -1,7 +1,8 @@
 //! Rooms, membership and relay rules as plain state.
 //!
 //! The hub knows nothing of sockets or tasks: it takes one event at a time
-//! and answers with the messages to deliver. That keeps every rule testable
+//! and answers with one [`Output`] (what to deliver here, what to publish to
+//! other nodes, which rooms it let go). That keeps every rule testable
 //! without a network, and lets the transport decide how to deliver.
 
 mod cluster_event;
@@ -9,6 +10,7 @@ mod delivery;
 mod error;
 mod host;
 mod ice;
+mod output;
 mod passcode;
 mod remote;
 #[cfg(test)]
@@ -20,6 +22,7 @@ pub use cluster_event::{ClusterEvent, Outgoing, Placed};
 pub use delivery::{Delivery, To};
 pub use error::HubError;
 pub use ice::{turn_credential, IceConfig};
+pub use output::Output;
 pub use passcode::{Passcode, Prepared};
 
 use app::protocol::{ClientMsg, MediaState, Member, PeerId, RoomSummary, ServerMsg, SignalPayload};
@@ -90,9 +93,9 @@ pub struct Hub {
     dirty: BTreeSet<String>,
     /// Set when other nodes share our rooms (Redis scale-out).
     clustered: bool,
-    /// Events for the other nodes, taken by the transport.
+    /// Events for the other nodes and rooms we stopped replicating, gathered
+    /// while one input is handled and moved into its [`Output`].
     outgoing: Vec<Outgoing>,
-    /// Rooms we stopped replicating (no local members left).
     released: Vec<String>,
     /// Counts of rooms held only by other nodes, for the lobby.
     remote_counts: HashMap<String, u32>,
@@ -128,36 +131,68 @@ impl Hub {
         self.rooms.len()
     }
 
+    /// The one way out of every input: its deliveries (and the sender's
+    /// error, if refused) with everything gathered for other nodes.
+    fn output(&mut self, from: Option<&PeerId>, result: Result<Vec<Delivery>, HubError>) -> Output {
+        let (mut deliveries, refused) = match result {
+            Ok(deliveries) => (deliveries, None),
+            Err(err) => (Vec::new(), Some(err)),
+        };
+        if let (Some(err), Some(from)) = (&refused, from) {
+            let msg = ServerMsg::Error { code: err.code(), message: err.to_string() };
+            deliveries.push(Delivery::one(from, msg));
+        }
+        Output {
+            deliveries,
+            publish: std::mem::take(&mut self.outgoing),
+            released: std::mem::take(&mut self.released),
+            refused,
+        }
+    }
+
     /// A new connection: it starts in the lobby with the current room list.
-    pub fn connect(&mut self, id: &PeerId, now_ms: u64) -> Vec<Delivery> {
+    pub fn connect(&mut self, id: &PeerId, now_ms: u64) -> Output {
         self.peers.insert(id.clone(), Peer::default());
         self.lobby.insert(id.clone());
         let ice_servers = self.config.ice.servers_for(id, now_ms / 1000);
-        vec![
+        let out = vec![
             Delivery::one(id, ServerMsg::Welcome { id: id.clone(), ice_servers }),
             Delivery::one(id, ServerMsg::Rooms { rooms: self.lobby_list() }),
-        ]
+        ];
+        self.output(None, Ok(out))
     }
 
     /// A connection went away, for whatever reason. Unknown ids are ignored
     /// so the transport may call this more than once.
-    pub fn disconnect(&mut self, id: &PeerId) -> Vec<Delivery> {
+    pub fn disconnect(&mut self, id: &PeerId) -> Output {
         let mut out = Vec::new();
         self.leave_room(id, &mut out);
         self.lobby.remove(id);
         self.peers.remove(id);
-        out
+        self.output(None, Ok(out))
     }
 
-    pub fn handle(&mut self, from: &PeerId, msg: ClientMsg, now_ms: u64) -> Result<Vec<Delivery>, HubError> {
+    /// A message from one of this node's connections. A refusal comes back
+    /// as `refused` plus an `error` delivery to the sender.
+    pub fn handle(&mut self, from: &PeerId, msg: ClientMsg, now_ms: u64) -> Output {
         if !self.peers.contains_key(from) {
             // A message racing its own disconnect: nothing to answer.
-            return Ok(Vec::new());
+            return Output::default();
         }
+        let result = self.handle_inner(from, msg, now_ms);
+        self.output(Some(from), result)
+    }
+
+    fn handle_inner(
+        &mut self,
+        from: &PeerId,
+        msg: ClientMsg,
+        now_ms: u64,
+    ) -> Result<Vec<Delivery>, HubError> {
         match msg {
             ClientMsg::SetNickname { nickname } => self.set_nickname(from, &nickname),
             ClientMsg::Join { room, passcode } => {
-                self.join_prepared(from, &room, passcode.as_deref(), &Prepared::default(), now_ms)
+                self.join_checked(from, &room, passcode.as_deref(), &Prepared::default(), now_ms)
             }
             ClientMsg::Leave => Ok(self.leave(from)),
             ClientMsg::SetMedia { media } => Ok(self.set_media(from, media)),
@@ -332,10 +367,22 @@ impl Hub {
         passcode: Option<&str>,
         prepared: &Prepared,
         now_ms: u64,
-    ) -> Result<Vec<Delivery>, HubError> {
+    ) -> Output {
         if !self.peers.contains_key(from) {
-            return Ok(Vec::new());
+            return Output::default();
         }
+        let result = self.join_checked(from, room, passcode, prepared, now_ms);
+        self.output(Some(from), result)
+    }
+
+    fn join_checked(
+        &mut self,
+        from: &PeerId,
+        room: &str,
+        passcode: Option<&str>,
+        prepared: &Prepared,
+        now_ms: u64,
+    ) -> Result<Vec<Delivery>, HubError> {
         let joined = self.join(from, room, passcode, prepared, now_ms);
         if joined.is_err() {
             // The transport may have started mirroring the room

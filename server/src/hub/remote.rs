@@ -2,7 +2,7 @@
 //! rooms we hold, their events, and room counts for the lobby. Still plain
 //! state; the transport moves the events.
 
-use super::{ClusterEvent, Delivery, Hub, Outgoing, Peer, Placed};
+use super::{ClusterEvent, Delivery, Hub, Output, Peer, Placed};
 use app::protocol::{Member, PeerId, ServerMsg};
 use std::collections::HashMap;
 
@@ -10,14 +10,6 @@ impl Hub {
     /// From now on local changes are also published for other nodes.
     pub fn set_clustered(&mut self) {
         self.clustered = true;
-    }
-
-    pub fn take_outgoing(&mut self) -> Vec<Outgoing> {
-        std::mem::take(&mut self.outgoing)
-    }
-
-    pub fn take_released(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.released)
     }
 
     pub fn is_replicated(&self, room: &str) -> bool {
@@ -108,7 +100,12 @@ impl Hub {
     /// Brings a room's remote members in line with the cluster's record
     /// (`placed` lists everyone, ours included). Creates the replica if
     /// needed; tells our members about anyone who came or went.
-    pub fn reconcile(&mut self, room: &str, placed: Vec<Placed>) -> Vec<Delivery> {
+    pub fn reconcile(&mut self, room: &str, placed: Vec<Placed>) -> Output {
+        let out = self.reconcile_inner(room, placed);
+        self.output(None, Ok(out))
+    }
+
+    fn reconcile_inner(&mut self, room: &str, placed: Vec<Placed>) -> Vec<Delivery> {
         let mut out = Vec::new();
         self.rooms.entry(room.to_owned()).or_default();
         self.remote_counts.remove(room);
@@ -132,7 +129,12 @@ impl Hub {
     }
 
     /// An event published by `from_node`.
-    pub fn apply(&mut self, from_node: &str, event: ClusterEvent) -> Vec<Delivery> {
+    pub fn apply(&mut self, from_node: &str, event: ClusterEvent) -> Output {
+        let out = self.apply_inner(from_node, event);
+        self.output(None, Ok(out))
+    }
+
+    fn apply_inner(&mut self, from_node: &str, event: ClusterEvent) -> Vec<Delivery> {
         match event {
             ClusterEvent::Joined { room, member, since } => {
                 if self.rooms.contains_key(&room) {

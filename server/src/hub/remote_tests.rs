@@ -7,19 +7,78 @@ fn id(s: &str) -> PeerId {
     PeerId(s.into())
 }
 
-fn clustered() -> Hub {
-    let mut hub = Hub::new();
-    hub.set_clustered();
-    hub
+/// A hub with what the transport does for it: every output's events and
+/// releases kept in the order produced, for the test to pump or inspect.
+#[derive(Default)]
+struct Node {
+    hub: Hub,
+    published: Vec<Outgoing>,
+    released: Vec<String>,
 }
 
-fn local(hub: &mut Hub, who: &str) {
+impl Node {
+    fn keep(&mut self, out: Output) -> Output {
+        let Output { deliveries, publish, released, refused } = out;
+        self.published.extend(publish);
+        self.released.extend(released);
+        Output { deliveries, refused, ..Output::default() }
+    }
+
+    fn connect(&mut self, id: &PeerId, now_ms: u64) -> Vec<Delivery> {
+        let out = self.hub.connect(id, now_ms);
+        self.keep(out).deliveries
+    }
+
+    fn handle(&mut self, from: &PeerId, msg: ClientMsg, now_ms: u64) -> Result<Vec<Delivery>, HubError> {
+        let out = self.hub.handle(from, msg, now_ms);
+        self.keep(out).result()
+    }
+
+    fn reconcile(&mut self, room: &str, placed: Vec<Placed>) -> Vec<Delivery> {
+        let out = self.hub.reconcile(room, placed);
+        self.keep(out).deliveries
+    }
+
+    fn apply(&mut self, from_node: &str, event: ClusterEvent) -> Vec<Delivery> {
+        let out = self.hub.apply(from_node, event);
+        self.keep(out).deliveries
+    }
+
+    fn take_outgoing(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.published)
+    }
+
+    fn take_released(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.released)
+    }
+}
+
+impl std::ops::Deref for Node {
+    type Target = Hub;
+    fn deref(&self) -> &Hub {
+        &self.hub
+    }
+}
+
+impl std::ops::DerefMut for Node {
+    fn deref_mut(&mut self) -> &mut Hub {
+        &mut self.hub
+    }
+}
+
+fn clustered() -> Node {
+    let mut node = Node::default();
+    node.set_clustered();
+    node
+}
+
+fn local(hub: &mut Node, who: &str) {
     hub.connect(&id(who), 0);
     hub.handle(&id(who), ClientMsg::SetNickname { nickname: who.into() }, 0).unwrap();
 }
 
 /// Delivers everything `from` published to `to`, as node `from_node`.
-fn pump(from: &mut Hub, from_node: &str, to: &mut Hub) -> Vec<Delivery> {
+fn pump(from: &mut Node, from_node: &str, to: &mut Node) -> Vec<Delivery> {
     from.take_outgoing().into_iter().flat_map(|o| to.apply(from_node, o.event)).collect()
 }
 
@@ -33,7 +92,7 @@ fn placed(who: &str, node: &str) -> Placed {
 
 #[test]
 fn a_single_node_publishes_nothing() {
-    let mut hub = Hub::new();
+    let mut hub = Node::default();
     local(&mut hub, "a");
     hub.handle(&id("a"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
     assert!(hub.take_outgoing().is_empty());
@@ -131,7 +190,10 @@ fn rooms_held_only_elsewhere_are_listed_from_their_counts() {
 
 #[test]
 fn a_refused_join_releases_the_replica() {
-    let mut a = Hub::with_config(HubConfig { max_peers_per_room: 1, ..HubConfig::default() });
+    let mut a = Node {
+        hub: Hub::with_config(HubConfig { max_peers_per_room: 1, ..HubConfig::default() }),
+        ..Node::default()
+    };
     a.set_clustered();
     local(&mut a, "ada");
     a.reconcile("x", vec![placed("bob", "B")]);
@@ -162,7 +224,7 @@ fn chat_in_a_room_no_other_node_shares_stays_off_the_bus() {
 fn a_room_known_elsewhere_but_not_learned_is_not_created_afresh() {
     // Redis did not answer in time: the node knows the room has people on
     // other nodes, but not its members or passcode.
-    let mut a = Hub::new();
+    let mut a = Node::default();
     a.set_clustered();
     local(&mut a, "ada");
     a.set_room_count("vault", 2);
@@ -173,7 +235,7 @@ fn a_room_known_elsewhere_but_not_learned_is_not_created_afresh() {
 
 #[test]
 fn a_replica_comes_with_its_passcode() {
-    let mut a = Hub::new();
+    let mut a = Node::default();
     a.set_clustered();
     local(&mut a, "ada");
     a.reconcile("vault", vec![placed("bob", "B")]);

@@ -9,14 +9,14 @@ fn id(s: &str) -> PeerId {
 fn hub_with(names: &[&str]) -> Hub {
     let mut hub = Hub::new();
     for n in names {
-        hub.connect(&id(n), 0);
-        hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.to_string() }, 0).unwrap();
+        let _ = hub.connect(&id(n), 0);
+        hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.to_string() }, 0).result().unwrap();
     }
     hub
 }
 
 fn join(hub: &mut Hub, who: &str, room: &str) -> Vec<Delivery> {
-    hub.handle(&id(who), ClientMsg::Join { room: room.into(), passcode: None }, 0).unwrap()
+    hub.handle(&id(who), ClientMsg::Join { room: room.into(), passcode: None }, 0).result().unwrap()
 }
 
 fn recipients(d: &Delivery) -> Vec<&str> {
@@ -33,7 +33,7 @@ fn offer() -> SignalPayload {
 fn connect_welcomes_with_room_list() {
     let mut hub = hub_with(&["a"]);
     join(&mut hub, "a", "x");
-    let out = hub.connect(&id("b"), 0);
+    let out = hub.connect(&id("b"), 0).deliveries;
     assert_eq!(out[0], Delivery::one(&id("b"), ServerMsg::Welcome { id: id("b"), ice_servers: vec![] }));
     assert_eq!(out[1].msg, ServerMsg::Rooms { rooms: vec![RoomSummary::open("x", 1)] });
 }
@@ -61,13 +61,16 @@ fn join_tells_the_joiner_and_the_others() {
 #[test]
 fn join_needs_a_nickname_and_a_valid_room() {
     let mut hub = Hub::new();
-    hub.connect(&id("a"), 0);
-    let err = hub.handle(&id("a"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap_err();
+    let _ = hub.connect(&id("a"), 0);
+    let err =
+        hub.handle(&id("a"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).result().unwrap_err();
     assert_eq!(err, HubError::NicknameRequired);
     assert_eq!(err.code(), ErrorCode::NicknameRequired);
-    hub.handle(&id("a"), ClientMsg::SetNickname { nickname: "a".into() }, 0).unwrap();
-    let err =
-        hub.handle(&id("a"), ClientMsg::Join { room: "no spaces".into(), passcode: None }, 0).unwrap_err();
+    hub.handle(&id("a"), ClientMsg::SetNickname { nickname: "a".into() }, 0).result().unwrap();
+    let err = hub
+        .handle(&id("a"), ClientMsg::Join { room: "no spaces".into(), passcode: None }, 0)
+        .result()
+        .unwrap_err();
     assert_eq!(err, HubError::Input(InputError::Room));
     assert_eq!(hub.room_count(), 0);
 }
@@ -99,14 +102,14 @@ fn leave_notifies_others_and_removes_empty_rooms() {
     let mut hub = hub_with(&["a", "b"]);
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
-    let out = hub.handle(&id("b"), ClientMsg::Leave, 0).unwrap();
+    let out = hub.handle(&id("b"), ClientMsg::Leave, 0).result().unwrap();
     assert_eq!(recipients(&out[0]), vec!["a"]);
     assert!(matches!(&out[0].msg, ServerMsg::PeerLeft { peer } if peer.nickname == "b"));
     assert_eq!(out[1], Delivery::one(&id("b"), ServerMsg::Left { room: "x".into() }));
     assert!(matches!(&out[2].msg, ServerMsg::Rooms { rooms } if rooms[0].count == 1));
-    hub.handle(&id("a"), ClientMsg::Leave, 0).unwrap();
+    hub.handle(&id("a"), ClientMsg::Leave, 0).result().unwrap();
     assert_eq!(hub.room_count(), 0);
-    assert!(hub.handle(&id("a"), ClientMsg::Leave, 0).unwrap().is_empty(), "idempotent");
+    assert!(hub.handle(&id("a"), ClientMsg::Leave, 0).result().unwrap().is_empty(), "idempotent");
 }
 
 #[test]
@@ -114,12 +117,12 @@ fn disconnect_leaves_the_room_and_forgets_the_peer() {
     let mut hub = hub_with(&["a", "b"]);
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
-    let out = hub.disconnect(&id("a"));
+    let out = hub.disconnect(&id("a")).deliveries;
     assert_eq!(out.len(), 1);
     assert_eq!(recipients(&out[0]), vec!["b"]);
     assert_eq!(hub.peer_count(), 1);
-    assert!(hub.disconnect(&id("a")).is_empty(), "second disconnect is a no-op");
-    assert!(hub.handle(&id("a"), ClientMsg::Leave, 0).unwrap().is_empty());
+    assert!(hub.disconnect(&id("a")).deliveries.is_empty(), "second disconnect is a no-op");
+    assert!(hub.handle(&id("a"), ClientMsg::Leave, 0).result().unwrap().is_empty());
 }
 
 #[test]
@@ -128,7 +131,8 @@ fn chat_goes_to_the_whole_room_once() {
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
     join(&mut hub, "c", "y");
-    let out = hub.handle(&id("a"), ClientMsg::Chat { text: "hi".into(), nonce: Some(9) }, 1234).unwrap();
+    let out =
+        hub.handle(&id("a"), ClientMsg::Chat { text: "hi".into(), nonce: Some(9) }, 1234).result().unwrap();
     assert_eq!(out.len(), 1, "one delivery, encoded once");
     assert_eq!(recipients(&out[0]), vec!["a", "b"]);
     match &out[0].msg {
@@ -143,11 +147,11 @@ fn chat_goes_to_the_whole_room_once() {
 fn chat_is_validated_and_needs_a_room() {
     let mut hub = hub_with(&["a"]);
     let chat = |text: String| ClientMsg::Chat { text, nonce: None };
-    assert_eq!(hub.handle(&id("a"), chat("hi".into()), 0).unwrap_err(), HubError::NotInRoom);
+    assert_eq!(hub.handle(&id("a"), chat("hi".into()), 0).result().unwrap_err(), HubError::NotInRoom);
     join(&mut hub, "a", "x");
-    let err = hub.handle(&id("a"), chat("x".repeat(2001)), 0).unwrap_err();
+    let err = hub.handle(&id("a"), chat("x".repeat(2001)), 0).result().unwrap_err();
     assert_eq!(err.code(), ErrorCode::ChatTooLong);
-    let err = hub.handle(&id("a"), chat("   ".into()), 0).unwrap_err();
+    let err = hub.handle(&id("a"), chat("   ".into()), 0).result().unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidChat);
 }
 
@@ -157,19 +161,19 @@ fn signal_is_relayed_only_within_a_room() {
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
     join(&mut hub, "c", "y");
-    let out = hub.handle(&id("a"), ClientMsg::Signal { to: id("b"), payload: offer() }, 0).unwrap();
+    let out = hub.handle(&id("a"), ClientMsg::Signal { to: id("b"), payload: offer() }, 0).result().unwrap();
     assert_eq!(out, vec![Delivery::one(&id("b"), ServerMsg::Signal { from: id("a"), payload: offer() })]);
 
     let to_other_room = ClientMsg::Signal { to: id("c"), payload: offer() };
-    assert_eq!(hub.handle(&id("a"), to_other_room, 0).unwrap_err(), HubError::PeerNotInRoom);
+    assert_eq!(hub.handle(&id("a"), to_other_room, 0).result().unwrap_err(), HubError::PeerNotInRoom);
     let to_self = ClientMsg::Signal { to: id("a"), payload: offer() };
-    assert_eq!(hub.handle(&id("a"), to_self, 0).unwrap_err(), HubError::PeerNotInRoom);
+    assert_eq!(hub.handle(&id("a"), to_self, 0).result().unwrap_err(), HubError::PeerNotInRoom);
     let to_nobody = ClientMsg::Signal { to: id("zzz"), payload: offer() };
-    assert_eq!(hub.handle(&id("a"), to_nobody, 0).unwrap_err(), HubError::PeerNotInRoom);
+    assert_eq!(hub.handle(&id("a"), to_nobody, 0).result().unwrap_err(), HubError::PeerNotInRoom);
 
-    hub.handle(&id("b"), ClientMsg::Leave, 0).unwrap();
+    hub.handle(&id("b"), ClientMsg::Leave, 0).result().unwrap();
     let after_leave = ClientMsg::Signal { to: id("a"), payload: offer() };
-    assert_eq!(hub.handle(&id("b"), after_leave, 0).unwrap_err(), HubError::NotInRoom);
+    assert_eq!(hub.handle(&id("b"), after_leave, 0).result().unwrap_err(), HubError::NotInRoom);
 }
 
 #[test]
@@ -177,10 +181,10 @@ fn renaming_in_a_room_tells_the_room() {
     let mut hub = hub_with(&["a", "b"]);
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
-    let out = hub.handle(&id("a"), ClientMsg::SetNickname { nickname: " Ada ".into() }, 0).unwrap();
+    let out = hub.handle(&id("a"), ClientMsg::SetNickname { nickname: " Ada ".into() }, 0).result().unwrap();
     assert_eq!(out[0].msg, ServerMsg::NicknameSet { nickname: "Ada".into() });
     assert_eq!(recipients(&out[1]), vec!["a", "b"]);
-    let err = hub.handle(&id("a"), ClientMsg::SetNickname { nickname: "".into() }, 0).unwrap_err();
+    let err = hub.handle(&id("a"), ClientMsg::SetNickname { nickname: "".into() }, 0).result().unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidNickname);
 }
 
@@ -191,7 +195,7 @@ fn lobby_updates_are_coalesced_deltas_for_lobby_peers_only() {
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
     join(&mut hub, "c", "y");
-    hub.handle(&id("c"), ClientMsg::Leave, 0).unwrap();
+    hub.handle(&id("c"), ClientMsg::Leave, 0).result().unwrap();
     let update = hub.flush_lobby().expect("rooms changed");
     // Four changes, one message; "c" is back in the lobby, so it gets it too.
     assert_eq!(recipients(&update), vec!["c", "watcher"]);
@@ -207,7 +211,7 @@ fn flush_with_an_empty_lobby_discards_changes() {
     let mut hub = hub_with(&["a"]);
     join(&mut hub, "a", "x");
     assert_eq!(hub.flush_lobby(), None);
-    hub.handle(&id("a"), ClientMsg::Leave, 0).unwrap();
+    hub.handle(&id("a"), ClientMsg::Leave, 0).result().unwrap();
     // The leaver got a full snapshot; the change is still owed to the lobby.
     let update = hub.flush_lobby().unwrap();
     assert_eq!(recipients(&update), vec!["a"]);
@@ -226,7 +230,8 @@ fn room_list_is_busiest_first_then_by_name() {
 #[test]
 fn messages_from_unknown_peers_are_ignored() {
     let mut hub = Hub::new();
-    let out = hub.handle(&id("ghost"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
+    let out =
+        hub.handle(&id("ghost"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).result().unwrap();
     assert!(out.is_empty());
     assert_eq!(hub.room_count(), 0);
 }
@@ -236,26 +241,30 @@ fn rooms_are_capped() {
     let config = HubConfig { max_peers_per_room: 2, ..HubConfig::default() };
     let mut hub = Hub::with_config(config);
     for n in ["a", "b", "c"] {
-        hub.connect(&id(n), 0);
-        hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.into() }, 0).unwrap();
+        let _ = hub.connect(&id(n), 0);
+        hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.into() }, 0).result().unwrap();
     }
     join(&mut hub, "a", "x");
     join(&mut hub, "c", "y");
     join(&mut hub, "b", "x");
-    let err = hub.handle(&id("c"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap_err();
+    let err =
+        hub.handle(&id("c"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).result().unwrap_err();
     assert_eq!(err, HubError::RoomFull(2));
     assert_eq!(err.code(), ErrorCode::RoomFull);
     // A refused move leaves the peer where it was.
     assert_eq!(hub.room_list(), vec![RoomSummary::open("x", 2), RoomSummary::open("y", 1),]);
     // Rejoining a room you are already in is not blocked by the cap.
-    assert!(hub.handle(&id("a"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).is_ok());
+    assert!(hub.handle(&id("a"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).result().is_ok());
 }
 
 #[test]
 fn media_state_is_shared_with_the_room_and_in_member_lists() {
     let mut hub = hub_with(&["a", "b", "c"]);
     let on = MediaState { audio: true, video: false };
-    assert!(hub.handle(&id("a"), ClientMsg::SetMedia { media: on }, 0).unwrap().is_empty(), "not in a room");
+    assert!(
+        hub.handle(&id("a"), ClientMsg::SetMedia { media: on }, 0).result().unwrap().is_empty(),
+        "not in a room"
+    );
     join(&mut hub, "a", "x");
     let out = join(&mut hub, "b", "x");
     assert!(matches!(&out[0].msg, ServerMsg::PeerJoined { peer } if peer.media == MediaState::default()));
@@ -265,7 +274,7 @@ fn media_state_is_shared_with_the_room_and_in_member_lists() {
     }
     join(&mut hub, "c", "y");
     let off = MediaState { audio: false, video: false };
-    let out = hub.handle(&id("b"), ClientMsg::SetMedia { media: off }, 0).unwrap();
+    let out = hub.handle(&id("b"), ClientMsg::SetMedia { media: off }, 0).result().unwrap();
     assert_eq!(
         out,
         vec![Delivery::many(vec![id("a"), id("b")], ServerMsg::PeerMedia { id: id("b"), media: off })]
@@ -281,7 +290,7 @@ fn welcome_carries_ice_servers() {
         turn_ttl_secs: 60,
     };
     let mut hub = Hub::with_config(HubConfig { ice, ..HubConfig::default() });
-    let out = hub.connect(&id("p"), 1_000_000);
+    let out = hub.connect(&id("p"), 1_000_000).deliveries;
     match &out[0].msg {
         ServerMsg::Welcome { ice_servers, .. } => {
             assert_eq!(ice_servers.len(), 2);
@@ -298,25 +307,25 @@ fn one_screen_sharer_per_room() {
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
     join(&mut hub, "c", "y");
-    let out = hub.handle(&id("a"), ClientMsg::StartShare, 0).unwrap();
+    let out = hub.handle(&id("a"), ClientMsg::StartShare, 0).result().unwrap();
     assert_eq!(out, vec![Delivery::many(vec![id("a"), id("b")], ServerMsg::ShareStarted { id: id("a") })]);
-    let err = hub.handle(&id("b"), ClientMsg::StartShare, 0).unwrap_err();
+    let err = hub.handle(&id("b"), ClientMsg::StartShare, 0).result().unwrap_err();
     assert_eq!(err, HubError::ShareTaken("a".into()));
     assert_eq!(err.code(), ErrorCode::ShareTaken);
     assert!(err.to_string().contains("a is already sharing"));
     // Other rooms are independent; asking again is harmless.
-    assert!(hub.handle(&id("c"), ClientMsg::StartShare, 0).is_ok());
-    assert!(hub.handle(&id("a"), ClientMsg::StartShare, 0).is_ok());
+    assert!(hub.handle(&id("c"), ClientMsg::StartShare, 0).result().is_ok());
+    assert!(hub.handle(&id("a"), ClientMsg::StartShare, 0).result().is_ok());
     // Someone joining later learns who shares.
-    hub.connect(&id("d"), 0);
-    hub.handle(&id("d"), ClientMsg::SetNickname { nickname: "d".into() }, 0).unwrap();
+    let _ = hub.connect(&id("d"), 0);
+    hub.handle(&id("d"), ClientMsg::SetNickname { nickname: "d".into() }, 0).result().unwrap();
     let out = join(&mut hub, "d", "x");
     assert!(matches!(&out.last().unwrap().msg, ServerMsg::Joined { sharer: Some(s), .. } if *s == id("a")));
     // Only the sharer can stop; then someone else may share.
-    assert!(hub.handle(&id("b"), ClientMsg::StopShare, 0).unwrap().is_empty());
-    let out = hub.handle(&id("a"), ClientMsg::StopShare, 0).unwrap();
+    assert!(hub.handle(&id("b"), ClientMsg::StopShare, 0).result().unwrap().is_empty());
+    let out = hub.handle(&id("a"), ClientMsg::StopShare, 0).result().unwrap();
     assert!(matches!(&out[0].msg, ServerMsg::ShareStopped { id: s } if *s == id("a")));
-    assert!(hub.handle(&id("b"), ClientMsg::StartShare, 0).is_ok());
+    assert!(hub.handle(&id("b"), ClientMsg::StartShare, 0).result().is_ok());
 }
 
 #[test]
@@ -324,11 +333,11 @@ fn a_sharer_who_leaves_stops_sharing() {
     let mut hub = hub_with(&["a", "b"]);
     join(&mut hub, "a", "x");
     join(&mut hub, "b", "x");
-    hub.handle(&id("a"), ClientMsg::StartShare, 0).unwrap();
-    let out = hub.disconnect(&id("a"));
+    hub.handle(&id("a"), ClientMsg::StartShare, 0).result().unwrap();
+    let out = hub.disconnect(&id("a")).deliveries;
     assert_eq!(out[0].msg, ServerMsg::ShareStopped { id: id("a") });
     assert!(matches!(out[1].msg, ServerMsg::PeerLeft { .. }));
-    assert!(hub.handle(&id("b"), ClientMsg::StartShare, 0).is_ok());
+    assert!(hub.handle(&id("b"), ClientMsg::StartShare, 0).result().is_ok());
 }
 
 #[test]
@@ -340,8 +349,8 @@ fn the_lobby_gets_the_busiest_rooms_only() {
         for _ in 0..(1 + room % 3) {
             let who = format!("p{n}");
             n += 1;
-            hub.connect(&id(&who), 0);
-            hub.handle(&id(&who), ClientMsg::SetNickname { nickname: who.clone() }, 0).unwrap();
+            let _ = hub.connect(&id(&who), 0);
+            hub.handle(&id(&who), ClientMsg::SetNickname { nickname: who.clone() }, 0).result().unwrap();
             join(&mut hub, &who, &format!("room{room:03}"));
         }
     }
@@ -351,4 +360,16 @@ fn the_lobby_gets_the_busiest_rooms_only() {
     expected.truncate(LOBBY_LIST_MAX);
     assert_eq!(list, expected, "the same order as the full list, cut");
     assert!(list.iter().all(|r| r.count >= 2));
+}
+
+#[test]
+fn a_refusal_is_one_output_with_the_senders_error() {
+    let mut hub = hub_with(&["a"]);
+    let out = hub.handle(&id("a"), ClientMsg::Leave, 0);
+    assert_eq!(out, Output::default(), "leaving from the lobby is no error");
+    let out = hub.handle(&id("a"), ClientMsg::StartShare, 0);
+    assert_eq!(out.refused, Some(HubError::NotInRoom));
+    let error = ServerMsg::Error { code: ErrorCode::NotInRoom, message: HubError::NotInRoom.to_string() };
+    assert_eq!(out.deliveries, vec![Delivery::one(&id("a"), error)]);
+    assert!(out.publish.is_empty() && out.released.is_empty());
 }
