@@ -10,6 +10,7 @@
 //! goes away every node keeps serving its own users, and when it is back
 //! each node registers its members again and reconciles its rooms.
 
+use crate::bus::BusCmd;
 use crate::hub::{ClusterEvent, Outgoing, Placed};
 use crate::limits::{Guessed, GUESS_MEMORY};
 use crate::node::Node;
@@ -21,25 +22,12 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, Mutex, RwLock};
+use tokio::sync::{mpsc, Mutex, RwLock};
 
 /// A node whose heartbeat is older than this is dead.
 const NODE_TTL_MS: u64 = 5_000;
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-
-/// What the node hands the bus, in order.
-pub enum BusCmd {
-    Publish(Outgoing),
-    /// Stop mirroring a room nobody here is in any more.
-    Release(String),
-    /// Start mirroring a room (subscribe), then say whether it worked. In
-    /// the same queue as `Release`: a join refused for its passcode releases
-    /// the room, and the next try subscribes again; done outside the queue,
-    /// that subscription could come before the queued unsubscription, and
-    /// the member would then never hear the room's events from other nodes.
-    Mirror(String, oneshot::Sender<bool>),
-}
 
 #[derive(Serialize, Deserialize)]
 struct Envelope {
@@ -47,19 +35,27 @@ struct Envelope {
     event: ClusterEvent,
 }
 
-#[derive(Serialize, Deserialize)]
-struct CountMsg {
-    room: String,
-    count: u32,
+/// What `noom:lobby` carries: what every node's lobby needs to know of
+/// rooms it may not mirror.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum LobbyMsg {
+    Count {
+        room: String,
+        count: u32,
+    },
+    /// Whether a room needs a passcode or is locked.
+    Flags {
+        room: String,
+        passcode: bool,
+        locked: bool,
+    },
 }
 
-/// Whether a room needs a passcode or is locked, for lobbies on nodes that
-/// do not mirror it.
-#[derive(Serialize, Deserialize)]
-struct FlagsMsg {
-    room: String,
-    passcode: bool,
-    locked: bool,
+impl LobbyMsg {
+    fn encode(&self) -> String {
+        serde_json::to_string(self).expect("serializable")
+    }
 }
 
 /// room → flags ("p", "l", "pl" or ""), beside the counts in `noom:rooms`.
@@ -114,9 +110,6 @@ pub struct Cluster {
     conn: RwLock<Option<MultiplexedConnection>>,
     sink: Mutex<Option<PubSubSink>>,
     online: AtomicBool,
-    /// The node's bus (weak: the node owns it, and the publisher stops
-    /// when the node is gone).
-    bus: mpsc::WeakUnboundedSender<BusCmd>,
 }
 
 type Res<T> = redis::RedisResult<T>;
@@ -135,9 +128,9 @@ impl Cluster {
             conn: RwLock::new(None),
             sink: Mutex::new(None),
             online: AtomicBool::new(false),
-            bus: tx.downgrade(),
         });
-        node.attach_cluster(cluster.clone(), tx);
+        // The node holds the only senders: the publisher stops with it.
+        node.attach_bus(tx);
         tokio::spawn(cluster.clone().publisher(rx));
         tokio::spawn(cluster.clone().supervise());
         tokio::spawn(cluster.clone().tick());
@@ -154,7 +147,7 @@ impl Cluster {
     }
 
     /// What the cluster knows of `client`'s wrong passcodes for `room`.
-    pub async fn guesses(&self, room: &str, client: IpAddr) -> Option<Guessed> {
+    async fn guesses(&self, room: &str, client: IpAddr) -> Option<Guessed> {
         let mut conn = self.conn().await?;
         let (wrong, last): (Option<u32>, Option<u64>) = redis::cmd("HMGET")
             .arg(guesses_key(room, client))
@@ -167,7 +160,7 @@ impl Cluster {
     }
 
     /// Stores a wrong passcode for every node to see.
-    pub async fn record_guess(&self, room: &str, client: IpAddr, guessed: Guessed) {
+    async fn record_guess(&self, room: &str, client: IpAddr, guessed: Guessed) {
         let key = guesses_key(room, client);
         let Some(mut conn) = self.conn().await else { return };
         let stored: Res<()> = redis::pipe()
@@ -190,26 +183,16 @@ impl Cluster {
         }
     }
 
-    pub fn forgive_guesses(self: &Arc<Self>, room: &str, client: IpAddr) {
-        let (cluster, key) = (self.clone(), guesses_key(room, client));
-        tokio::spawn(async move {
-            if let Some(mut conn) = cluster.conn().await {
-                let _: Res<()> = redis::cmd("DEL").arg(&key).query_async(&mut conn).await;
-            }
-        });
+    async fn forgive_guesses(&self, room: &str, client: IpAddr) {
+        if let Some(mut conn) = self.conn().await {
+            let _: Res<()> = redis::cmd("DEL").arg(guesses_key(room, client)).query_async(&mut conn).await;
+        }
     }
 
-    /// Before a local member joins a room we do not mirror yet: subscribe,
-    /// then read who is in it (in that order, so no event falls between).
-    pub async fn replicate(&self, room: &str) {
-        if !self.is_online() {
-            return;
-        }
-        let Some(bus) = self.bus.upgrade() else { return };
-        let (ack, subscribed) = oneshot::channel();
-        if bus.send(BusCmd::Mirror(room.to_owned(), ack)).is_err() || subscribed.await != Ok(true) {
-            return;
-        }
+    /// Before a local member joins a room we do not mirror yet: subscribed
+    /// (by the publisher, in queue order), read who is in it, so that no
+    /// event falls between.
+    async fn load_replica(&self, room: &str) {
         let (Some(mut conn), Some(node)) = (self.conn().await, self.node.upgrade()) else { return };
         // Members and settings together: a replica must never be visible
         // (to a join on another socket) without its passcode and lock.
@@ -224,6 +207,9 @@ impl Cluster {
         }
     }
 
+    /// Carries out the node's commands in order. Subscriptions and writes
+    /// happen here, in queue order; questions for Redis (and the loading of
+    /// a replica) run beside it, so one slow answer never holds the queue.
     async fn publisher(self: Arc<Self>, mut rx: mpsc::UnboundedReceiver<BusCmd>) {
         while let Some(cmd) = rx.recv().await {
             let Some(mut conn) = self.conn().await else { continue };
@@ -233,12 +219,39 @@ impl Cluster {
                     Some(sink) => sink.unsubscribe(room_channel(&room)).await,
                     None => Ok(()),
                 },
-                BusCmd::Mirror(room, ack) => {
-                    let subscribed = match self.sink.lock().await.as_mut() {
-                        Some(sink) => sink.subscribe(room_channel(&room)).await.is_ok(),
-                        None => false,
-                    };
-                    let _ = ack.send(subscribed);
+                BusCmd::Mirror { room, done } => {
+                    let subscribed = self.is_online()
+                        && match self.sink.lock().await.as_mut() {
+                            Some(sink) => sink.subscribe(room_channel(&room)).await.is_ok(),
+                            None => false,
+                        };
+                    if subscribed {
+                        let cluster = self.clone();
+                        tokio::spawn(async move {
+                            cluster.load_replica(&room).await;
+                            let _ = done.send(());
+                        });
+                    }
+                    Ok(())
+                }
+                BusCmd::Guesses { room, client, reply } => {
+                    let cluster = self.clone();
+                    tokio::spawn(async move {
+                        let _ = reply.send(cluster.guesses(&room, client).await);
+                    });
+                    Ok(())
+                }
+                BusCmd::RecordGuess { room, client, guessed, done } => {
+                    let cluster = self.clone();
+                    tokio::spawn(async move {
+                        cluster.record_guess(&room, client, guessed).await;
+                        let _ = done.send(());
+                    });
+                    Ok(())
+                }
+                BusCmd::ForgiveGuesses { room, client } => {
+                    let cluster = self.clone();
+                    tokio::spawn(async move { cluster.forgive_guesses(&room, client).await });
                     Ok(())
                 }
             };
@@ -275,12 +288,13 @@ impl Cluster {
             }
             ClusterEvent::Settings { passcode, locked, .. } => {
                 let stored = serde_json::to_string(&out.event).expect("serializable");
-                let flags = FlagsMsg { room: room.clone(), passcode: passcode.is_some(), locked: *locked };
+                let flags =
+                    LobbyMsg::Flags { room: room.clone(), passcode: passcode.is_some(), locked: *locked };
                 pipe.set(settings_key(&room), stored)
                     .ignore()
-                    .hset(FLAGS, &room, flags_value(flags.passcode, flags.locked))
+                    .hset(FLAGS, &room, flags_value(passcode.is_some(), *locked))
                     .ignore()
-                    .publish(LOBBY, serde_json::to_string(&flags).expect("serializable"))
+                    .publish(LOBBY, flags.encode())
                     .ignore();
             }
             _ => {}
@@ -347,10 +361,12 @@ impl Cluster {
         let Some(node) = self.node.upgrade() else { return };
         let Ok(payload) = msg.get_payload::<String>() else { return };
         if msg.get_channel_name() == LOBBY {
-            if let Ok(count) = serde_json::from_str::<CountMsg>(&payload) {
-                node.set_room_count(&count.room, count.count);
-            } else if let Ok(flags) = serde_json::from_str::<FlagsMsg>(&payload) {
-                node.set_room_flags(&flags.room, flags.passcode, flags.locked);
+            match serde_json::from_str::<LobbyMsg>(&payload) {
+                Ok(LobbyMsg::Count { room, count }) => node.set_room_count(&room, count),
+                Ok(LobbyMsg::Flags { room, passcode, locked }) => {
+                    node.set_room_flags(&room, passcode, locked)
+                }
+                Err(err) => tracing::debug!(%err, "unreadable lobby message"),
             }
             return;
         }
@@ -497,6 +513,23 @@ async fn update_count(conn: &mut MultiplexedConnection, room: &str) -> Res<()> {
     } else {
         pipe.hset(ROOMS, room, count).ignore();
     }
-    let msg = serde_json::to_string(&CountMsg { room: room.to_owned(), count }).expect("serializable");
+    let msg = LobbyMsg::Count { room: room.to_owned(), count }.encode();
     pipe.publish(LOBBY, msg).ignore().query_async::<()>(conn).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LobbyMsg;
+
+    #[test]
+    fn lobby_messages_are_tagged_and_round_trip() {
+        let count = LobbyMsg::Count { room: "x".into(), count: 3 };
+        assert_eq!(count.encode(), r#"{"kind":"count","room":"x","count":3}"#);
+        let flags = LobbyMsg::Flags { room: "x".into(), passcode: true, locked: false };
+        for msg in [count, flags] {
+            assert_eq!(serde_json::from_str::<LobbyMsg>(&msg.encode()).unwrap(), msg);
+        }
+        // Untagged, a count could pass for flags or the reverse; now it is refused.
+        assert!(serde_json::from_str::<LobbyMsg>(r#"{"room":"x","count":3}"#).is_err());
+    }
 }

@@ -3,6 +3,7 @@
 //! The Noom server: server-side rendering of the app and WebSocket signaling.
 
 pub mod accept;
+pub mod bus;
 pub mod client_ip;
 pub mod cluster;
 pub mod config;

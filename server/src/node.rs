@@ -7,14 +7,14 @@
 //! socket, and a client that cannot keep up is disconnected instead of
 //! stalling its room.
 
-use crate::cluster::{BusCmd, Cluster};
+use crate::bus::BusCmd;
 use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, Placed, Prepared};
 use crate::limits::Guesses;
 use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_RESTARTING, CLOSE_TOO_SLOW};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
@@ -56,7 +56,9 @@ pub fn outbox_pair() -> (Outbox, Inbox) {
 #[derive(Default)]
 pub struct Node {
     inner: Mutex<Inner>,
-    cluster: OnceLock<Arc<Cluster>>,
+    /// To the other nodes, when there are any (Redis scale-out): the same
+    /// queue as `Inner::bus`, for what is asked outside the hub's lock.
+    bus: OnceLock<mpsc::UnboundedSender<BusCmd>>,
     /// Wrong passcodes per room and client address (shared with other
     /// nodes through Redis when clustered).
     guesses: Mutex<Guesses>,
@@ -94,15 +96,16 @@ impl Node {
     pub fn new(config: HubConfig) -> Self {
         Node {
             inner: Mutex::new(Inner { hub: Hub::with_config(config), outboxes: HashMap::new(), bus: None }),
-            cluster: OnceLock::new(),
+            bus: OnceLock::new(),
             guesses: Mutex::default(),
             hashing: Hashing::default(),
         }
     }
 
-    /// Shares this node's rooms with others through `cluster`.
-    pub fn attach_cluster(&self, cluster: Arc<Cluster>, bus: mpsc::UnboundedSender<BusCmd>) {
-        let _ = self.cluster.set(cluster);
+    /// Shares this node's rooms with other nodes through `bus`, whose other
+    /// end (see `cluster`) carries the commands out and calls back in.
+    pub fn attach_bus(&self, bus: mpsc::UnboundedSender<BusCmd>) {
+        let _ = self.bus.set(bus.clone());
         let mut inner = self.lock();
         inner.hub.set_clustered();
         inner.bus = Some(bus);
@@ -192,12 +195,13 @@ impl Node {
                 crate::metrics::message_in(&msg);
                 // Joining a room this node does not mirror yet: learn who is
                 // in it on other nodes first, so the join lists them.
-                if let (ClientMsg::Join { room, .. }, Some(cluster)) = (&msg, self.cluster.get()) {
+                if let (ClientMsg::Join { room, .. }, true) = (&msg, self.bus.get().is_some()) {
                     let known = self.lock().hub.is_replicated(room);
                     if !known && app::rules::validate_room(room).is_ok() {
                         // Redis not answering must not hang this socket; the
                         // hub then refuses rooms it knows live elsewhere.
-                        let _ = tokio::time::timeout(REPLICATE_TIMEOUT, cluster.replicate(room)).await;
+                        let room = room.clone();
+                        self.ask(|done| BusCmd::Mirror { room, done }).await;
                     }
                 }
                 match msg {
@@ -231,13 +235,9 @@ impl Node {
         passcode: String,
         client: IpAddr,
     ) -> Option<ErrorCode> {
-        let cluster = self.cluster.get().cloned();
-        if let Some(cluster) = &cluster {
-            if let Ok(Some(known)) =
-                tokio::time::timeout(REPLICATE_TIMEOUT, cluster.guesses(&room, client)).await
-            {
-                self.lock_guesses().merge(&room, client, known);
-            }
+        let asked = room.clone();
+        if let Some(Some(known)) = self.ask(|reply| BusCmd::Guesses { room: asked, client, reply }).await {
+            self.lock_guesses().merge(&room, client, known);
         }
         if let Err(wait) = self.lock_guesses().check(&room, client, now_ms()) {
             let secs = wait.as_secs_f64().ceil() as u64;
@@ -267,22 +267,34 @@ impl Node {
             // What Redis knew was merged in above: with no local count there
             // is nothing there to delete either (short of Redis having been
             // too slow to answer; its entry then expires by itself).
-            let counted = self.lock_guesses().forgive(&room, client);
-            if let (true, Some(cluster)) = (counted, &cluster) {
-                cluster.forgive_guesses(&room, client);
+            if self.lock_guesses().forgive(&room, client) {
+                self.tell(BusCmd::ForgiveGuesses { room, client });
             }
             return None;
         };
         if !answer.is_empty() {
             let guessed = self.lock_guesses().wrong(&room, client, now_ms());
             tracing::info!(%room, %client, wrong = guessed.wrong, "wrong passcode");
-            if let Some(cluster) = &cluster {
-                let _ = tokio::time::timeout(REPLICATE_TIMEOUT, cluster.record_guess(&room, client, guessed))
-                    .await;
-            }
+            self.ask(|done| BusCmd::RecordGuess { room, client, guessed, done }).await;
             self.lock().deliver(Output { deliveries: answer, ..Output::default() });
         }
         Some(code)
+    }
+
+    /// Asks the other nodes and waits for the answer, at most
+    /// `REPLICATE_TIMEOUT`; `None` on a single node or without an answer.
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> BusCmd) -> Option<T> {
+        let bus = self.bus.get()?;
+        let (reply, answer) = oneshot::channel();
+        bus.send(command(reply)).ok()?;
+        tokio::time::timeout(REPLICATE_TIMEOUT, answer).await.ok()?.ok()
+    }
+
+    /// Tells the other nodes, expecting no answer.
+    fn tell(&self, command: BusCmd) {
+        if let Some(bus) = self.bus.get() {
+            let _ = bus.send(command);
+        }
     }
 
     fn lock_guesses(&self) -> MutexGuard<'_, Guesses> {
