@@ -49,7 +49,7 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     println!("noom listening on {scheme}://{addr}");
     tracing::info!(%addr, scheme, "listening");
     tracing::info!(fd_limit, limits = ?admission.limits(), "connection limits");
-    let tls = tls.map(|config| tokio_rustls::TlsAcceptor::from(config.get_inner()));
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let listener = TcpListener::from_std(listener)?;
     let serve =
         accept::serve(listener, app, tls, admission, Duration::from_secs(config.header_timeout_secs.max(1)));

@@ -3,7 +3,7 @@
 
 use app::protocol::{IceServer, PeerId};
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
 #[derive(Clone, Debug, Default)]
