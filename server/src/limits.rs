@@ -171,6 +171,29 @@ impl Guesses {
         }
     }
 
+    /// A try at `room`'s passcode from `ip`: `Err(wait)` while it must wait,
+    /// else the try is counted as a wrong one at once, until it proves right
+    /// ([`Guesses::forgive`]) or turns out not to be about the passcode
+    /// ([`Guesses::retract`]). Counting at the check means that tries sent
+    /// in parallel cannot all pass it before any of them is counted.
+    pub fn try_guess(&mut self, room: &str, ip: IpAddr, now_ms: u64) -> Result<Guessed, Duration> {
+        self.check(room, ip, now_ms)?;
+        Ok(self.wrong(room, ip, now_ms))
+    }
+
+    /// Takes back one counted try (the join was refused for another reason,
+    /// the room being full, say); the count that is left, if any was.
+    pub fn retract(&mut self, room: &str, ip: IpAddr) -> Option<Guessed> {
+        let key = (room.to_owned(), ip);
+        let entry = self.entries.get_mut(&key)?;
+        entry.wrong = entry.wrong.saturating_sub(1);
+        let left = *entry;
+        if left.wrong == 0 {
+            self.entries.remove(&key);
+        }
+        Some(left)
+    }
+
     pub fn wrong(&mut self, room: &str, ip: IpAddr, now_ms: u64) -> Guessed {
         if self.entries.len() >= MAX_GUESS_ENTRIES {
             self.forget_oldest(now_ms);
@@ -330,6 +353,27 @@ mod tests {
         assert!(g.forgive("vault", eve));
         assert_eq!(g.check("vault", eve, 6_000), Ok(()));
         assert!(!g.forgive("vault", eve), "nothing left to forget");
+    }
+
+    #[test]
+    fn tries_count_when_checked_so_parallel_ones_cannot_slip_through() {
+        let mut g = Guesses::default();
+        let eve: IpAddr = "10.0.0.1".parse().unwrap();
+        let t = 1_000_000;
+        // Five tries at the same instant, none answered yet: the free ones
+        // and the one after them pass, the next must wait.
+        let tries: Vec<_> =
+            (0..FREE_GUESSES + 2).map(|_| g.try_guess("vault", eve, t).map(|x| x.wrong)).collect();
+        assert_eq!(tries, [Ok(1), Ok(2), Ok(3), Ok(4), Err(Duration::from_secs(1))]);
+        // One of them was refused for something else (the room was full).
+        assert_eq!(g.retract("vault", eve), Some(Guessed { wrong: 3, last_ms: t }));
+        assert_eq!(g.try_guess("vault", eve, t).map(|x| x.wrong), Ok(4));
+        // The right passcode forgives all; retracting then has nothing to take.
+        assert!(g.forgive("vault", eve));
+        assert_eq!(g.retract("vault", eve), None);
+        assert_eq!(g.try_guess("vault", eve, t).map(|x| x.wrong), Ok(1));
+        assert_eq!(g.retract("vault", eve), Some(Guessed { wrong: 0, last_ms: t }));
+        assert!(!g.forgive("vault", eve), "a retracted only try leaves nothing");
     }
 
     #[test]

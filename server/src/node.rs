@@ -239,46 +239,54 @@ impl Node {
         if let Some(Some(known)) = self.ask(|reply| BusCmd::Guesses { room: asked, client, reply }).await {
             self.lock_guesses().merge(&room, client, known);
         }
-        if let Err(wait) = self.lock_guesses().check(&room, client, now_ms()) {
-            let secs = wait.as_secs_f64().ceil() as u64;
-            let message = format!("too many wrong passcodes for this room: try again in {secs} s");
-            self.reply_error(from, ErrorCode::TooManyGuesses, message);
-            return Some(ErrorCode::TooManyGuesses);
-        }
+        // Until it proves right, this try counts as a wrong one, here and
+        // (shared before the slow hash) on every node: tries sent in
+        // parallel cannot all pass the check before any is counted.
+        let counted = self.lock_guesses().try_guess(&room, client, now_ms());
+        let guessed = match counted {
+            Ok(guessed) => guessed,
+            Err(wait) => {
+                let secs = wait.as_secs_f64().ceil() as u64;
+                let message = format!("too many wrong passcodes for this room: try again in {secs} s");
+                self.reply_error(from, ErrorCode::TooManyGuesses, message);
+                return Some(ErrorCode::TooManyGuesses);
+            }
+        };
+        let shared = room.clone();
+        self.ask(|done| BusCmd::RecordGuess { room: shared, client, guessed, done }).await;
         let stored = self.lock().hub.passcode_of(&room);
         let prepared = {
             let _turn = self.hashing.0.acquire().await.ok()?;
             let given = passcode.clone();
             tokio::task::spawn_blocking(move || Prepared::new(stored, &given)).await.ok()?
         };
-        let (refused, answer) = {
+        let refused = {
             let mut inner = self.lock();
-            let mut out = inner.hub.join_prepared(from, &room, Some(&passcode), &prepared, now_ms());
-            // A wrong guess is shared before its answer goes out, so that
-            // the guesser's next try on any node already counts it.
-            let answer = match out.refused {
-                Some(HubError::WrongPasscode) => std::mem::take(&mut out.deliveries),
-                _ => Vec::new(),
-            };
-            let refused = inner.answer(from, out);
-            (refused, answer)
+            let out = inner.hub.join_prepared(from, &room, Some(&passcode), &prepared, now_ms());
+            let refused = out.refused.clone();
+            inner.answer(from, out);
+            refused
         };
-        let Some(code) = refused else {
-            // What Redis knew was merged in above: with no local count there
-            // is nothing there to delete either (short of Redis having been
-            // too slow to answer; its entry then expires by itself).
-            if self.lock_guesses().forgive(&room, client) {
+        match refused {
+            None => {
+                self.lock_guesses().forgive(&room, client);
                 self.tell(BusCmd::ForgiveGuesses { room, client });
+                None
             }
-            return None;
-        };
-        if !answer.is_empty() {
-            let guessed = self.lock_guesses().wrong(&room, client, now_ms());
-            tracing::info!(%room, %client, wrong = guessed.wrong, "wrong passcode");
-            self.ask(|done| BusCmd::RecordGuess { room, client, guessed, done }).await;
-            self.lock().deliver(Output { deliveries: answer, ..Output::default() });
+            Some(HubError::WrongPasscode) => {
+                tracing::info!(%room, %client, wrong = guessed.wrong, "wrong passcode");
+                Some(ErrorCode::WrongPasscode)
+            }
+            // Refused for something else (the room is full, say): this try
+            // says nothing about the passcode.
+            Some(err) => {
+                let left = self.lock_guesses().retract(&room, client);
+                if let Some(guessed) = left {
+                    self.ask(|done| BusCmd::RecordGuess { room, client, guessed, done }).await;
+                }
+                Some(err.code())
+            }
         }
-        Some(code)
     }
 
     /// Asks the other nodes and waits for the answer, at most

@@ -117,6 +117,30 @@ async fn only_the_host_locks_removes_and_asks_to_mute_and_the_role_passes_on() {
 }
 
 #[tokio::test]
+async fn guesses_sent_in_parallel_are_counted_before_any_is_answered() {
+    let server = Server::start().await;
+    let _ada = Client::in_room_with(&server, "Ada", "vault", Some("4711")).await;
+    let mut guessers = Vec::new();
+    for n in 0..8 {
+        guessers.push(Client::named(&server, &format!("Eve{n}")).await);
+    }
+    // All sent before any answer: each passcode takes ~140 ms to hash.
+    for (n, eve) in guessers.iter_mut().enumerate() {
+        eve.send(&join("vault", Some(&format!("{n:04}")))).await;
+    }
+    let mut wrong = 0;
+    for eve in &mut guessers {
+        match eve.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await {
+            ServerMsg::Error { code: ErrorCode::WrongPasscode, .. } => wrong += 1,
+            ServerMsg::Error { code: ErrorCode::TooManyGuesses, .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    // The free tries and the one after them; the rest had to wait.
+    assert_eq!(wrong, 4, "every try counts from the moment it is checked");
+}
+
+#[tokio::test]
 async fn guessing_slows_down_that_room_and_address_only() {
     let server = Server::start().await;
     let _ada = Client::in_room_with(&server, "Ada", "vault", Some("4711")).await;
