@@ -471,29 +471,149 @@ pub fn decode_server_some<F: VariantFilter>(text: &str) -> Result<Option<ServerM
     Ok(msg)
 }
 
-/// The server messages the lobby needs. The browser's main module decodes
-/// and applies only these; the rest concern the room you are in and are
-/// decoded by the room's lazily loaded code ([`RoomMsgs`]).
+/// Declares an enum and `NAMES`, its variants' names, from which the
+/// decoders' filters are made.
+macro_rules! named_enum {
+    (
+        $(#[$attr:meta])*
+        $vis:vis enum $name:ident {
+            $( $variant:ident $({ $( $field:ident : $ty:ty ),* $(,)? })? ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        $vis enum $name {
+            $( $variant $({ $( $field: $ty ),* })? ),*
+        }
+
+        impl $name {
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
+        }
+    };
+}
+
+named_enum! {
+    /// The server messages the lobby handles (`SessionModel::on_lobby_msg`).
+    /// The browser's main module decodes only these; the rest ([`RoomMsg`])
+    /// are decoded by the room's lazily loaded code. Same fields as the
+    /// [`ServerMsg`] variant of the same name.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum LobbyMsg {
+        Welcome { id: PeerId, ice_servers: Vec<IceServer> },
+        NicknameSet { nickname: String },
+        Rooms { rooms: Vec<RoomSummary> },
+        RoomsChanged { changed: Vec<RoomSummary>, removed: Vec<String> },
+        Error { code: ErrorCode, message: String },
+        Restarting,
+    }
+}
+
+named_enum! {
+    /// The server messages about the room you are in
+    /// (`SessionModel::on_room_msg`, signals: the call engine).
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum RoomMsg {
+        Joined { room: String, members: Vec<Member>, locked: bool, passcode: bool, sharer: Option<PeerId> },
+        Left { room: String },
+        PeerJoined { peer: Member },
+        PeerLeft { peer: Member },
+        PeerRenamed { peer: Member },
+        PeerMedia { id: PeerId, media: MediaState },
+        ShareStarted { id: PeerId },
+        ShareStopped { id: PeerId },
+        Chat { from: Member, text: String, ts: u64, nonce: Option<u64> },
+        Signal { from: PeerId, payload: SignalPayload },
+        RoomLocked { locked: bool, by: Member },
+        Removed { room: String, by: Member },
+        MuteRequested { by: Member },
+    }
+}
+
+/// A server message on its way to the side that handles it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Routed {
+    Lobby(LobbyMsg),
+    Room(RoomMsg),
+}
+
+impl ServerMsg {
+    /// Which side handles the message. Both halves match every variant
+    /// (no wildcard): a new server message does not compile until it is
+    /// placed, nor then until that side's handler handles it.
+    pub fn route(self) -> Routed {
+        match self.into_lobby() {
+            Ok(msg) => Routed::Lobby(msg),
+            Err(msg) => Routed::Room(msg.into_room().expect("not the lobby's, so the room's")),
+        }
+    }
+
+    /// The lobby's own messages; any other comes back unchanged. Apart from
+    /// `into_room` so the lobby's first load carries no room conversions.
+    pub fn into_lobby(self) -> Result<LobbyMsg, ServerMsg> {
+        match self {
+            ServerMsg::Welcome { id, ice_servers } => Ok(LobbyMsg::Welcome { id, ice_servers }),
+            ServerMsg::NicknameSet { nickname } => Ok(LobbyMsg::NicknameSet { nickname }),
+            ServerMsg::Rooms { rooms } => Ok(LobbyMsg::Rooms { rooms }),
+            ServerMsg::RoomsChanged { changed, removed } => Ok(LobbyMsg::RoomsChanged { changed, removed }),
+            ServerMsg::Error { code, message } => Ok(LobbyMsg::Error { code, message }),
+            ServerMsg::Restarting => Ok(LobbyMsg::Restarting),
+            msg @ (ServerMsg::Joined { .. }
+            | ServerMsg::Left { .. }
+            | ServerMsg::PeerJoined { .. }
+            | ServerMsg::PeerLeft { .. }
+            | ServerMsg::PeerRenamed { .. }
+            | ServerMsg::PeerMedia { .. }
+            | ServerMsg::ShareStarted { .. }
+            | ServerMsg::ShareStopped { .. }
+            | ServerMsg::Chat { .. }
+            | ServerMsg::Signal { .. }
+            | ServerMsg::RoomLocked { .. }
+            | ServerMsg::Removed { .. }
+            | ServerMsg::MuteRequested { .. }) => Err(msg),
+        }
+    }
+
+    /// The messages about your room; any other comes back unchanged.
+    pub fn into_room(self) -> Result<RoomMsg, ServerMsg> {
+        match self {
+            ServerMsg::Joined { room, members, locked, passcode, sharer } => {
+                Ok(RoomMsg::Joined { room, members, locked, passcode, sharer })
+            }
+            ServerMsg::Left { room } => Ok(RoomMsg::Left { room }),
+            ServerMsg::PeerJoined { peer } => Ok(RoomMsg::PeerJoined { peer }),
+            ServerMsg::PeerLeft { peer } => Ok(RoomMsg::PeerLeft { peer }),
+            ServerMsg::PeerRenamed { peer } => Ok(RoomMsg::PeerRenamed { peer }),
+            ServerMsg::PeerMedia { id, media } => Ok(RoomMsg::PeerMedia { id, media }),
+            ServerMsg::ShareStarted { id } => Ok(RoomMsg::ShareStarted { id }),
+            ServerMsg::ShareStopped { id } => Ok(RoomMsg::ShareStopped { id }),
+            ServerMsg::Chat { from, text, ts, nonce } => Ok(RoomMsg::Chat { from, text, ts, nonce }),
+            ServerMsg::Signal { from, payload } => Ok(RoomMsg::Signal { from, payload }),
+            ServerMsg::RoomLocked { locked, by } => Ok(RoomMsg::RoomLocked { locked, by }),
+            ServerMsg::Removed { room, by } => Ok(RoomMsg::Removed { room, by }),
+            ServerMsg::MuteRequested { by } => Ok(RoomMsg::MuteRequested { by }),
+            msg @ (ServerMsg::Welcome { .. }
+            | ServerMsg::NicknameSet { .. }
+            | ServerMsg::Rooms { .. }
+            | ServerMsg::RoomsChanged { .. }
+            | ServerMsg::Error { .. }
+            | ServerMsg::Restarting) => Err(msg),
+        }
+    }
+}
+
+/// Decodes only [`LobbyMsg`]'s messages (the browser's first load).
 pub struct LobbyMsgs;
 
 impl VariantFilter for LobbyMsgs {
-    const NAMES: &'static [&'static str] =
-        &["Welcome", "NicknameSet", "Rooms", "RoomsChanged", "Error", "Restarting"];
+    const NAMES: &'static [&'static str] = LobbyMsg::NAMES;
     const EXCEPT: bool = false;
 }
 
-/// Every server message that is not one of [`LobbyMsgs`].
+/// Decodes every other message: [`RoomMsg`]'s.
 pub struct RoomMsgs;
 
 impl VariantFilter for RoomMsgs {
     const NAMES: &'static [&'static str] = LobbyMsgs::NAMES;
     const EXCEPT: bool = true;
-}
-
-impl ServerMsg {
-    pub fn is_for_lobby(&self) -> bool {
-        crate::tag_first::wanted::<LobbyMsgs>(self.variant_name())
-    }
 }
 
 #[cfg(test)]
@@ -599,9 +719,10 @@ mod tests {
 
     #[test]
     fn lobby_and_room_decoders_split_the_messages_between_them() {
-        for name in LobbyMsgs::NAMES {
+        for name in LobbyMsg::NAMES.iter().chain(RoomMsg::NAMES) {
             assert!(ServerMsg::VARIANTS.contains(name), "{name} is not a variant");
         }
+        assert_eq!(LobbyMsg::NAMES.len() + RoomMsg::NAMES.len(), ServerMsg::VARIANTS.len());
         let all = every_server_msg();
         for name in ServerMsg::VARIANTS {
             assert!(all.iter().any(|m| m.variant_name() == *name), "no {name} in the sample");
@@ -610,10 +731,18 @@ mod tests {
             let text = encode(&msg);
             let lobby = decode_server_some::<LobbyMsgs>(&text).unwrap();
             let room = decode_server_some::<RoomMsgs>(&text).unwrap();
-            if msg.is_for_lobby() {
-                assert_eq!((lobby, room), (Some(msg), None), "{text}");
-            } else {
-                assert_eq!((lobby, room), (None, Some(msg)), "{text}");
+            // Each decoder takes exactly the messages routed to its side,
+            // under the same variant name.
+            let name = msg.variant_name();
+            match msg.clone().route() {
+                Routed::Lobby(_) => {
+                    assert!(LobbyMsg::NAMES.contains(&name), "{name} routed to the lobby");
+                    assert_eq!((lobby, room), (Some(msg), None), "{text}");
+                }
+                Routed::Room(_) => {
+                    assert!(RoomMsg::NAMES.contains(&name), "{name} routed to the room");
+                    assert_eq!((lobby, room), (None, Some(msg)), "{text}");
+                }
             }
         }
         // A skipped message is read to its end, nested values and all; what

@@ -2,7 +2,7 @@
 //! and out, reconnecting with exponential backoff after the socket drops.
 
 use crate::endpoint;
-use crate::protocol::{self, ClientMsg, LobbyMsgs, ServerMsg};
+use crate::protocol::{self, ClientMsg, LobbyMsg, LobbyMsgs};
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::future::select;
 use futures::{SinkExt, StreamExt};
@@ -59,8 +59,8 @@ const MAX_RETRY_MS: u32 = 8_000;
 pub enum Event {
     /// The socket is down; the next attempt starts in `retry_ms`.
     Down { retry_ms: u32 },
-    /// One of `protocol::LobbyMsgs`.
-    Message(ServerMsg),
+    /// A message for the lobby; the room's go to the room's code.
+    Message(LobbyMsg),
 }
 
 /// Starts the connection task; messages sent while the socket is down are
@@ -133,7 +133,9 @@ async fn run(mut outgoing: UnboundedReceiver<ClientMsg>, on_event: Rc<dyn Fn(Eve
                         let Message::Text(text) = frame else { continue };
                         match protocol::decode_server_some::<LobbyMsgs>(&text) {
                             Ok(Some(msg)) => {
-                                if matches!(msg, ServerMsg::Welcome { .. }) {
+                                // The filter decoded only the lobby's messages.
+                                let Ok(msg) = msg.into_lobby() else { continue };
+                                if matches!(msg, LobbyMsg::Welcome { .. }) {
                                     failures.set(0);
                                 }
                                 on_event(Event::Message(msg));

@@ -17,7 +17,7 @@ pub use stats::start_stats;
 
 use crate::call::p2p::{self, Incoming, P2pMsg};
 use crate::call::{Call, CallState, PeerView, Phase, Transfer};
-use crate::protocol::{self, ClientMsg, Member, PeerId, RoomMsgs, ServerMsg, SignalPayload};
+use crate::protocol::{self, ClientMsg, Member, PeerId, RoomMsg, RoomMsgs, SignalPayload};
 use crate::{browser, rules, signaling};
 use leptos::prelude::*;
 use media::{LevelMeter, LocalMedia};
@@ -161,13 +161,14 @@ fn close_all_peers(call: Call) {
 /// Messages about the room, decoded here rather than in the lobby's first
 /// load: signals go to their peer connection, the rest to the session.
 fn on_room_message(call: Call, text: String) {
-    match protocol::decode_server_some::<RoomMsgs>(&text) {
-        Ok(Some(ServerMsg::Signal { from, payload })) => on_signal(from, payload),
-        Ok(Some(msg)) => {
+    match protocol::decode_server_some::<RoomMsgs>(&text).map(|msg| msg.map(protocol::ServerMsg::into_room)) {
+        Ok(Some(Ok(RoomMsg::Signal { from, payload }))) => on_signal(from, payload),
+        Ok(Some(Ok(msg))) => {
             let now = browser::now_ms();
             call.session.model.update(|m| m.on_room_msg(msg, now));
         }
-        Ok(None) => {}
+        // The filter decoded only the room's messages.
+        Ok(Some(Err(_)) | None) => {}
         Err(err) => leptos::logging::warn!("unreadable server message: {err}"),
     }
 }

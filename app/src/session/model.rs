@@ -6,7 +6,10 @@
 //! reactive glue in `session::mod` sends them. No browser APIs here, so the
 //! rules are unit-tested natively.
 
-use crate::protocol::{ClientMsg, ErrorCode, IceServer, MediaState, Member, PeerId, RoomSummary, ServerMsg};
+use crate::protocol::{
+    ClientMsg, ErrorCode, IceServer, LobbyMsg, MediaState, Member, PeerId, RoomMsg, RoomSummary, Routed,
+    ServerMsg,
+};
 use crate::rules;
 
 /// Chat history kept per room; older entries are dropped.
@@ -304,36 +307,37 @@ impl Model {
 
     /// Applies one server message; returns what to send in reply.
     pub fn on_server(&mut self, msg: ServerMsg, now_ms: u64) -> Vec<ClientMsg> {
-        if msg.is_for_lobby() {
-            self.on_lobby_msg(msg)
-        } else {
-            self.on_room_msg(msg, now_ms);
-            Vec::new()
+        match msg.route() {
+            Routed::Lobby(msg) => self.on_lobby_msg(msg),
+            Routed::Room(msg) => {
+                self.on_room_msg(msg, now_ms);
+                Vec::new()
+            }
         }
     }
 
-    /// The lobby's messages (`protocol::LobbyMsgs`); anything else is ignored.
+    /// The lobby's messages.
     /// Kept apart from `on_room_msg` so that the browser's first load, which
     /// only calls this one, carries none of the room's handling.
-    pub fn on_lobby_msg(&mut self, msg: ServerMsg) -> Vec<ClientMsg> {
+    pub fn on_lobby_msg(&mut self, msg: LobbyMsg) -> Vec<ClientMsg> {
         match msg {
-            ServerMsg::Welcome { id, ice_servers } => {
+            LobbyMsg::Welcome { id, ice_servers } => {
                 self.conn = Conn::Open;
                 self.me = Some(id);
                 self.ice_servers = ice_servers;
                 self.nickname = None;
                 return self.replay();
             }
-            ServerMsg::NicknameSet { nickname } => {
+            LobbyMsg::NicknameSet { nickname } => {
                 self.nickname = Some(nickname.clone());
                 self.wanted_nickname = Some(nickname);
             }
-            ServerMsg::Rooms { rooms } => {
+            LobbyMsg::Rooms { rooms } => {
                 self.rooms = rooms;
                 self.rooms_known = true;
             }
-            ServerMsg::RoomsChanged { changed, removed } => self.apply_room_changes(changed, removed),
-            ServerMsg::Error { code, message } => {
+            LobbyMsg::RoomsChanged { changed, removed } => self.apply_room_changes(changed, removed),
+            LobbyMsg::Error { code, message } => {
                 if code.asks_passcode() {
                     self.passcode_needed = self.wanted_room.clone();
                 }
@@ -343,17 +347,16 @@ impl Model {
                 }
                 self.problem = Some(Problem { code, message });
             }
-            ServerMsg::Restarting => self.conn = Conn::Restarting,
-            _ => {}
+            LobbyMsg::Restarting => self.conn = Conn::Restarting,
         }
         Vec::new()
     }
 
-    /// Messages about the room you are in (`protocol::RoomMsgs`); in the
-    /// browser these are decoded and applied by the room's own wasm chunk.
-    pub fn on_room_msg(&mut self, msg: ServerMsg, now_ms: u64) {
+    /// Messages about the room you are in; in the browser these are decoded
+    /// and applied by the room's own wasm chunk.
+    pub fn on_room_msg(&mut self, msg: RoomMsg, now_ms: u64) {
         match msg {
-            ServerMsg::Joined { room, members, sharer, locked, passcode } => {
+            RoomMsg::Joined { room, members, sharer, locked, passcode } => {
                 self.on_joined(room, members, now_ms);
                 if let Some(room) = self.room.as_mut() {
                     room.sharer = sharer;
@@ -361,7 +364,7 @@ impl Model {
                     room.passcode = passcode;
                 }
             }
-            ServerMsg::RoomLocked { locked, by } => {
+            RoomMsg::RoomLocked { locked, by } => {
                 if let Some(room) = self.room.as_mut() {
                     room.locked = locked;
                     let what =
@@ -369,7 +372,7 @@ impl Model {
                     push_log(room, LogEntry::Notice { text: format!("{} {what}", by.nickname), ts: now_ms });
                 }
             }
-            ServerMsg::Removed { room, by } => {
+            RoomMsg::Removed { room, by } => {
                 if self.room.as_ref().is_some_and(|r| r.name == room) {
                     self.room = None;
                 }
@@ -380,14 +383,14 @@ impl Model {
                 let message = format!("{} removed you from {room}", by.nickname);
                 self.problem = Some(Problem { code: ErrorCode::NotInRoom, message });
             }
-            ServerMsg::MuteRequested { by } => {
+            RoomMsg::MuteRequested { by } => {
                 self.mute_requests += 1;
                 if let Some(room) = self.room.as_mut() {
                     let text = format!("{} asked everyone to mute", by.nickname);
                     push_log(room, LogEntry::Notice { text, ts: now_ms });
                 }
             }
-            ServerMsg::ShareStarted { id } => {
+            RoomMsg::ShareStarted { id } => {
                 if let Some(room) = self.room.as_mut() {
                     let who = room.members.iter().find(|m| m.id == id).map(|m| m.nickname.clone());
                     room.sharer = Some(id);
@@ -399,15 +402,17 @@ impl Model {
                     }
                 }
             }
-            ServerMsg::ShareStopped { id } => {
+            RoomMsg::ShareStopped { id } => {
                 if let Some(room) = self.room.as_mut().filter(|r| r.sharer.as_ref() == Some(&id)) {
                     room.sharer = None;
                 }
             }
-            ServerMsg::Left { room } if self.room.as_ref().is_some_and(|r| r.name == room) => {
-                self.room = None;
+            RoomMsg::Left { room } => {
+                if self.room.as_ref().is_some_and(|r| r.name == room) {
+                    self.room = None;
+                }
             }
-            ServerMsg::PeerJoined { peer } => {
+            RoomMsg::PeerJoined { peer } => {
                 if let Some(room) = self.room.as_mut() {
                     let text = format!("{} joined", peer.nickname);
                     room.members.retain(|m| m.id != peer.id);
@@ -415,7 +420,7 @@ impl Model {
                     push_log(room, LogEntry::Notice { text, ts: now_ms });
                 }
             }
-            ServerMsg::PeerLeft { peer } => {
+            RoomMsg::PeerLeft { peer } => {
                 if let Some(room) = self.room.as_mut() {
                     if room.sharer.as_ref() == Some(&peer.id) {
                         room.sharer = None;
@@ -424,7 +429,7 @@ impl Model {
                     push_log(room, LogEntry::Notice { text: format!("{} left", peer.nickname), ts: now_ms });
                 }
             }
-            ServerMsg::PeerRenamed { peer } => {
+            RoomMsg::PeerRenamed { peer } => {
                 if let Some(room) = self.room.as_mut() {
                     if let Some(m) = room.members.iter_mut().find(|m| m.id == peer.id) {
                         if m.nickname != peer.nickname {
@@ -435,14 +440,14 @@ impl Model {
                     }
                 }
             }
-            ServerMsg::PeerMedia { id, media } => {
+            RoomMsg::PeerMedia { id, media } => {
                 if let Some(m) = self.room.as_mut().and_then(|r| r.members.iter_mut().find(|m| m.id == id)) {
                     m.media = media;
                 }
             }
-            ServerMsg::Chat { from, text, ts, nonce } => self.on_chat(from, text, ts, nonce),
-            // Signals go to the call engine, the rest to on_lobby_msg.
-            _ => {}
+            RoomMsg::Chat { from, text, ts, nonce } => self.on_chat(from, text, ts, nonce),
+            // The call engine takes signals before they reach the model.
+            RoomMsg::Signal { .. } => {}
         }
     }
 
