@@ -3,7 +3,7 @@ use crate::components::{
     page_title, CallControls, ChatPanel, MemberList, NicknamePrompt, PreJoin, ProblemBanner, Stage, TopBar,
 };
 use crate::nav::use_nav;
-use crate::protocol::{ErrorCode, MAX_PASSCODE_CHARS};
+use crate::protocol::MAX_PASSCODE_CHARS;
 use crate::session::use_session;
 use crate::{browser, rules};
 use leptos::prelude::*;
@@ -97,14 +97,7 @@ fn RoomPage(room: String) -> AnyView {
     });
     // A refused join (full, locked, passcode) or being removed sends us back
     // to the pre-join screen, with the reason in the banner.
-    let refused = Memo::new(move |_| {
-        session.model.with(|m| {
-            let code = m.problem.as_ref().map(|p| p.code);
-            // Being removed by the host ends the call the same way.
-            let refusal = code.is_some_and(|c| c.refuses_join() || c == ErrorCode::NotInRoom);
-            refusal && m.wanted_room.is_none()
-        })
-    });
+    let refused = Memo::new(move |_| session.model.with(|m| m.join_refusal().is_some()));
     let needs_passcode = Memo::new(move |_| session.model.with(|m| m.needs_passcode_for(&room.get())));
     Effect::new(move |_| {
         if refused.get() {

@@ -203,6 +203,18 @@ impl Model {
         self.passcode_needed.as_deref() == Some(room)
     }
 
+    /// Why the call this page wanted ended before or after it began: the
+    /// server refused the join (`ErrorCode::refuses_join`) or the host
+    /// removed us (kept as `NotInRoom`). `None` while a join is still wanted
+    /// (a reconnect will retry it). The one rule the room page follows to go
+    /// back to its pre-join screen with the reason in the banner.
+    pub fn join_refusal(&self) -> Option<&Problem> {
+        if self.wanted_room.is_some() {
+            return None;
+        }
+        self.problem.as_ref().filter(|p| p.code.refuses_join() || p.code == ErrorCode::NotInRoom)
+    }
+
     pub fn is_host(&self) -> bool {
         self.room.as_ref().and_then(RoomView::host).is_some_and(|h| Some(h) == self.me.as_ref())
     }

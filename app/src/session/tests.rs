@@ -263,3 +263,42 @@ fn screen_share_state_follows_the_server() {
     m.on_server(ServerMsg::PeerLeft { peer: member("b", "Bob") }, 0);
     assert_eq!(m.room.as_ref().unwrap().sharer, None, "a sharer who leaves stops sharing");
 }
+
+/// Every error code, from serde's own list (its unknown-variant error), so
+/// that a new code is covered without editing this file.
+fn every_error_code() -> Vec<ErrorCode> {
+    let err = serde_json::from_str::<ErrorCode>(r#""__none__""#).unwrap_err().to_string();
+    let names: Vec<&str> = err.split('`').skip(3).step_by(2).collect();
+    assert!(names.len() > 10, "serde's wording changed? {err}");
+    names.iter().map(|n| serde_json::from_str(&format!("\"{n}\"")).expect(n)).collect()
+}
+
+#[test]
+fn one_rule_says_whether_a_join_ended() {
+    for code in every_error_code() {
+        let mut m = welcomed("me");
+        m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
+        let _ = m.enter_room("x".into());
+        m.on_server(ServerMsg::Error { code, message: "no".into() }, 0);
+        let refusal = m.join_refusal().map(|p| p.code);
+        if code.refuses_join() {
+            assert_eq!(refusal, Some(code), "{code:?} ends the join");
+            assert_eq!(m.wanted_room, None, "{code:?}: not retried");
+        } else {
+            // A chat too long, a rate limit...: the call goes on.
+            assert_eq!(refusal, None, "{code:?} does not end the join");
+            assert_eq!(m.wanted_room.as_deref(), Some("x"), "{code:?}");
+        }
+    }
+}
+
+#[test]
+fn being_removed_ends_the_join_by_the_same_rule() {
+    let mut m = welcomed("me");
+    m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
+    let _ = m.enter_room("x".into());
+    joined(&mut m, "x", vec![member("h", "Host"), member("me", "Ada")]);
+    assert!(m.join_refusal().is_none());
+    m.on_server(ServerMsg::Removed { room: "x".into(), by: member("h", "Host") }, 0);
+    assert_eq!(m.join_refusal().map(|p| p.code), Some(ErrorCode::NotInRoom));
+}
