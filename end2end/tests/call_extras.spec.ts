@@ -1,16 +1,9 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { NoomServer } from './support/server';
 import { expectGrowing, inbound, joinCall, probedPage, tileOf } from './support/call';
 
-let server: NoomServer;
-test.beforeEach(async () => {
-  server = await NoomServer.start();
-});
-test.afterEach(async () => {
-  await server.stop();
-});
 
-async function pair(browser: any, room: string) {
+async function pair(browser: any, server: NoomServer, room: string) {
   const pages = [];
   for (const name of ['Alice', 'Bob']) {
     const { page } = await probedPage(browser, { width: 1100, height: 720 });
@@ -26,8 +19,8 @@ async function pair(browser: any, room: string) {
  *  screen is the size of the browser window (wider). */
 const receivedWidth = (page: any) => inbound(page, 'video', 'frameWidth');
 
-test('screen sharing reaches the other person, and stopping (button or browser) brings the camera back', async ({ browser }) => {
-  const { alice, bob } = await pair(browser, 'share');
+test('screen sharing reaches the other person, and stopping (button or browser) brings the camera back', async ({ browser, server }) => {
+  const { alice, bob } = await pair(browser, server, 'share');
   await expect.poll(() => receivedWidth(bob)).toBe(640);
 
   await alice.getByRole('button', { name: 'Share screen' }).click();
@@ -56,8 +49,8 @@ test('screen sharing reaches the other person, and stopping (button or browser) 
   await expect(alice.getByRole('button', { name: 'Share screen' })).toBeVisible();
 });
 
-test('a second person cannot share while someone else does, and is told why', async ({ browser }) => {
-  const { alice, bob } = await pair(browser, 'one-sharer');
+test('a second person cannot share while someone else does, and is told why', async ({ browser, server }) => {
+  const { alice, bob } = await pair(browser, server, 'one-sharer');
   await alice.getByRole('button', { name: 'Share screen' }).click();
   await expect(tileOf(bob, 'Alice')).toHaveAttribute('data-presenting', 'true');
   await bob.getByRole('button', { name: 'Share screen' }).click();
@@ -70,8 +63,8 @@ test('a second person cannot share while someone else does, and is told why', as
   await expect(tileOf(alice, 'Alice')).toHaveAttribute('data-presenting', 'true');
 });
 
-test('the active-speaker highlight follows whoever is not muted', async ({ browser }) => {
-  const { alice, bob } = await pair(browser, 'speakers');
+test('the active-speaker highlight follows whoever is not muted', async ({ browser, server }) => {
+  const { alice, bob } = await pair(browser, server, 'speakers');
   await alice.getByRole('button', { name: 'Mute microphone' }).click();
   for (const page of [alice, bob]) {
     await expect(tileOf(page, 'Bob')).toHaveAttribute('data-speaking', 'true', { timeout: 20_000 });
@@ -88,8 +81,8 @@ test('the active-speaker highlight follows whoever is not muted', async ({ brows
   await bob.screenshot({ path: 'screenshots/speaker-view.png' });
 });
 
-test('each remote tile shows a quality indicator and a live statistics panel', async ({ browser }) => {
-  const { bob } = await pair(browser, 'stats');
+test('each remote tile shows a quality indicator and a live statistics panel', async ({ browser, server }) => {
+  const { bob } = await pair(browser, server, 'stats');
   const quality = tileOf(bob, 'Alice').locator('button.quality');
   await expect(quality).toHaveAttribute('data-quality', /good|fair|poor/, { timeout: 20_000 });
   await quality.click();

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { NoomServer } from './support/server';
+import { expect, test } from './support/fixtures';
 import { joinFromPreJoin } from './support/pages';
 import {
   connectedPeerConnections,
@@ -11,13 +10,6 @@ import {
   tiles,
 } from './support/call';
 
-let server: NoomServer;
-test.beforeEach(async () => {
-  server = await NoomServer.start();
-});
-test.afterEach(async () => {
-  await server.stop();
-});
 
 async function person(browser: any, name: string) {
   return { name, ...(await probedPage(browser, { width: 960, height: 640 })) };
@@ -33,7 +25,7 @@ async function expectFullMesh(pages: { page: any }[]) {
   }
 }
 
-test('three, then four people see each other in a full mesh; one leaves and the others drop the tile', async ({ browser }) => {
+test('three, then four people see each other in a full mesh; one leaves and the others drop the tile', async ({ browser, server }) => {
   const people = [];
   for (const name of ['Ann', 'Ben', 'Cat']) {
     const p = await person(browser, name);
@@ -59,7 +51,7 @@ test('three, then four people see each other in a full mesh; one leaves and the 
   for (const p of people) await p.context.close();
 });
 
-test('two people who press join at the same instant still connect', async ({ browser }) => {
+test('two people who press join at the same instant still connect', async ({ browser, server }) => {
   const a = await person(browser, 'Ada');
   const b = await person(browser, 'Bea');
   await joinCall(a.page, server.url, 'Ada', 'glare', false);
@@ -73,7 +65,7 @@ test('two people who press join at the same instant still connect', async ({ bro
   await b.context.close();
 });
 
-test('with the camera and microphone blocked, the pre-join screen explains and offers to join without them', async ({ browser }) => {
+test('with the camera and microphone blocked, the pre-join screen explains and offers to join without them', async ({ browser, server }) => {
   const blocked = await person(browser, 'Eve');
   await blocked.context.addInitScript(() => {
     MediaDevices.prototype.getUserMedia = () =>
@@ -101,7 +93,7 @@ test('with the camera and microphone blocked, the pre-join screen explains and o
   await fay.context.close();
 });
 
-test('the pre-join screen shows a live preview, a moving level meter and device pickers', async ({ browser }) => {
+test('the pre-join screen shows a live preview, a moving level meter and device pickers', async ({ browser, server }) => {
   const p = await person(browser, 'Gus');
   await joinCall(p.page, server.url, 'Gus', 'preview', false);
   await expect(p.page.getByLabel('Camera', { exact: true }).locator('option')).toHaveCount(3);

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { expect, test } from '@playwright/test';
-import { NoomServer } from './support/server';
+import { expect, test } from './support/fixtures';
 import { expectGrowing, joinCall, probedPage, tileOf } from './support/call';
 
 // Runs inside the tests' own network namespace (see scripts/test.sh), so
@@ -21,8 +20,7 @@ const ufrag = (page: any) =>
       .map((pc) => /a=ice-ufrag:(\S+)/.exec(pc.localDescription?.sdp ?? '')?.[1])[0],
   );
 
-test('when the media path dies, tiles show "reconnecting" and an ICE restart brings the call back', async ({ browser }) => {
-  const server = await NoomServer.start();
+test('when the media path dies, tiles show "reconnecting" and an ICE restart brings the call back', async ({ browser, server }) => {
   const { context: aCtx, page: alice } = await probedPage(browser);
   const { context: bCtx, page: bob } = await probedPage(browser);
   await joinCall(alice, server.url, 'Alice', 'flaky');
@@ -55,5 +53,4 @@ test('when the media path dies, tiles show "reconnecting" and an ICE restart bri
   expect(await ufrag(bob)).not.toBe(before[1]);
   await aCtx.close();
   await bCtx.close();
-  await server.stop();
 });

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { expect, test } from '@playwright/test';
-import { NoomServer } from './support/server';
+import { expect, test } from './support/fixtures';
 import { chatLog, sendChat } from './support/pages';
 import {
   connectedPeerConnections,
@@ -13,15 +12,8 @@ import {
   tiles,
 } from './support/call';
 
-let server: NoomServer;
-test.beforeEach(async () => {
-  server = await NoomServer.start();
-});
-test.afterEach(async () => {
-  await server.stop();
-});
 
-test('two people in a call: video, loopback ICE, mute, camera off/on/switch, P2P chat and a file, leave', async ({ browser }) => {
+test('two people in a call: video, loopback ICE, mute, camera off/on/switch, P2P chat and a file, leave', async ({ browser, server }) => {
   const { context: aliceCtx, page: alice } = await probedPage(browser, { width: 1280, height: 800 });
   const { context: bobCtx, page: bob } = await probedPage(browser, { width: 1280, height: 800 });
 

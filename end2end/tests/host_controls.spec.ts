@@ -1,17 +1,9 @@
-import { expect, test } from '@playwright/test';
-import { NoomServer } from './support/server';
+import { expect, test } from './support/fixtures';
 import { expectJoined, memberNames, roomRow, waitHydratedAndConnected } from './support/pages';
 import { joinCall, probedPage, tileOf, tiles } from './support/call';
 
-let server: NoomServer;
-test.beforeEach(async () => {
-  server = await NoomServer.start();
-});
-test.afterEach(async () => {
-  await server.stop();
-});
 
-test('a passcode room: the lobby shows the lock, a guest is asked for it, and the host locks, mutes and removes', async ({ browser }) => {
+test('a passcode room: the lobby shows the lock, a guest is asked for it, and the host locks, mutes and removes', async ({ browser, server }) => {
   const { context: adaCtx, page: ada } = await probedPage(browser, { width: 1280, height: 800 });
   const { context: bobCtx, page: bob } = await probedPage(browser, { width: 1280, height: 800 });
 

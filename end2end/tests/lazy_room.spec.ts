@@ -1,5 +1,5 @@
-import { expect, Page, Response, test } from '@playwright/test';
-import { NoomServer } from './support/server';
+import { Page, Response } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { openPreJoin, waitHydratedAndConnected } from './support/pages';
 
 // The room page, the call and the WebRTC engine are a separate wasm chunk
@@ -7,15 +7,6 @@ import { openPreJoin, waitHydratedAndConnected } from './support/pages';
 // lobby fetches it ahead once someone starts heading for a room, and a room
 // link's page preloads it.
 
-let server: NoomServer;
-
-test.beforeEach(async () => {
-  server = await NoomServer.start();
-});
-
-test.afterEach(async () => {
-  await server.stop();
-});
 
 const isRoomChunk = (url: string) => /\/pkg\/split_room_chunk_\d+\.wasm$/.test(url);
 
@@ -25,7 +16,7 @@ function recordResponses(page: Page): Response[] {
   return seen;
 }
 
-test('the lobby loads without the room code, fetches it once someone heads for a room, and rooms open', async ({ page }) => {
+test('the lobby loads without the room code, fetches it once someone heads for a room, and rooms open', async ({ page, server }) => {
   const responses = recordResponses(page);
   const chunkResponses = () => responses.filter((r) => isRoomChunk(r.url()));
   await page.goto(`${server.url}/`);
@@ -50,7 +41,7 @@ test('the lobby loads without the room code, fetches it once someone heads for a
   expect(chunkResponses().every((r) => r.ok())).toBe(true);
 });
 
-test('a room link preloads the room chunk and hydrates the room page', async ({ page }) => {
+test('a room link preloads the room chunk and hydrates the room page', async ({ page, server }) => {
   const responses = recordResponses(page);
   await page.goto(`${server.url}/r/design`);
   await waitHydratedAndConnected(page);
@@ -65,7 +56,7 @@ test('a room link preloads the room chunk and hydrates the room page', async ({ 
   expect(responses.some((r) => isRoomChunk(r.url()) && r.ok())).toBe(true);
 });
 
-test('pages change through history without a reload, and a room opened before its code arrived shows once it does', async ({ page }) => {
+test('pages change through history without a reload, and a room opened before its code arrived shows once it does', async ({ page, server }) => {
   const responses = recordResponses(page);
   await page.goto(`${server.url}/`);
   await waitHydratedAndConnected(page);

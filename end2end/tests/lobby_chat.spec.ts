@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { NoomServer } from './support/server';
+import { expect, test } from './support/fixtures';
 import {
   chatLog,
   enterRoomFromLobby,
@@ -10,17 +9,8 @@ import {
   waitHydratedAndConnected,
 } from './support/pages';
 
-let server: NoomServer;
 
-test.beforeEach(async () => {
-  server = await NoomServer.start();
-});
-
-test.afterEach(async () => {
-  await server.stop();
-});
-
-test('two people meet in a room, chat both ways, and one leaves', async ({ browser }) => {
+test('two people meet in a room, chat both ways, and one leaves', async ({ browser, server }) => {
   const alice = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const bob = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const aliceRoom = await alice.newPage();
@@ -89,7 +79,7 @@ test('two people meet in a room, chat both ways, and one leaves', async ({ brows
   await bob.close();
 });
 
-test('a shared link asks for a nickname first, and the room works on a phone', async ({ browser }) => {
+test('a shared link asks for a nickname first, and the room works on a phone', async ({ browser, server }) => {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await phone.newPage();
   await page.goto(`${server.url}/r/design-review`);
@@ -111,7 +101,7 @@ test('a shared link asks for a nickname first, and the room works on a phone', a
   await phone.close();
 });
 
-test('a bad room link explains itself', async ({ page }) => {
+test('a bad room link explains itself', async ({ page, server }) => {
   await page.goto(`${server.url}/r/not%20valid!`);
   await expect(page.getByRole('heading', { name: "That isn't a room name" })).toBeVisible();
   await page.getByRole('link', { name: 'Back to the lobby' }).click();

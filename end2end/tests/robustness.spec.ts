@@ -1,14 +1,7 @@
-import { expect, Page, test } from '@playwright/test';
-import { NoomServer } from './support/server';
+import { Page } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { enterRoomFromLobby, waitHydratedAndConnected } from './support/pages';
 
-let server: NoomServer;
-test.beforeEach(async () => {
-  server = await NoomServer.start();
-});
-test.afterEach(async () => {
-  await server.stop();
-});
 
 /** Every uncaught error of the page, and whether the crash notice showed. */
 function watchErrors(page: Page): string[] {
@@ -23,7 +16,7 @@ async function expectAlive(page: Page, errors: string[]) {
   expect(errors).toEqual([]);
 }
 
-test('a room link with a NUL byte does not kill the app', async ({ page }) => {
+test('a room link with a NUL byte does not kill the app', async ({ page, server }) => {
   const errors = watchErrors(page);
   await page.goto(`${server.url}/r/%00`);
   await expect(page.getByRole('heading', { name: "That isn't a room name" })).toBeVisible();
@@ -36,7 +29,7 @@ test('a room link with a NUL byte does not kill the app', async ({ page }) => {
   expect(errors).toEqual([]);
 });
 
-test('room paths of every odd kind open a page that works', async ({ page }) => {
+test('room paths of every odd kind open a page that works', async ({ page, server }) => {
   const errors = watchErrors(page);
   const paths = [
     ...[0x01, 0x08, 0x09, 0x0a, 0x0d, 0x1b, 0x1f, 0x7f].map((b) => `%${b.toString(16).padStart(2, '0')}`),
@@ -68,7 +61,7 @@ test('room paths of every odd kind open a page that works', async ({ page }) => 
   }
 });
 
-test('odd nicknames are checked in the page and never break it', async ({ page }) => {
+test('odd nicknames are checked in the page and never break it', async ({ page, server }) => {
   const errors = watchErrors(page);
   await page.goto(`${server.url}/`);
   await waitHydratedAndConnected(page);
@@ -98,7 +91,7 @@ test('odd nicknames are checked in the page and never break it', async ({ page }
   await expectAlive(page, errors);
 });
 
-test('a trap in WebAssembly shows "Something went wrong" with a reload', async ({ page }) => {
+test('a trap in WebAssembly shows "Something went wrong" with a reload', async ({ page, server }) => {
   await page.goto(`${server.url}/r/trap-room`);
   await expect(page.getByLabel('Your name')).toBeVisible();
   await waitHydratedAndConnected(page);

@@ -1,17 +1,8 @@
-import { expect, test } from '@playwright/test';
-import { NoomServer } from './support/server';
+import { expect, test } from './support/fixtures';
 import { chatLog, enterRoomFromLobby, memberNames, sendChat } from './support/pages';
 import { tileOf } from './support/call';
 
-let server: NoomServer;
-test.beforeEach(async () => {
-  server = await NoomServer.start();
-});
-test.afterEach(async () => {
-  await server.stop();
-});
-
-test('nicknames and messages are shown as text, never run as markup', async ({ browser }) => {
+test('nicknames and messages are shown as text, never run as markup', async ({ browser, server }) => {
   const attack = '<img src=x onerror=alert(1)>';
   const dialogs: string[] = [];
   const people = [];
