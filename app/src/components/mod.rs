@@ -1,6 +1,7 @@
 mod chat;
 mod controls;
 mod devices;
+mod field;
 mod icons;
 mod members;
 mod nickname;
@@ -15,6 +16,7 @@ mod video;
 
 pub use chat::ChatPanel;
 pub use controls::CallControls;
+pub use field::TextField;
 pub use members::MemberList;
 pub use nickname::NicknamePrompt;
 pub use prejoin::PreJoin;

@@ -1,3 +1,4 @@
+use super::TextField;
 use crate::protocol::MAX_NICKNAME_CHARS;
 use crate::{browser, rules, session::use_session};
 use leptos::prelude::*;
@@ -24,18 +25,8 @@ pub fn NicknamePrompt(room: String) -> impl IntoView {
             <form class="card prompt" on:submit=submit aria-labelledby="prompt-title">
                 <h2 id="prompt-title">"Join " <span class="room-ref">{room}</span></h2>
                 <p class="muted">"Choose the name others will see."</p>
-                <label class="field">
-                    <span>"Your name"</span>
-                    <input
-                        type="text"
-                        aria-label="Your name"
-                        autocomplete="nickname"
-                        maxlength=MAX_NICKNAME_CHARS.to_string()
-                        autofocus
-                        prop:value=move || name.get()
-                        on:input=move |ev| { name.set(event_target_value(&ev)); error.set(None); }
-                    />
-                </label>
+                <TextField label="Your name" value=name max_chars=MAX_NICKNAME_CHARS autocomplete="nickname"
+                    autofocus=true on_edit=Callback::new(move |()| error.set(None))/>
                 <p class="form-error" role="alert">{move || error.get()}</p>
                 <button type="submit" class="primary">"Join room"</button>
             </form>

@@ -1,4 +1,4 @@
-use crate::components::{page_title, ProblemBanner, RoomList, TopBar};
+use crate::components::{page_title, ProblemBanner, RoomList, TextField, TopBar};
 use crate::nav::use_nav;
 use crate::protocol::{MAX_NICKNAME_CHARS, MAX_PASSCODE_CHARS, MAX_ROOM_CHARS};
 use crate::session::use_session;
@@ -17,6 +17,7 @@ pub fn LobbyPage() -> AnyView {
     let passcode = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let nickname_ref = NodeRef::<Input>::new();
+    let clear_error = Callback::new(move |()| error.set(None));
 
     // Fill the field once the stored nickname is known (after hydration).
     Effect::new(move |_| {
@@ -92,42 +93,13 @@ pub fn LobbyPage() -> AnyView {
                     <p class="muted">"Pick a name, open a room, share the link. Nothing to install."</p>
                 </section>
                 <form class="card join-card" on:submit=submit aria-label="Create or join a room">
-                    <label class="field">
-                        <span>"Your name"</span>
-                        <input
-                            type="text"
-                            node_ref=nickname_ref
-                            aria-label="Your name"
-                            placeholder="e.g. Ada"
-                            autocomplete="nickname"
-                            maxlength=MAX_NICKNAME_CHARS.to_string()
-                            prop:value=move || nickname.get()
-                            on:input=move |ev| { nickname.set(event_target_value(&ev)); error.set(None); }
-                        />
-                    </label>
-                    <label class="field">
-                        <span>"Room"</span>
-                        <input
-                            type="text"
-                            aria-label="Room name"
-                            placeholder="e.g. team-standup"
-                            maxlength=MAX_ROOM_CHARS.to_string()
-                            prop:value=move || room.get()
-                            on:input=move |ev| { room.set(event_target_value(&ev)); error.set(None); }
-                        />
-                    </label>
-                    <label class="field">
-                        <span>"Passcode " <span class="muted">"(optional)"</span></span>
-                        <input
-                            type="password"
-                            aria-label="Room passcode"
-                            placeholder="Set one for a new room, or enter it to join"
-                            autocomplete="off"
-                            maxlength=MAX_PASSCODE_CHARS.to_string()
-                            prop:value=move || passcode.get()
-                            on:input=move |ev| { passcode.set(event_target_value(&ev)); error.set(None); }
-                        />
-                    </label>
+                    <TextField label="Your name" value=nickname max_chars=MAX_NICKNAME_CHARS
+                        node_ref=nickname_ref placeholder="e.g. Ada" autocomplete="nickname" on_edit=clear_error/>
+                    <TextField label="Room" name="Room name" value=room max_chars=MAX_ROOM_CHARS
+                        placeholder="e.g. team-standup" on_edit=clear_error/>
+                    <TextField label="Passcode" note="(optional)" name="Room passcode" kind="password"
+                        value=passcode max_chars=MAX_PASSCODE_CHARS autocomplete="off"
+                        placeholder="Set one for a new room, or enter it to join" on_edit=clear_error/>
                     <p class="hint" aria-live="polite">{preview}</p>
                     <p class="form-error" role="alert">{move || error.get()}</p>
                     <button type="submit" class="primary wide">"Create or join room"</button>

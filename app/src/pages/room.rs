@@ -1,6 +1,7 @@
 use crate::call::{use_call, Phase};
 use crate::components::{
-    page_title, CallControls, ChatPanel, MemberList, NicknamePrompt, PreJoin, ProblemBanner, Stage, TopBar,
+    page_title, CallControls, ChatPanel, MemberList, NicknamePrompt, PreJoin, ProblemBanner, Stage,
+    TextField, TopBar,
 };
 use crate::nav::use_nav;
 use crate::protocol::MAX_PASSCODE_CHARS;
@@ -188,18 +189,8 @@ fn PasscodePrompt(room: String) -> impl IntoView {
     view! {
         <form class="card narrow passcode-prompt" on:submit=submit aria-label="Room passcode">
             <h2>"This room needs a passcode"</h2>
-            <label class="field">
-                <span>{label.clone()}</span>
-                <input
-                    type="password"
-                    aria-label="Passcode"
-                    autocomplete="off"
-                    maxlength=MAX_PASSCODE_CHARS.to_string()
-                    required
-                    prop:value=move || code.get()
-                    on:input=move |ev| code.set(event_target_value(&ev))
-                />
-            </label>
+            <TextField label=label name="Passcode" kind="password" value=code max_chars=MAX_PASSCODE_CHARS
+                autocomplete="off" required=true/>
             <button type="submit" class="primary wide">"Join with passcode"</button>
         </form>
     }
