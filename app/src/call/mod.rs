@@ -8,6 +8,7 @@ pub mod negotiation;
 pub mod p2p;
 pub mod quality;
 pub mod speaker;
+pub mod tile;
 
 use crate::protocol::{MediaState, PeerId};
 use crate::session::Session;

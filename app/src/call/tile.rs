@@ -1,0 +1,208 @@
+//! What each video tile shows, as one pure projection of the room and the
+//! call, so a tile has one memo instead of a handful reading whole states.
+
+use super::quality::Quality;
+use super::{CallState, PeerLink};
+use crate::protocol::{MediaState, Member, PeerId};
+use crate::session::Model;
+
+/// The part of the session the stage needs. The stage keeps it in one memo:
+/// a chat line changes the session but not this, so no tile hears of it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StageFacts {
+    pub me: Option<PeerId>,
+    pub members: Vec<Member>,
+    pub sharer: Option<PeerId>,
+    pub signaling_up: bool,
+}
+
+impl StageFacts {
+    pub fn of(model: &Model) -> Self {
+        let room = model.room.as_ref();
+        StageFacts {
+            me: model.me.clone(),
+            members: room.map(|r| r.members.clone()).unwrap_or_default(),
+            sharer: room.and_then(|r| r.sharer.clone()),
+            signaling_up: model.is_open(),
+        }
+    }
+
+    /// Ourselves first, then everyone else in join order.
+    pub fn tile_order(&self) -> Vec<PeerId> {
+        let mut ids: Vec<PeerId> = self.members.iter().map(|m| m.id.clone()).collect();
+        ids.sort_by_key(|id| Some(id) != self.me.as_ref());
+        ids
+    }
+
+    /// Someone presents, or speaker view is on: one large tile and a strip.
+    pub fn focused(&self, call: &CallState) -> bool {
+        self.sharer.is_some() || call.speaker_view
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TileView {
+    pub is_me: bool,
+    pub nickname: String,
+    pub media: MediaState,
+    /// `None` for ourselves, and for a member we have no connection to yet.
+    pub link: Option<PeerLink>,
+    pub speaking: bool,
+    pub presenting: bool,
+    /// The large tile: whoever presents, else the active speaker in
+    /// speaker view.
+    pub featured: bool,
+    pub quality: Option<Quality>,
+    /// What the tile says over the video, if anything.
+    pub status: Option<&'static str>,
+}
+
+impl TileView {
+    /// `data-link`, for styling and the tests.
+    pub fn link_state(&self) -> &'static str {
+        match self.link {
+            None if self.is_me => "self",
+            None | Some(PeerLink::Connecting) => "connecting",
+            Some(PeerLink::Connected) => "connected",
+            Some(PeerLink::Reconnecting) => "reconnecting",
+        }
+    }
+
+    /// Initials instead of black when the camera is off (unless presenting).
+    pub fn shows_avatar(&self) -> bool {
+        !self.media.video && !self.presenting
+    }
+}
+
+pub fn tile_view(facts: &StageFacts, call: &CallState, id: &PeerId) -> TileView {
+    let is_me = facts.me.as_ref() == Some(id);
+    let member = facts.members.iter().find(|m| &m.id == id);
+    let peer = if is_me { None } else { call.peer(id) };
+    // Our own state shows at once, without waiting for the server's echo.
+    let media = if is_me { call.media() } else { member.map_or(MediaState::default(), |m| m.media) };
+    let link = peer.map(|p| p.link);
+    let presenting = facts.sharer.as_ref() == Some(id);
+    let speaking = call.active_speaker.as_ref() == Some(id);
+    let featured = match &facts.sharer {
+        Some(sharer) => sharer == id,
+        None => call.speaker_view && speaking,
+    };
+    // No connection to a remote member yet, or none while the signaling
+    // socket is down (a server restart): say so rather than show black.
+    let status = match link {
+        Some(PeerLink::Connecting) => Some("Connecting…"),
+        Some(PeerLink::Reconnecting) => Some("Reconnecting…"),
+        None if !is_me && facts.signaling_up => Some("Connecting…"),
+        None if !is_me => Some("Reconnecting…"),
+        _ => None,
+    };
+    TileView {
+        is_me,
+        nickname: member.map(|m| m.nickname.clone()).unwrap_or_default(),
+        media,
+        link,
+        speaking,
+        presenting,
+        featured,
+        quality: peer.and_then(|p| p.quality),
+        status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::PeerView;
+
+    fn id(s: &str) -> PeerId {
+        PeerId(s.into())
+    }
+
+    fn member(who: &str, audio: bool, video: bool) -> Member {
+        Member { id: id(who), nickname: who.to_uppercase(), media: MediaState { audio, video } }
+    }
+
+    fn facts() -> StageFacts {
+        StageFacts {
+            me: Some(id("me")),
+            members: vec![member("ann", true, false), member("me", false, false), member("bo", false, true)],
+            sharer: None,
+            signaling_up: true,
+        }
+    }
+
+    fn call() -> CallState {
+        let mut call = CallState { has_mic: true, has_camera: true, ..CallState::default() };
+        let mut ann = PeerView::new(id("ann"));
+        ann.link = PeerLink::Connected;
+        ann.quality = Some(Quality::Good);
+        call.peers.push(ann);
+        call
+    }
+
+    #[test]
+    fn own_tile_first_and_own_media_from_the_call_not_the_server() {
+        let facts = facts();
+        assert_eq!(facts.tile_order(), vec![id("me"), id("ann"), id("bo")]);
+        let me = tile_view(&facts, &call(), &id("me"));
+        assert!(me.is_me);
+        assert_eq!(me.media, MediaState { audio: true, video: true }, "not the stale echo");
+        assert_eq!((me.link_state(), me.status), ("self", None));
+    }
+
+    #[test]
+    fn remote_tiles_show_their_link_media_and_quality() {
+        let (facts, call) = (facts(), call());
+        let ann = tile_view(&facts, &call, &id("ann"));
+        assert_eq!(ann.nickname, "ANN");
+        assert_eq!((ann.link_state(), ann.status), ("connected", None));
+        assert_eq!(ann.quality, Some(Quality::Good));
+        assert!(ann.shows_avatar(), "camera off: initials");
+        let bo = tile_view(&facts, &call, &id("bo"));
+        assert_eq!((bo.link_state(), bo.status), ("connecting", Some("Connecting…")));
+        assert!(!bo.shows_avatar());
+        let down = StageFacts { signaling_up: false, ..facts };
+        assert_eq!(tile_view(&down, &call, &id("bo")).status, Some("Reconnecting…"));
+    }
+
+    #[test]
+    fn the_presenter_is_featured_else_the_speaker_in_speaker_view() {
+        let mut call = call();
+        call.active_speaker = Some(id("ann"));
+        let facts = facts();
+        assert!(tile_view(&facts, &call, &id("ann")).speaking);
+        assert!(!tile_view(&facts, &call, &id("ann")).featured, "grid view features nobody");
+        call.speaker_view = true;
+        assert!(tile_view(&facts, &call, &id("ann")).featured);
+        assert!(facts.focused(&call));
+        let sharing = StageFacts { sharer: Some(id("bo")), ..facts };
+        let bo = tile_view(&sharing, &call, &id("bo"));
+        assert!(bo.featured && bo.presenting && !bo.shows_avatar());
+        assert!(!tile_view(&sharing, &call, &id("ann")).featured, "the screen beats the speaker");
+    }
+
+    #[test]
+    fn a_chat_line_leaves_the_stage_facts_unchanged() {
+        let mut model = Model::default();
+        model.on_server(crate::protocol::ServerMsg::Welcome { id: id("me"), ice_servers: vec![] }, 0);
+        model.on_server(crate::protocol::ServerMsg::NicknameSet { nickname: "ME".into() }, 0);
+        let _ = model.enter_room("x".into());
+        let joined = crate::protocol::ServerMsg::Joined {
+            room: "x".into(),
+            members: vec![member("me", true, true), member("ann", true, true)],
+            locked: false,
+            passcode: false,
+            sharer: None,
+        };
+        model.on_server(joined, 0);
+        let before = StageFacts::of(&model);
+        let chat = crate::protocol::ServerMsg::Chat {
+            from: member("ann", true, true),
+            text: "hi".into(),
+            ts: 1,
+            nonce: None,
+        };
+        model.on_server(chat, 1);
+        assert_eq!(StageFacts::of(&model), before);
+    }
+}
