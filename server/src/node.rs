@@ -205,7 +205,11 @@ impl Node {
                     }
                 }
                 match msg {
-                    ClientMsg::Join { room, passcode: Some(passcode) } if !passcode.is_empty() => {
+                    // A room name the hub would refuse never reaches the
+                    // guess count, the hash or Redis (a key of its own).
+                    ClientMsg::Join { room, passcode: Some(passcode) }
+                        if !passcode.is_empty() && app::rules::validate_room(&room).is_ok() =>
+                    {
                         self.join_with_passcode(from, room, passcode, client).await
                     }
                     msg => self.handle(from, msg),
@@ -273,6 +277,12 @@ impl Node {
                 self.tell(BusCmd::ForgiveGuesses { room, client });
                 None
             }
+            // The passcode was right; only the room was full.
+            Some(err) if err.passed_passcode() => {
+                self.lock_guesses().forgive(&room, client);
+                self.tell(BusCmd::ForgiveGuesses { room, client });
+                Some(err.code())
+            }
             Some(HubError::WrongPasscode) => {
                 tracing::info!(%room, %client, wrong = guessed.wrong, "wrong passcode");
                 Some(ErrorCode::WrongPasscode)
@@ -281,8 +291,11 @@ impl Node {
             // says nothing about the passcode.
             Some(err) => {
                 let left = self.lock_guesses().retract(&room, client);
-                if let Some(guessed) = left {
-                    self.ask(|done| BusCmd::RecordGuess { room, client, guessed, done }).await;
+                match left {
+                    Some(guessed) if guessed.wrong > 0 => {
+                        self.ask(|done| BusCmd::RecordGuess { room, client, guessed, done }).await;
+                    }
+                    _ => self.tell(BusCmd::ForgiveGuesses { room, client }),
                 }
                 Some(err.code())
             }

@@ -209,3 +209,39 @@ async fn guessing_on_one_node_slows_the_same_guesser_on_another() {
         other => panic!("node B let the guesser in at once: {other:?}"),
     }
 }
+
+/// The `noom:guesses:*` keys in Redis.
+async fn guess_keys(redis: &Redis) -> Vec<String> {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut keys: Vec<String> =
+        redis::cmd("KEYS").arg("noom:guesses:*").query_async(&mut conn).await.unwrap();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn only_tries_at_a_passcode_are_shared_and_the_right_one_clears_them() {
+    let redis = Redis::start().await;
+    let full = Server::start_with(&["--redis-url", &redis.url(), "--max-peers", "1"]).await;
+    let _ada = Client::in_room_with(&full, "Ada", "vault", Some("4711")).await;
+    let mut eve = Client::named(&full, "Eve").await;
+    let try_join =
+        |room: &str, passcode: &str| ClientMsg::Join { room: room.into(), passcode: Some(passcode.into()) };
+    // A room name the hub refuses never becomes a key.
+    eve.send(&try_join(&"x".repeat(5_000), "0000")).await;
+    eve.expect_error(ErrorCode::InvalidRoom).await;
+    // A wrong passcode is shared, even into a full room (the passcode is
+    // checked first)...
+    eve.send(&try_join("vault", "0000")).await;
+    eve.expect_error(ErrorCode::WrongPasscode).await;
+    assert_eq!(guess_keys(&redis).await, ["noom:guesses:vault:127.0.0.1"]);
+    // ...and the right one clears it, though the room is full.
+    eve.send(&try_join("vault", "4711")).await;
+    eve.expect_error(ErrorCode::RoomFull).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !guess_keys(&redis).await.is_empty() {
+        assert!(Instant::now() < deadline, "still stored: {:?}", guess_keys(&redis).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -141,6 +141,16 @@ async fn guesses_sent_in_parallel_are_counted_before_any_is_answered() {
 }
 
 #[tokio::test]
+async fn a_bad_room_name_with_a_passcode_is_refused_for_the_name_not_counted() {
+    let server = Server::start().await;
+    let mut eve = Client::named(&server, "Eve").await;
+    for _ in 0..6 {
+        eve.send(&join(&"x".repeat(5_000), Some("0000"))).await;
+        eve.expect_error(ErrorCode::InvalidRoom).await;
+    }
+}
+
+#[tokio::test]
 async fn guessing_slows_down_that_room_and_address_only() {
     let server = Server::start().await;
     let _ada = Client::in_room_with(&server, "Ada", "vault", Some("4711")).await;

@@ -33,6 +33,12 @@ pub enum HubError {
 }
 
 impl HubError {
+    /// A join refused for this got past the passcode: the hub checks a
+    /// passcode before the room's size and the server's room count.
+    pub fn passed_passcode(&self) -> bool {
+        matches!(self, HubError::RoomFull(_) | HubError::TooManyRooms(_))
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             HubError::Input(e) => e.code(),

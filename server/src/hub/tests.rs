@@ -373,3 +373,21 @@ fn a_refusal_is_one_output_with_the_senders_error() {
     assert_eq!(out.deliveries, vec![Delivery::one(&id("a"), error)]);
     assert!(out.publish.is_empty() && out.released.is_empty());
 }
+
+#[test]
+fn a_full_room_checks_the_passcode_first() {
+    let mut hub = Hub::with_config(HubConfig { max_peers_per_room: 1, ..HubConfig::default() });
+    for n in ["a", "b"] {
+        let _ = hub.connect(&id(n), 0);
+        hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.into() }, 0).result().unwrap();
+    }
+    let join = |passcode: &str| ClientMsg::Join { room: "x".into(), passcode: Some(passcode.into()) };
+    hub.handle(&id("a"), join("4711"), 0).result().unwrap();
+    // A full room must not spare a guesser the count: wrong is wrong.
+    let wrong = hub.handle(&id("b"), join("0000"), 0).result().unwrap_err();
+    assert_eq!(wrong, HubError::WrongPasscode);
+    assert!(!wrong.passed_passcode());
+    let full = hub.handle(&id("b"), join("4711"), 0).result().unwrap_err();
+    assert_eq!(full, HubError::RoomFull(1));
+    assert!(full.passed_passcode(), "refused for the size, so the passcode was right");
+}
