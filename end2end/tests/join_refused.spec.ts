@@ -86,18 +86,29 @@ test('passcode_required, wrong_passcode, too_many_guesses', async ({ browser, se
     await prompt.getByRole('button', { name: 'Join with passcode' }).click();
   };
   // Wrong guesses are answered at once until the count passes the free
-  // ones (server/src/limits.rs); then the next must wait a second.
+  // ones (server/src/limits.rs); after that each try waits 1, 2, 4… s
+  // after the last. Typing takes time too, so keep guessing until a try
+  // comes inside its wait (by the third wait, 4 s, it must).
   for (let n = 1; n <= 4; n++) {
     await guess(`wrong ${n}`);
     await expectBackOnPreJoin(bob, 'not right', 'wrong_passcode');
     await expect(prompt).toBeVisible();
   }
-  await guess('wrong 5');
+  let waitSecs = 0;
+  for (let n = 5; n <= 8 && waitSecs === 0; n++) {
+    await guess(`wrong ${n}`);
+    const banner = bob.getByTestId('problem');
+    await expect(banner).toHaveAttribute('data-code', /^(wrong_passcode|too_many_guesses)$/);
+    const text = (await banner.textContent()) ?? '';
+    const m = /try again in (\d+) s/.exec(text);
+    if (m) waitSecs = Number(m[1]);
+  }
+  expect(waitSecs).toBeGreaterThan(0);
   await expectBackOnPreJoin(bob, 'too many wrong passcodes', 'too_many_guesses');
   await expect(prompt).toBeVisible();
   await bob.screenshot({ path: 'screenshots/join-refused-guesses.png' });
   // Once the wait is over, the right passcode still gets in.
-  await bob.waitForTimeout(1_100);
+  await bob.waitForTimeout(waitSecs * 1_000 + 100);
   await prompt.getByLabel('Passcode', { exact: true }).fill('open sesame');
   await prompt.getByRole('button', { name: 'Join with passcode' }).click();
   await expectJoined(bob);
