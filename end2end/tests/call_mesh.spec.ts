@@ -93,6 +93,26 @@ test('with the camera and microphone blocked, the pre-join screen explains and o
   await fay.context.close();
 });
 
+test('a camera that fails to start once (busy, a driver hiccup) is asked again, and the preview comes up', async ({ browser, server }) => {
+  const p = await person(browser, 'Hal');
+  await p.context.addInitScript(() => {
+    const real = MediaDevices.prototype.getUserMedia;
+    let failures = 2;
+    (window as any).__gumCalls = 0;
+    MediaDevices.prototype.getUserMedia = function (this: MediaDevices, constraints?: MediaStreamConstraints) {
+      (window as any).__gumCalls++;
+      if (failures-- > 0) return Promise.reject(new DOMException('Could not start video source', 'NotReadableError'));
+      return real.call(this, constraints);
+    };
+  });
+  await joinCall(p.page, server.url, 'Hal', 'hiccup', false);
+  await expect(p.page.getByTestId('media-problem')).toHaveCount(0);
+  expect(await p.page.evaluate(() => (window as any).__gumCalls)).toBeGreaterThanOrEqual(3);
+  await joinFromPreJoin(p.page);
+  await expect(tileOf(p.page, 'Hal')).toHaveAttribute('data-video', 'true');
+  await p.context.close();
+});
+
 test('the pre-join screen shows a live preview, a moving level meter and device pickers', async ({ browser, server }) => {
   const p = await person(browser, 'Gus');
   await joinCall(p.page, server.url, 'Gus', 'preview', false);

@@ -58,8 +58,30 @@ fn constraints(kind: &str, device_id: Option<&str>) -> JsValue {
     js::object(&entries).into()
 }
 
-/// Asks for the tracks wanted; `None` for a kind not asked for.
+/// Waits before asking again after a device failed to start.
+const RETRY_AFTER_MS: [u32; 2] = [300, 1_000];
+
+/// Asks for the tracks wanted; `None` for a kind not asked for. A device
+/// that could not start (`NotReadableError`, `AbortError`: another tab or
+/// app still letting go of the camera, a driver's hiccup) usually starts a
+/// moment later, so those are asked again before the person sees an error.
 pub async fn acquire(
+    audio: Option<Option<&str>>,
+    video: Option<Option<&str>>,
+) -> Result<(Option<MediaStreamTrack>, Option<MediaStreamTrack>), JsValue> {
+    let mut waits = RETRY_AFTER_MS.iter();
+    loop {
+        match acquire_once(audio, video).await {
+            Err(err) if matches!(js::error_name(&err).as_str(), "NotReadableError" | "AbortError") => {
+                let Some(&ms) = waits.next() else { return Err(err) };
+                js::sleep_ms(ms).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn acquire_once(
     audio: Option<Option<&str>>,
     video: Option<Option<&str>>,
 ) -> Result<(Option<MediaStreamTrack>, Option<MediaStreamTrack>), JsValue> {
