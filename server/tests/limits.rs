@@ -90,16 +90,25 @@ async fn a_flood_in_one_room_does_not_slow_another() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut floods = Vec::new();
     let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Three flooders, each in a room with two listeners who read all of it:
+    // every passing message goes to three sockets. Not all three flooders
+    // in one room: their bursts together (3 x 120 messages at once) would
+    // overrun a member's outbox (256), and the server would rightly drop
+    // that member as too slow, which is another test's subject
+    // (backpressure.rs), and a race here.
     for i in 0..3 {
-        let mut flooder = Client::in_room(&server, &format!("Flood{i}"), "loud").await;
+        let room = format!("loud-{i}");
+        let mut flooder = Client::in_room(&server, &format!("Flood{i}"), &room).await;
+        for j in 0..2 {
+            let mut listener = Client::in_room(&server, &format!("Ear{i}{j}"), &room).await;
+            tokio::spawn(async move { while listener.socket().next().await.is_some() {} });
+        }
         let (stop, sent) = (stop.clone(), sent.clone());
         floods.push(tokio::spawn(async move {
             let frame = encode(&chat(&"x".repeat(1000)));
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                // Read what the room sent before each write. A flooder whose
-                // reads lag (a reader task starved by its own hot writer, on
-                // a busy machine) is rightly dropped as too slow, and the
-                // flood would end: not what this test is about.
+                // Read what came before each write, on this one task: a reader
+                // task of its own can starve beside this hot writer.
                 while let Some(Some(_)) = flooder.socket().next().now_or_never() {}
                 let socket = flooder.socket();
                 socket.send(Message::text(frame.clone())).await.expect("the flooder stays connected");
