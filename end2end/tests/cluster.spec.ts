@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { NoomServer, RedisServer } from './support/server';
 import { chatLog, roomRow, sendChat, waitHydratedAndConnected } from './support/pages';
 import { expectGrowing, joinCall, probedPage, selectedPairs, tiles } from './support/call';

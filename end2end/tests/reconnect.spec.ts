@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { NoomServer } from './support/server';
 import { chatLog, enterRoomFromLobby, expectJoined, memberNames, sendChat } from './support/pages';
 import { expectGrowing, joinCall, probedPage, tiles } from './support/call';

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { NoomServer } from './support/server';
 import { StaticSite } from './support/static_site';
 import { chatLog, memberNames, sendChat } from './support/pages';
