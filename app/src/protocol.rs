@@ -90,6 +90,52 @@ impl RoomSummary {
     }
 }
 
+/// How a room's calls carry media.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaMode {
+    /// Browser to browser, end-to-end encrypted; each member sends to every other.
+    #[default]
+    Mesh,
+    /// Through the server (an SFU): each member sends once and receives
+    /// everyone's media from the server, which decrypts it to forward it.
+    Sfu,
+}
+
+impl MediaMode {
+    pub fn is_mesh(&self) -> bool {
+        *self == MediaMode::Mesh
+    }
+}
+
+/// One of a member's two connections to the server in an SFU room: it
+/// publishes on one (the browser offers) and receives on the other (the
+/// server offers), so offers only ever go one way on each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaTransport {
+    Publish,
+    Subscribe,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackKind {
+    Audio,
+    Video,
+}
+
+/// A receive slot of the subscribe connection: the m-line `mid` carries
+/// `peer`'s media of `kind`, or nobody's while free. Slots are reused as
+/// people come and go, so this map (not the SDP) says whose media it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    pub mid: String,
+    pub kind: TrackKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<PeerId>,
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -145,6 +191,11 @@ pub enum ClientMsg {
     },
     /// Host only: ask everyone else to mute (they can unmute themselves).
     MuteAll,
+    /// SDP or ICE for one of your connections to the server (SFU rooms).
+    Media {
+        transport: MediaTransport,
+        payload: SignalPayload,
+    },
 }
 
 impl ClientMsg {
@@ -162,6 +213,7 @@ impl ClientMsg {
             ClientMsg::LockRoom { .. } => "lock_room",
             ClientMsg::RemovePeer { .. } => "remove_peer",
             ClientMsg::MuteAll => "mute_all",
+            ClientMsg::Media { .. } => "media",
         }
     }
 
@@ -179,6 +231,7 @@ impl ClientMsg {
         "lock_room",
         "remove_peer",
         "mute_all",
+        "media",
     ];
 }
 
@@ -248,6 +301,9 @@ pub enum ServerMsg {
         /// Who is sharing their screen, if anyone.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sharer: Option<PeerId>,
+        /// How this room's call carries media (absent: a mesh).
+        #[serde(default, skip_serializing_if = "MediaMode::is_mesh")]
+        media: MediaMode,
     },
     /// You left `room` and are back in the lobby.
     Left {
@@ -305,6 +361,18 @@ pub enum ServerMsg {
     /// The server is stopping (a deploy, a restart): the socket closes next,
     /// and the page should come back and rejoin once it can.
     Restarting,
+    /// SDP from the server for one of your connections to it (SFU rooms):
+    /// the answer to your publish offer, or an offer for your subscribe
+    /// connection. The server's one candidate is in its SDP.
+    Media {
+        transport: MediaTransport,
+        payload: SignalPayload,
+    },
+    /// Whose media each receive slot of your subscribe connection carries
+    /// now (all slots, each time one changes).
+    SlotMap {
+        slots: Vec<Slot>,
+    },
 }
 }
 
@@ -338,6 +406,11 @@ pub enum ErrorCode {
     Unavailable,
     /// Too many wrong passcodes for this room from here: wait, then retry.
     TooManyGuesses,
+    /// A `media` message from someone not in a room routed through the server.
+    NotSfuRoom,
+    /// Media signaling the server could not use: malformed SDP, an offer
+    /// for the wrong connection, an answer nobody asked for.
+    BadMedia,
 }
 
 impl ErrorCode {
@@ -362,6 +435,8 @@ impl ErrorCode {
             ErrorCode::NotHost => "not_host",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyGuesses => "too_many_guesses",
+            ErrorCode::NotSfuRoom => "not_sfu_room",
+            ErrorCode::BadMedia => "bad_media",
         }
     }
 
@@ -512,7 +587,7 @@ named_enum! {
     /// (`SessionModel::on_room_msg`, signals: the call engine).
     #[derive(Clone, Debug, PartialEq)]
     pub enum RoomMsg {
-        Joined { room: String, members: Vec<Member>, locked: bool, passcode: bool, sharer: Option<PeerId> },
+        Joined { room: String, members: Vec<Member>, locked: bool, passcode: bool, sharer: Option<PeerId>, media: MediaMode },
         Left { room: String },
         PeerJoined { peer: Member },
         PeerLeft { peer: Member },
@@ -525,6 +600,8 @@ named_enum! {
         RoomLocked { locked: bool, by: Member },
         Removed { room: String, by: Member },
         MuteRequested { by: Member },
+        Media { transport: MediaTransport, payload: SignalPayload },
+        SlotMap { slots: Vec<Slot> },
     }
 }
 
@@ -568,15 +645,17 @@ impl ServerMsg {
             | ServerMsg::Signal { .. }
             | ServerMsg::RoomLocked { .. }
             | ServerMsg::Removed { .. }
-            | ServerMsg::MuteRequested { .. }) => Err(msg),
+            | ServerMsg::MuteRequested { .. }
+            | ServerMsg::Media { .. }
+            | ServerMsg::SlotMap { .. }) => Err(msg),
         }
     }
 
     /// The messages about your room; any other comes back unchanged.
     pub fn into_room(self) -> Result<RoomMsg, ServerMsg> {
         match self {
-            ServerMsg::Joined { room, members, locked, passcode, sharer } => {
-                Ok(RoomMsg::Joined { room, members, locked, passcode, sharer })
+            ServerMsg::Joined { room, members, locked, passcode, sharer, media } => {
+                Ok(RoomMsg::Joined { room, members, locked, passcode, sharer, media })
             }
             ServerMsg::Left { room } => Ok(RoomMsg::Left { room }),
             ServerMsg::PeerJoined { peer } => Ok(RoomMsg::PeerJoined { peer }),
@@ -590,6 +669,8 @@ impl ServerMsg {
             ServerMsg::RoomLocked { locked, by } => Ok(RoomMsg::RoomLocked { locked, by }),
             ServerMsg::Removed { room, by } => Ok(RoomMsg::Removed { room, by }),
             ServerMsg::MuteRequested { by } => Ok(RoomMsg::MuteRequested { by }),
+            ServerMsg::Media { transport, payload } => Ok(RoomMsg::Media { transport, payload }),
+            ServerMsg::SlotMap { slots } => Ok(RoomMsg::SlotMap { slots }),
             msg @ (ServerMsg::Welcome { .. }
             | ServerMsg::NicknameSet { .. }
             | ServerMsg::Rooms { .. }
@@ -674,6 +755,7 @@ mod tests {
                 sharer: None,
                 locked: false,
                 passcode: false,
+                media: MediaMode::Mesh,
             },
             ServerMsg::Joined {
                 room: "x".into(),
@@ -681,6 +763,17 @@ mod tests {
                 sharer: Some(PeerId("a".into())),
                 locked: true,
                 passcode: true,
+                media: MediaMode::Sfu,
+            },
+            ServerMsg::Media {
+                transport: MediaTransport::Subscribe,
+                payload: SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() },
+            },
+            ServerMsg::SlotMap {
+                slots: vec![
+                    Slot { mid: "a1".into(), kind: TrackKind::Audio, peer: Some(PeerId("a".into())) },
+                    Slot { mid: "v1".into(), kind: TrackKind::Video, peer: None },
+                ],
             },
             ServerMsg::RoomLocked { locked: true, by: member.clone() },
             ServerMsg::Removed { room: "x".into(), by: member.clone() },
@@ -825,6 +918,14 @@ mod tests {
             ClientMsg::LockRoom { locked: true },
             ClientMsg::RemovePeer { id: PeerId(String::new()) },
             ClientMsg::MuteAll,
+            ClientMsg::Media {
+                transport: MediaTransport::Publish,
+                payload: SignalPayload::Candidate {
+                    candidate: String::new(),
+                    sdp_mid: None,
+                    sdp_m_line_index: None,
+                },
+            },
         ];
         for msg in samples {
             let value: serde_json::Value = serde_json::from_str(&encode(&msg)).unwrap();
@@ -832,7 +933,7 @@ mod tests {
             assert!(ClientMsg::TYPES.contains(&tag), "{tag} missing from ClientMsg::TYPES");
             assert_eq!(msg.kind(), tag);
         }
-        assert_eq!(ClientMsg::TYPES.len(), 11);
+        assert_eq!(ClientMsg::TYPES.len(), 12);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 use crate::hub::{HubConfig, IceConfig};
 use crate::limits::RateLimit;
 use clap::Parser;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 /// Noom: video calls in the browser. Every flag can also be set through the
@@ -133,6 +133,46 @@ pub struct Config {
     /// How often the lobby's room list is pushed, at most (milliseconds).
     #[arg(long, env = "NOOM_LOBBY_INTERVAL_MS", default_value_t = 250)]
     pub lobby_interval_ms: u64,
+
+    /// How calls carry media: `mesh` (browser to browser, end-to-end
+    /// encrypted) or `sfu` (through this server's media engine, which
+    /// browsers cannot use yet: native clients and tests only).
+    #[arg(long, env = "NOOM_MEDIA_MODE", value_enum, default_value_t = MediaModeArg::Mesh)]
+    pub media_mode: MediaModeArg,
+
+    /// UDP address of the media engine (SFU rooms only), one port for all
+    /// of them. Default: `--addr`'s IP and a free port.
+    #[arg(long, env = "NOOM_MEDIA_UDP")]
+    pub media_udp: Option<SocketAddr>,
+
+    /// The IP browsers are told to send media to, when it is not the bound
+    /// one (1:1 NAT, a cloud VM's public address).
+    #[arg(long, env = "NOOM_MEDIA_PUBLIC_IP")]
+    pub media_public_ip: Option<IpAddr>,
+
+    /// Most people in a room whose call goes through the server.
+    #[arg(long, env = "NOOM_MAX_SFU_PEERS", default_value_t = 50)]
+    pub max_sfu_peers: usize,
+
+    /// Receive slots of each kind (audio, video) per person in SFU rooms:
+    /// how many others one can see and hear at once ("last N").
+    #[arg(long, env = "NOOM_SFU_SLOTS", default_value_t = 16)]
+    pub sfu_slots: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MediaModeArg {
+    Mesh,
+    Sfu,
+}
+
+impl MediaModeArg {
+    pub fn mode(self) -> app::protocol::MediaMode {
+        match self {
+            MediaModeArg::Mesh => app::protocol::MediaMode::Mesh,
+            MediaModeArg::Sfu => app::protocol::MediaMode::Sfu,
+        }
+    }
 }
 
 impl Config {
@@ -165,6 +205,8 @@ impl Config {
                 turn_secret: self.turn_secret.clone(),
                 turn_ttl_secs: self.turn_ttl_secs,
             },
+            media_mode: self.media_mode.mode(),
+            max_sfu_peers: self.max_sfu_peers.max(1),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 mod headers;
 pub mod hub;
 pub mod limits;
+pub mod media;
 pub mod metrics;
 pub mod node;
 pub mod origin;
@@ -39,6 +40,11 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         metrics::install();
     }
     let node = Arc::new(Node::new(config.hub_config()));
+    let media = if config.media_mode.mode() == app::protocol::MediaMode::Sfu {
+        Some(start_media(&config, addr, &node)?)
+    } else {
+        None
+    };
     if let Some(url) = &config.redis_url {
         cluster::Cluster::start(url, &node)
             .map_err(|e| std::io::Error::other(format!("--redis-url: {e}")))?;
@@ -47,6 +53,9 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     let app = router(&config, addr, node.clone());
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("noom listening on {scheme}://{addr}");
+    if let Some(media) = media {
+        println!("noom media on udp://{media}");
+    }
     tracing::info!(%addr, scheme, "listening");
     tracing::info!(fd_limit, limits = ?admission.limits(), "connection limits");
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
@@ -60,6 +69,23 @@ pub async fn run(config: Config) -> std::io::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Starts the media thread and the task that hands its messages to the
+/// node; returns the address announced to browsers.
+fn start_media(config: &Config, addr: SocketAddr, node: &Arc<Node>) -> std::io::Result<SocketAddr> {
+    let bind = config.media_udp.unwrap_or(SocketAddr::new(addr.ip(), 0));
+    let (events, mut from_media) = tokio::sync::mpsc::unbounded_channel();
+    let handle = media::spawn(bind, config.media_public_ip, config.sfu_slots.max(1), events)
+        .map_err(|e| std::io::Error::other(format!("--media-udp {bind}: {e}")))?;
+    node.attach_media(handle.commands.clone());
+    let node = node.clone();
+    tokio::spawn(async move {
+        while let Some(event) = from_media.recv().await {
+            node.deliver_media(event);
+        }
+    });
+    Ok(handle.candidate)
 }
 
 /// A listening socket with a deep accept queue: std's default of 128 drops

@@ -10,6 +10,7 @@
 use crate::bus::BusCmd;
 use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, Placed, Prepared};
 use crate::limits::Guesses;
+use crate::media::{MediaCmd, MediaEvent};
 use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_RESTARTING, CLOSE_TOO_SLOW};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{HashMap, VecDeque};
@@ -81,6 +82,8 @@ struct Inner {
     outboxes: HashMap<PeerId, Outbox>,
     /// To the Redis bus, in the order the hub produced them.
     bus: Option<mpsc::UnboundedSender<BusCmd>>,
+    /// To the media thread (SFU rooms), likewise.
+    media: Option<mpsc::UnboundedSender<MediaCmd>>,
 }
 
 /// Unguessable: 128 bits from a CSPRNG seeded by the OS.
@@ -95,7 +98,12 @@ fn now_ms() -> u64 {
 impl Node {
     pub fn new(config: HubConfig) -> Self {
         Node {
-            inner: Mutex::new(Inner { hub: Hub::with_config(config), outboxes: HashMap::new(), bus: None }),
+            inner: Mutex::new(Inner {
+                hub: Hub::with_config(config),
+                outboxes: HashMap::new(),
+                bus: None,
+                media: None,
+            }),
             bus: OnceLock::new(),
             guesses: Mutex::default(),
             hashing: Hashing::default(),
@@ -109,6 +117,17 @@ impl Node {
         let mut inner = self.lock();
         inner.hub.set_clustered();
         inner.bus = Some(bus);
+    }
+
+    /// Carries SFU commands to the media thread from now on.
+    pub fn attach_media(&self, media: mpsc::UnboundedSender<MediaCmd>) {
+        self.lock().media = Some(media);
+    }
+
+    /// A message from the media thread for one of this node's connections.
+    pub fn deliver_media(&self, event: MediaEvent) {
+        let deliveries = vec![Delivery::one(&event.to, event.msg)];
+        self.lock().deliver(Output { deliveries, ..Output::default() });
     }
 
     pub fn apply_remote(&self, from_node: &str, event: ClusterEvent) {
@@ -406,6 +425,11 @@ impl Inner {
                 }
                 for room in out.released {
                     let _ = bus.send(BusCmd::Release(room));
+                }
+            }
+            if let Some(media) = &self.media {
+                for cmd in out.media {
+                    let _ = media.send(cmd);
                 }
             }
             // Dropping a slow peer tells its room it left, which may in turn

@@ -193,6 +193,7 @@ mod tests {
             locked: false,
             passcode: false,
             sharer: None,
+            media: crate::protocol::MediaMode::Mesh,
         };
         model.on_server(joined, 0);
         let before = StageFacts::of(&model);

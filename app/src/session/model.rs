@@ -7,8 +7,8 @@
 //! rules are unit-tested natively.
 
 use crate::protocol::{
-    ClientMsg, ErrorCode, IceServer, LobbyMsg, MediaState, Member, PeerId, RoomMsg, RoomSummary, Routed,
-    ServerMsg,
+    ClientMsg, ErrorCode, IceServer, LobbyMsg, MediaMode, MediaState, Member, PeerId, RoomMsg, RoomSummary,
+    Routed, ServerMsg,
 };
 use crate::rules;
 
@@ -71,12 +71,23 @@ pub struct RoomView {
     pub locked: bool,
     /// Joining needs a passcode.
     pub passcode: bool,
+    /// Whether the call goes browser to browser or through the server.
+    pub media: MediaMode,
     next_seq: u64,
 }
 
 impl RoomView {
     fn new(name: String, members: Vec<Member>) -> Self {
-        RoomView { name, members, log: Vec::new(), sharer: None, locked: false, passcode: false, next_seq: 0 }
+        RoomView {
+            name,
+            members,
+            log: Vec::new(),
+            sharer: None,
+            locked: false,
+            passcode: false,
+            media: MediaMode::Mesh,
+            next_seq: 0,
+        }
     }
 
     /// The first member (join order) is the host; the server decides, this
@@ -368,12 +379,13 @@ impl Model {
     /// and applied by the room's own wasm chunk.
     pub fn on_room_msg(&mut self, msg: RoomMsg, now_ms: u64) {
         match msg {
-            RoomMsg::Joined { room, members, sharer, locked, passcode } => {
+            RoomMsg::Joined { room, members, sharer, locked, passcode, media } => {
                 self.on_joined(room, members, now_ms);
                 if let Some(room) = self.room.as_mut() {
                     room.sharer = sharer;
                     room.locked = locked;
                     room.passcode = passcode;
+                    room.media = media;
                 }
             }
             RoomMsg::RoomLocked { locked, by } => {
@@ -458,8 +470,10 @@ impl Model {
                 }
             }
             RoomMsg::Chat { from, text, ts, nonce } => self.on_chat(from, text, ts, nonce),
-            // The call engine takes signals before they reach the model.
-            RoomMsg::Signal { .. } => {}
+            // The call engine takes signals before they reach the model;
+            // the SFU's belong to its transport, which the page does not
+            // have yet (the server side of SFU rooms comes first).
+            RoomMsg::Signal { .. } | RoomMsg::Media { .. } | RoomMsg::SlotMap { .. } => {}
         }
     }
 

@@ -1,5 +1,5 @@
 use super::model::*;
-use crate::protocol::{ClientMsg, ErrorCode, MediaState, Member, PeerId, RoomSummary, ServerMsg};
+use crate::protocol::{ClientMsg, ErrorCode, MediaMode, MediaState, Member, PeerId, RoomSummary, ServerMsg};
 
 fn member(id: &str, nick: &str) -> Member {
     Member { id: PeerId(id.into()), nickname: nick.into(), media: MediaState::default() }
@@ -13,7 +13,14 @@ fn welcomed(id: &str) -> Model {
 
 fn joined(m: &mut Model, room: &str, members: Vec<Member>) {
     m.on_server(
-        ServerMsg::Joined { room: room.into(), members, sharer: None, locked: false, passcode: false },
+        ServerMsg::Joined {
+            room: room.into(),
+            members,
+            sharer: None,
+            locked: false,
+            passcode: false,
+            media: MediaMode::Mesh,
+        },
         0,
     );
 }
@@ -249,6 +256,7 @@ fn screen_share_state_follows_the_server() {
             sharer: Some(b.clone()),
             locked: false,
             passcode: false,
+            media: MediaMode::Mesh,
         },
         0,
     );

@@ -30,6 +30,8 @@ pub enum HubError {
     Unavailable,
     #[error("this server has as many rooms open as it allows ({0}); join an existing one or try later")]
     TooManyRooms(usize),
+    #[error("this room's call does not go through the server")]
+    NotSfuRoom,
 }
 
 impl HubError {
@@ -54,6 +56,7 @@ impl HubError {
             HubError::RoomLocked => ErrorCode::RoomLocked,
             HubError::NotHost => ErrorCode::NotHost,
             HubError::Unavailable => ErrorCode::Unavailable,
+            HubError::NotSfuRoom => ErrorCode::NotSfuRoom,
         }
     }
 }

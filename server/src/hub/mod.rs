@@ -25,7 +25,10 @@ pub use ice::{turn_credential, IceConfig};
 pub use output::Output;
 pub use passcode::{Passcode, Prepared};
 
-use app::protocol::{ClientMsg, MediaState, Member, PeerId, RoomSummary, ServerMsg, SignalPayload};
+use crate::media::MediaCmd;
+use app::protocol::{
+    ClientMsg, MediaMode, MediaState, MediaTransport, Member, PeerId, RoomSummary, ServerMsg, SignalPayload,
+};
 use app::rules;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -54,6 +57,8 @@ struct Room {
     passcode: Option<Passcode>,
     /// Set by the host: no new joins.
     locked: bool,
+    /// Browser to browser, or through this node's SFU.
+    media: MediaMode,
 }
 
 pub use app::protocol::LOBBY_LIST_MAX;
@@ -69,6 +74,10 @@ pub struct HubConfig {
     /// Longest chat message, at most the protocol's own limit.
     pub max_chat_chars: usize,
     pub ice: IceConfig,
+    /// How new rooms carry their calls.
+    pub media_mode: MediaMode,
+    /// Most people in a room whose call goes through the server.
+    pub max_sfu_peers: usize,
 }
 
 impl Default for HubConfig {
@@ -78,6 +87,8 @@ impl Default for HubConfig {
             max_rooms: 10_000,
             max_chat_chars: app::protocol::MAX_CHAT_CHARS,
             ice: IceConfig::default(),
+            media_mode: MediaMode::Mesh,
+            max_sfu_peers: 50,
         }
     }
 }
@@ -97,6 +108,8 @@ pub struct Hub {
     /// while one input is handled and moved into its [`Output`].
     outgoing: Vec<Outgoing>,
     released: Vec<String>,
+    /// Commands for this node's SFU, gathered the same way.
+    media: Vec<MediaCmd>,
     /// Counts of rooms held only by other nodes, for the lobby.
     remote_counts: HashMap<String, u32>,
     /// Their (passcode, locked) flags.
@@ -146,6 +159,7 @@ impl Hub {
             deliveries,
             publish: std::mem::take(&mut self.outgoing),
             released: std::mem::take(&mut self.released),
+            media: std::mem::take(&mut self.media),
             refused,
         }
     }
@@ -203,6 +217,7 @@ impl Hub {
             ClientMsg::LockRoom { locked } => self.lock_room(from, locked),
             ClientMsg::RemovePeer { id } => self.remove_peer(from, &id),
             ClientMsg::MuteAll => self.mute_all(from),
+            ClientMsg::Media { transport, payload } => self.media_signal(from, transport, payload),
         }
     }
 
@@ -437,8 +452,13 @@ impl Hub {
                 _ => {}
             }
         }
-        if others.len() >= self.config.max_peers_per_room {
-            return Err(HubError::RoomFull(self.config.max_peers_per_room));
+        let mode = self.rooms.get(&room).filter(|_| !creating).map_or(self.config.media_mode, |r| r.media);
+        let cap = match mode {
+            MediaMode::Mesh => self.config.max_peers_per_room,
+            MediaMode::Sfu => self.config.max_sfu_peers,
+        };
+        if others.len() >= cap {
+            return Err(HubError::RoomFull(cap));
         }
         if creating && self.open_room_count() >= self.config.max_rooms {
             return Err(HubError::TooManyRooms(self.config.max_rooms));
@@ -451,6 +471,7 @@ impl Hub {
             // that name had.
             entry.passcode = passcode.map(|given| prepared.passcode_for_new_room(given));
             entry.locked = false;
+            entry.media = self.config.media_mode;
             let event = self.settings_of(&room).expect("just made");
             self.publish(None, event);
         }
@@ -461,6 +482,9 @@ impl Hub {
         peer.since = now_ms;
         self.lobby.remove(from);
         self.dirty.insert(room.clone());
+        if mode == MediaMode::Sfu {
+            self.media.push(MediaCmd::Join { room: room.clone(), peer: from.clone() });
+        }
         self.publish(
             None,
             ClusterEvent::Joined { room: room.clone(), member: self.member(from), since: now_ms },
@@ -477,7 +501,8 @@ impl Hub {
         let sharer = state.and_then(|r| r.sharer.clone());
         let locked = state.is_some_and(|r| r.locked);
         let passcode = state.is_some_and(|r| r.passcode.is_some());
-        ServerMsg::Joined { members: self.member_list(&room), room, sharer, locked, passcode }
+        let media = state.map_or(MediaMode::Mesh, |r| r.media);
+        ServerMsg::Joined { members: self.member_list(&room), room, sharer, locked, passcode, media }
     }
 
     fn start_share(&mut self, from: &PeerId) -> Result<Vec<Delivery>, HubError> {
@@ -539,9 +564,13 @@ impl Hub {
 
     /// Takes `id` out of its room, telling the others; returns the room left.
     fn leave_room(&mut self, id: &PeerId, out: &mut Vec<Delivery>) -> Option<String> {
+        let local = self.is_local(id);
         let room_name = self.peers.get_mut(id)?.room.take()?;
         let room = self.rooms.get_mut(&room_name)?;
         room.members.retain(|m| m != id);
+        if room.media == MediaMode::Sfu && local {
+            self.media.push(MediaCmd::Leave { peer: id.clone() });
+        }
         let stopped_sharing = room.sharer.as_ref() == Some(id);
         if stopped_sharing {
             room.sharer = None;
@@ -593,6 +622,21 @@ impl Hub {
         }
         let msg = ServerMsg::Chat { from, text, ts: now_ms, nonce };
         Ok(vec![Delivery::many(self.members(&room), msg)])
+    }
+
+    /// SDP or ICE for the sender's own connections to this node's SFU.
+    fn media_signal(
+        &mut self,
+        from: &PeerId,
+        transport: MediaTransport,
+        payload: SignalPayload,
+    ) -> Result<Vec<Delivery>, HubError> {
+        let room = self.room_of(from).ok_or(HubError::NotInRoom)?;
+        if self.rooms.get(room).is_none_or(|r| r.media != MediaMode::Sfu) {
+            return Err(HubError::NotSfuRoom);
+        }
+        self.media.push(MediaCmd::Signal { peer: from.clone(), transport, payload });
+        Ok(Vec::new())
     }
 
     fn signal(

@@ -2,7 +2,7 @@
 //! rooms we hold, their events, and room counts for the lobby. Still plain
 //! state; the transport moves the events.
 
-use super::{ClusterEvent, Delivery, Hub, Output, Peer, Placed};
+use super::{ClusterEvent, Delivery, Hub, Output, Peer, Placed, Room};
 use app::protocol::{Member, PeerId, ServerMsg};
 use std::collections::HashMap;
 
@@ -107,7 +107,8 @@ impl Hub {
 
     fn reconcile_inner(&mut self, room: &str, placed: Vec<Placed>) -> Vec<Delivery> {
         let mut out = Vec::new();
-        self.rooms.entry(room.to_owned()).or_default();
+        let media = self.config.media_mode;
+        self.rooms.entry(room.to_owned()).or_insert_with(|| Room { media, ..Room::default() });
         self.remote_counts.remove(room);
         let remote_now: Vec<PeerId> = self
             .rooms

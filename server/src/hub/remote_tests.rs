@@ -18,7 +18,7 @@ struct Node {
 
 impl Node {
     fn keep(&mut self, out: Output) -> Output {
-        let Output { deliveries, publish, released, refused } = out;
+        let Output { deliveries, publish, released, refused, media: _ } = out;
         self.published.extend(publish);
         self.released.extend(released);
         Output { deliveries, refused, ..Output::default() }

@@ -18,6 +18,9 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 pub struct Server {
     child: Child,
+    /// The rest of its stdout: kept open, so later lines can be read (and
+    /// the server never writes into a closed pipe).
+    stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
     pub addr: String,
     /// `http` or `https`.
     pub scheme: String,
@@ -83,7 +86,20 @@ impl Server {
             .strip_prefix("noom listening on ")
             .and_then(|url| url.split_once("://"))
             .unwrap_or_else(|| panic!("unexpected first line: {line}"));
-        Server { child, addr: addr.to_owned(), scheme: scheme.to_owned() }
+        Server { child, stdout: lines, addr: addr.to_owned(), scheme: scheme.to_owned() }
+    }
+
+    /// The media engine's announced address (`--media-mode sfu`), from the
+    /// line the server prints after its listening line.
+    pub async fn media_addr(&mut self) -> std::net::SocketAddr {
+        let line = tokio::time::timeout(WAIT, self.stdout.next_line())
+            .await
+            .expect("the media line in time")
+            .unwrap()
+            .expect("a media line");
+        let addr =
+            line.strip_prefix("noom media on udp://").unwrap_or_else(|| panic!("unexpected line: {line}"));
+        addr.parse().expect("an address")
     }
 
     /// `kill -9`: no goodbye to anyone.
@@ -248,6 +264,20 @@ impl Client {
                 .expect("no socket error");
             match frame {
                 Message::Text(text) => return protocol::decode_server(&text).expect("valid server message"),
+                Message::Close(frame) => panic!("closed: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next server message if one comes within `wait`.
+    pub async fn try_recv(&mut self, wait: Duration) -> Option<ServerMsg> {
+        loop {
+            let frame = tokio::time::timeout(wait, self.ws.next()).await.ok()?;
+            match frame.expect("socket open").expect("no socket error") {
+                Message::Text(text) => {
+                    return Some(protocol::decode_server(&text).expect("valid server message"))
+                }
                 Message::Close(frame) => panic!("closed: {frame:?}"),
                 _ => continue,
             }

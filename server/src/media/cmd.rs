@@ -1,0 +1,22 @@
+//! What crosses between the hub's side and the media thread. Plain data,
+//! no WebRTC types: the hub produces commands without knowing str0m.
+
+use app::protocol::{MediaTransport, PeerId, ServerMsg, SignalPayload};
+
+/// From the hub (in the order it decided them) to the media thread.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MediaCmd {
+    /// `peer` is now in `room`, whose call goes through the server.
+    Join { room: String, peer: PeerId },
+    /// `peer` left its SFU room (or disconnected): its connections close.
+    Leave { peer: PeerId },
+    /// SDP or ICE from `peer` for one of its connections to us.
+    Signal { peer: PeerId, transport: MediaTransport, payload: SignalPayload },
+}
+
+/// From the media thread, for one connection of this node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MediaEvent {
+    pub to: PeerId,
+    pub msg: ServerMsg,
+}

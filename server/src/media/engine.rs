@@ -1,0 +1,452 @@
+//! Every SFU session of this node and the forwarding between them, driven
+//! from outside: commands from the hub, datagrams from the socket, and the
+//! passing of time go in; datagrams (through a [`Wire`]) and messages for
+//! browsers ([`MediaEvent`]) come out. No socket and no thread here, so the
+//! thread in `socket.rs` stays a thin loop.
+
+use super::cmd::{MediaCmd, MediaEvent};
+use super::forward::{Frame, SlotTimeline};
+use super::rooms::{Change, Rooms, TrackKey};
+use super::session::{Session, SessionKey};
+use app::protocol::{ErrorCode, MediaTransport, PeerId, SdpType, ServerMsg, SignalPayload, TrackKind};
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output};
+
+/// Where datagrams go out.
+pub trait Wire {
+    fn send(&mut self, to: SocketAddr, data: &[u8]);
+}
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The address browsers send media to: our one ICE candidate.
+    pub candidate: SocketAddr,
+    /// Receive slots of each kind per subscriber.
+    pub slots_per_kind: usize,
+}
+
+pub struct Engine {
+    config: EngineConfig,
+    sessions: HashMap<SessionKey, Session>,
+    /// Which session a remote address belongs to, once known.
+    by_addr: HashMap<SocketAddr, SessionKey>,
+    rooms: Rooms,
+    timelines: HashMap<(PeerId, String), SlotTimeline<TrackKey>>,
+    /// Sessions with input since they were last polled.
+    dirty: HashSet<SessionKey>,
+    /// Subscribe connections that need an offer, made once per poll so
+    /// that a publisher's audio and video go out in one.
+    to_negotiate: HashSet<PeerId>,
+    events: Vec<MediaEvent>,
+}
+
+/// Longest a session waits to be driven when it asks for nothing sooner.
+const IDLE: Duration = Duration::from_millis(100);
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Self {
+        let rooms = Rooms::new(config.slots_per_kind);
+        Engine {
+            config,
+            sessions: HashMap::new(),
+            by_addr: HashMap::new(),
+            rooms,
+            timelines: HashMap::new(),
+            dirty: HashSet::new(),
+            to_negotiate: HashSet::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Messages for browsers produced since the last call.
+    pub fn take_events(&mut self) -> Vec<MediaEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn command(&mut self, now: Instant, cmd: MediaCmd) {
+        match cmd {
+            MediaCmd::Join { room, peer } => {
+                let changes = self.rooms.join(&room, &peer);
+                self.apply(now, changes);
+            }
+            MediaCmd::Leave { peer } => self.leave(now, &peer),
+            MediaCmd::Signal { peer, transport, payload } => self.signal(now, &peer, transport, payload),
+        }
+    }
+
+    fn leave(&mut self, now: Instant, peer: &PeerId) {
+        for transport in [MediaTransport::Publish, MediaTransport::Subscribe] {
+            let key = SessionKey::new(peer, transport);
+            if let Some(mut session) = self.sessions.remove(&key) {
+                let _ = session.guarded(|rtc| rtc.disconnect());
+            }
+            self.dirty.remove(&key);
+        }
+        self.by_addr.retain(|_, key| &key.peer != peer);
+        self.timelines.retain(|(sub, _), _| sub != peer);
+        self.to_negotiate.remove(peer);
+        let changes = self.rooms.leave(peer);
+        self.apply(now, changes);
+    }
+
+    fn refuse(&mut self, peer: &PeerId, message: String) {
+        tracing::debug!(%peer, %message, "refused media signaling");
+        let msg = ServerMsg::Error { code: ErrorCode::BadMedia, message };
+        self.events.push(MediaEvent { to: peer.clone(), msg });
+    }
+
+    fn signal(&mut self, now: Instant, peer: &PeerId, transport: MediaTransport, payload: SignalPayload) {
+        if !self.rooms.contains(peer) {
+            // Raced its own leave: nothing to answer.
+            return;
+        }
+        match (transport, payload) {
+            (MediaTransport::Publish, SignalPayload::Description { sdp_type: SdpType::Offer, sdp }) => {
+                self.publish_offer(now, peer, &sdp)
+            }
+            (MediaTransport::Subscribe, SignalPayload::Description { sdp_type: SdpType::Answer, sdp }) => {
+                self.subscribe_answer(now, peer, &sdp)
+            }
+            (transport, SignalPayload::Candidate { candidate, .. }) => {
+                self.remote_candidate(peer, transport, &candidate)
+            }
+            (MediaTransport::Publish, SignalPayload::Description { .. }) => {
+                self.refuse(peer, "the publish connection takes only your offers".into())
+            }
+            (MediaTransport::Subscribe, SignalPayload::Description { .. }) => {
+                self.refuse(peer, "the subscribe connection takes only answers to the server's offers".into())
+            }
+        }
+    }
+
+    fn publish_offer(&mut self, now: Instant, peer: &PeerId, sdp: &str) {
+        let offer = match SdpOffer::from_sdp_string(sdp) {
+            Ok(offer) => offer,
+            Err(err) => return self.refuse(peer, format!("unreadable offer: {err}")),
+        };
+        let key = SessionKey::new(peer, MediaTransport::Publish);
+        let candidate = self.config.candidate;
+        let session = self.sessions.entry(key.clone()).or_insert_with(|| Session::new(candidate, now));
+        match session.guarded(|rtc| rtc.sdp_api().accept_offer(offer)) {
+            Ok(Ok(answer)) => {
+                self.dirty.insert(key);
+                let payload =
+                    SignalPayload::Description { sdp_type: SdpType::Answer, sdp: answer.to_sdp_string() };
+                let msg = ServerMsg::Media { transport: MediaTransport::Publish, payload };
+                self.events.push(MediaEvent { to: peer.clone(), msg });
+            }
+            Ok(Err(err)) => self.refuse(peer, format!("offer refused: {err}")),
+            Err(_) => self.fail(now, &key),
+        }
+    }
+
+    fn subscribe_answer(&mut self, now: Instant, peer: &PeerId, sdp: &str) {
+        let key = SessionKey::new(peer, MediaTransport::Subscribe);
+        let Some(pending) = self.sessions.get_mut(&key).and_then(|s| s.pending.take()) else {
+            return self.refuse(peer, "an answer with no offer from the server".into());
+        };
+        let answer = match SdpAnswer::from_sdp_string(sdp) {
+            Ok(answer) => answer,
+            Err(err) => {
+                // The offer is spent: start the subscribe connection over.
+                self.refuse(peer, format!("unreadable answer: {err}"));
+                return self.fail(now, &key);
+            }
+        };
+        let session = self.sessions.get_mut(&key).expect("had a pending offer");
+        match session.guarded(|rtc| rtc.sdp_api().accept_answer(pending, answer)) {
+            Ok(Ok(())) => {
+                self.dirty.insert(key);
+                let changes = self.rooms.answered(peer);
+                self.apply(now, changes);
+            }
+            Ok(Err(err)) => {
+                self.refuse(peer, format!("answer refused: {err}"));
+                self.fail(now, &key);
+            }
+            Err(_) => self.fail(now, &key),
+        }
+    }
+
+    /// ICE-lite learns the browser's address from its checks, so a
+    /// candidate we cannot read (an mDNS name, TCP) costs nothing.
+    fn remote_candidate(&mut self, peer: &PeerId, transport: MediaTransport, candidate: &str) {
+        let key = SessionKey::new(peer, transport);
+        let Some(session) = self.sessions.get_mut(&key) else { return };
+        if candidate.is_empty() {
+            return;
+        }
+        match Candidate::from_sdp_string(candidate) {
+            Ok(c) => {
+                if session.guarded(|rtc| rtc.add_remote_candidate(c)).is_ok() {
+                    self.dirty.insert(key);
+                } else {
+                    self.fail(Instant::now(), &key);
+                }
+            }
+            Err(err) => tracing::debug!(%peer, %err, "ignored a candidate"),
+        }
+    }
+
+    /// Drops a session that failed (a str0m panic, a broken negotiation,
+    /// ICE gone): only its member's media on that connection stops.
+    fn fail(&mut self, now: Instant, key: &SessionKey) {
+        tracing::warn!(peer = %key.peer, transport = ?key.transport, "dropping a media session");
+        self.sessions.remove(key);
+        self.dirty.remove(key);
+        self.by_addr.retain(|_, k| k != key);
+        let changes = match key.transport {
+            MediaTransport::Publish => self.rooms.unpublish_all(&key.peer),
+            MediaTransport::Subscribe => {
+                self.timelines.retain(|(sub, _), _| sub != &key.peer);
+                self.rooms.reset_subscriber(&key.peer)
+            }
+        };
+        self.apply(now, changes);
+    }
+
+    fn apply(&mut self, now: Instant, changes: Vec<Change>) {
+        for change in changes {
+            match change {
+                Change::SlotMap(peer) => {
+                    let msg = ServerMsg::SlotMap { slots: self.rooms.slot_map(&peer) };
+                    self.events.push(MediaEvent { to: peer, msg });
+                }
+                Change::Negotiate(peer) => {
+                    self.to_negotiate.insert(peer);
+                }
+                Change::Keyframe(track) => self.request_keyframe(now, &track),
+            }
+        }
+    }
+
+    /// Offers the subscribe connection the m-lines its new slots need.
+    fn negotiate(&mut self, now: Instant, peer: &PeerId) {
+        if self.rooms.is_negotiating(peer) {
+            // The answer to the offer out now triggers the next one.
+            return;
+        }
+        let slots = self.rooms.unnegotiated(peer);
+        if slots.is_empty() {
+            return;
+        }
+        let key = SessionKey::new(peer, MediaTransport::Subscribe);
+        let candidate = self.config.candidate;
+        let session = self.sessions.entry(key.clone()).or_insert_with(|| Session::new(candidate, now));
+        let made = session.guarded(|rtc| {
+            let mut api = rtc.sdp_api();
+            let mids: Vec<(usize, String)> = slots
+                .iter()
+                .map(|(index, kind)| {
+                    let kind = match kind {
+                        TrackKind::Audio => MediaKind::Audio,
+                        TrackKind::Video => MediaKind::Video,
+                    };
+                    (*index, api.add_media(kind, Direction::SendOnly, None, None, None).to_string())
+                })
+                .collect();
+            api.apply().map(|(offer, pending)| (mids, offer, pending))
+        });
+        match made {
+            Ok(Some((mids, offer, pending))) => {
+                session.pending = Some(pending);
+                self.dirty.insert(key);
+                // The map first: the page must know whose media a slot
+                // carries before its track arrives.
+                let changes = self.rooms.offered(peer, mids);
+                self.apply(now, changes);
+                let payload =
+                    SignalPayload::Description { sdp_type: SdpType::Offer, sdp: offer.to_sdp_string() };
+                let msg = ServerMsg::Media { transport: MediaTransport::Subscribe, payload };
+                self.events.push(MediaEvent { to: peer.clone(), msg });
+            }
+            Ok(None) => {}
+            Err(_) => self.fail(now, &key),
+        }
+    }
+
+    fn request_keyframe(&mut self, now: Instant, track: &TrackKey) {
+        let key = SessionKey::new(&track.peer, MediaTransport::Publish);
+        let Some(session) = self.sessions.get_mut(&key) else { return };
+        let mid = Mid::from(track.mid.as_str());
+        if !session.may_request_keyframe(mid, now) {
+            return;
+        }
+        let rid = session.chosen_rid.get(&mid).copied();
+        match session
+            .guarded(|rtc| rtc.writer(mid).map(|mut w| w.request_keyframe(rid, KeyframeRequestKind::Pli)))
+        {
+            Ok(Some(Err(err))) => tracing::debug!(peer = %track.peer, %err, "keyframe request"),
+            Ok(_) => {
+                self.dirty.insert(key);
+            }
+            Err(_) => self.fail(now, &key),
+        }
+    }
+
+    /// One datagram from the socket.
+    pub fn receive(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, data: &[u8]) {
+        let Ok(contents) = data.try_into() else { return };
+        let input = Input::Receive(now, Receive { proto: Protocol::Udp, source, destination, contents });
+        let known = self
+            .by_addr
+            .get(&source)
+            .filter(|key| self.sessions.get(*key).is_some_and(|s| s.accepts(&input)));
+        let key = match known {
+            Some(key) => key.clone(),
+            None => {
+                // A new address: whose STUN username (or DTLS peer) it is.
+                let Some((key, _)) = self.sessions.iter().find(|(_, s)| s.accepts(&input)) else {
+                    tracing::trace!(%source, "a datagram no session accepts");
+                    return;
+                };
+                let key = key.clone();
+                self.by_addr.insert(source, key.clone());
+                key
+            }
+        };
+        let session = self.sessions.get_mut(&key).expect("found above");
+        match session.guarded(|rtc| rtc.handle_input(input)) {
+            Ok(Ok(())) => {
+                self.dirty.insert(key);
+            }
+            Ok(Err(err)) => {
+                tracing::debug!(peer = %key.peer, %err, "bad media input");
+                self.dirty.insert(key);
+            }
+            Err(_) => self.fail(now, &key),
+        }
+    }
+
+    /// Drives every session that is due or has had input: sends what they
+    /// produce through `wire`, forwards media, and returns when to come back.
+    pub fn poll(&mut self, now: Instant, wire: &mut impl Wire) -> Instant {
+        let due: Vec<SessionKey> =
+            self.sessions.iter().filter(|(_, s)| s.next <= now).map(|(k, _)| k.clone()).collect();
+        for key in due {
+            let Some(session) = self.sessions.get_mut(&key) else { continue };
+            match session.guarded(|rtc| rtc.handle_input(Input::Timeout(now))) {
+                Ok(_) => {
+                    self.dirty.insert(key);
+                }
+                Err(_) => self.fail(now, &key),
+            }
+        }
+        // Forwarding and offers mark other sessions dirty: go on until all
+        // are quiet.
+        loop {
+            while let Some(key) = self.dirty.iter().next().cloned() {
+                self.dirty.remove(&key);
+                self.drain(now, &key, wire);
+            }
+            let Some(peer) = self.to_negotiate.iter().next().cloned() else { break };
+            self.to_negotiate.remove(&peer);
+            self.negotiate(now, &peer);
+        }
+        self.sessions.values().map(|s| s.next).min().unwrap_or(now + IDLE).min(now + IDLE)
+    }
+
+    /// Polls one session until it has nothing more to say.
+    fn drain(&mut self, now: Instant, key: &SessionKey, wire: &mut impl Wire) {
+        let mut events = Vec::new();
+        loop {
+            let Some(session) = self.sessions.get_mut(key) else { return };
+            if !session.is_alive() {
+                return self.fail(now, key);
+            }
+            match session.guarded(|rtc| rtc.poll_output()) {
+                Ok(Ok(Output::Transmit(t))) => wire.send(t.destination, &t.contents),
+                Ok(Ok(Output::Timeout(at))) => {
+                    session.next = at;
+                    break;
+                }
+                Ok(Ok(Output::Event(event))) => events.push(event),
+                Ok(Err(err)) => {
+                    tracing::debug!(peer = %key.peer, %err, "media session error");
+                    return self.fail(now, key);
+                }
+                Err(_) => return self.fail(now, key),
+            }
+        }
+        for event in events {
+            self.on_event(now, key, event);
+        }
+    }
+
+    fn on_event(&mut self, now: Instant, key: &SessionKey, event: Event) {
+        match event {
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => self.fail(now, key),
+            Event::MediaAdded(added) if key.transport == MediaTransport::Publish => {
+                let kind = if added.kind.is_audio() { TrackKind::Audio } else { TrackKind::Video };
+                if added.direction.is_receiving() {
+                    let changes = self.rooms.publish(&key.peer, &added.mid.to_string(), kind);
+                    self.apply(now, changes);
+                }
+            }
+            Event::MediaData(data) if key.transport == MediaTransport::Publish => {
+                self.forward(now, &key.peer, data)
+            }
+            Event::KeyframeRequest(req) if key.transport == MediaTransport::Subscribe => {
+                if let Some(track) = self.rooms.source(&key.peer, &req.mid.to_string()).cloned() {
+                    self.request_keyframe(now, &track);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// One frame from a publisher to every slot its track is in.
+    fn forward(&mut self, now: Instant, publisher: &PeerId, data: MediaData) {
+        let pub_key = SessionKey::new(publisher, MediaTransport::Publish);
+        if let (Some(rid), Some(session)) = (data.rid, self.sessions.get_mut(&pub_key)) {
+            // One layer per track until layers are chosen per subscriber.
+            if *session.chosen_rid.entry(data.mid).or_insert(rid) != rid {
+                return;
+            }
+        }
+        let track = TrackKey { peer: publisher.clone(), mid: data.mid.to_string() };
+        let targets: Vec<(PeerId, String)> =
+            self.rooms.route(&track).map(|(sub, mid)| (sub.clone(), mid.to_owned())).collect();
+        let video = data.params.spec().codec.is_video();
+        let keyframe = data.is_keyframe();
+        for (sub, slot) in targets {
+            let frame = Frame {
+                source: &track,
+                video,
+                keyframe,
+                ticks: data.time.numer(),
+                clock_hz: data.time.denom(),
+            };
+            let timeline = self.timelines.entry((sub.clone(), slot.clone())).or_default();
+            let Some(ticks) = timeline.admit(frame, now) else { continue };
+            let key = SessionKey::new(&sub, MediaTransport::Subscribe);
+            let Some(session) = self.sessions.get_mut(&key) else { continue };
+            let time = MediaTime::new(ticks, data.time.frequency());
+            let written = session.guarded(|rtc| {
+                let writer = rtc.writer(Mid::from(slot.as_str()))?;
+                let pt = writer.match_params(data.params)?;
+                Some(writer.write(pt, data.network_time, time, data.data.clone()))
+            });
+            match written {
+                Ok(Some(Err(err))) => tracing::debug!(peer = %sub, %err, "forwarding a frame"),
+                Ok(_) => {
+                    self.dirty.insert(key);
+                }
+                Err(_) => self.fail(now, &key),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -1,0 +1,166 @@
+//! The engine without a socket: SDP from in-process str0m clients, datagrams
+//! into a vector.
+
+use super::*;
+use str0m::Rtc;
+
+struct Sink(Vec<(SocketAddr, Vec<u8>)>);
+
+impl Wire for Sink {
+    fn send(&mut self, to: SocketAddr, data: &[u8]) {
+        self.0.push((to, data.to_vec()));
+    }
+}
+
+fn id(s: &str) -> PeerId {
+    PeerId(s.to_owned())
+}
+
+fn engine() -> Engine {
+    Engine::new(EngineConfig { candidate: CANDIDATE.parse().unwrap(), slots_per_kind: 16 })
+}
+
+const CANDIDATE: &str = "127.0.0.1:40000";
+
+/// A publisher connected to the engine through memory instead of a socket.
+struct Publisher {
+    rtc: Rtc,
+    addr: SocketAddr,
+    answer: String,
+}
+
+impl Publisher {
+    /// Offers one audio and one video track, as a browser does.
+    fn offer(engine: &mut Engine, now: Instant, peer: &str, port: u16) -> Publisher {
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut rtc = Rtc::builder().clear_codecs().enable_vp8(true).enable_opus(true, false).build(now);
+        rtc.add_local_candidate(str0m::Candidate::host(addr, "udp").unwrap());
+        let mut api = rtc.sdp_api();
+        api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+        api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        let (offer, pending) = api.apply().unwrap();
+        let payload = SignalPayload::Description { sdp_type: SdpType::Offer, sdp: offer.to_sdp_string() };
+        engine.command(now, MediaCmd::Signal { peer: id(peer), transport: MediaTransport::Publish, payload });
+        let answer = engine
+            .take_events()
+            .into_iter()
+            .find_map(|e| match e.msg {
+                ServerMsg::Media { payload: SignalPayload::Description { sdp, .. }, .. }
+                    if e.to == id(peer) =>
+                {
+                    Some(sdp)
+                }
+                _ => None,
+            })
+            .expect("an answer");
+        rtc.sdp_api().accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap()).unwrap();
+        Publisher { rtc, addr, answer }
+    }
+}
+
+/// Runs the engine and the publishers for `ms` of simulated time, carrying
+/// datagrams between them; returns the engine's messages for browsers.
+fn run(engine: &mut Engine, publishers: &mut [&mut Publisher], start: Instant, ms: u64) -> Vec<MediaEvent> {
+    let candidate: SocketAddr = CANDIDATE.parse().unwrap();
+    let mut events = Vec::new();
+    for step in 0..ms {
+        let now = start + Duration::from_millis(step);
+        for p in publishers.iter_mut() {
+            p.rtc.handle_input(Input::Timeout(now)).unwrap();
+            while let Ok(out) = p.rtc.poll_output() {
+                match out {
+                    Output::Transmit(t) => engine.receive(now, p.addr, candidate, &t.contents),
+                    Output::Timeout(_) => break,
+                    Output::Event(_) => {}
+                }
+            }
+        }
+        let mut sink = Sink(Vec::new());
+        engine.poll(now, &mut sink);
+        events.extend(engine.take_events());
+        for (to, data) in sink.0 {
+            let Some(p) = publishers.iter_mut().find(|p| p.addr == to) else { continue };
+            let contents = data.as_slice().try_into().unwrap();
+            let input = Input::Receive(
+                now,
+                Receive { proto: Protocol::Udp, source: candidate, destination: to, contents },
+            );
+            p.rtc.handle_input(input).unwrap();
+        }
+    }
+    events
+}
+
+#[test]
+fn a_publish_offer_is_answered_and_others_are_offered_its_tracks_once_connected() {
+    let mut engine = engine();
+    let now = Instant::now();
+    engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("a") });
+    engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("b") });
+    let mut a = Publisher::offer(&mut engine, now, "a", 5000);
+    assert!(a.answer.contains("a=ice-lite") && a.answer.contains("127.0.0.1 40000 typ host"), "{}", a.answer);
+    // Nothing for b until a is connected: then the slot map, then the
+    // offer carrying those slots.
+    assert!(engine.take_events().is_empty());
+    let events = run(&mut engine, &mut [&mut a], now, 300);
+    let to_b: Vec<&ServerMsg> = events.iter().filter(|e| e.to == id("b")).map(|e| &e.msg).collect();
+    assert!(
+        matches!(to_b[0], ServerMsg::SlotMap { slots } if slots.len() == 2 && slots.iter().all(|s| s.peer == Some(id("a")))),
+        "{to_b:?}"
+    );
+    assert!(matches!(
+        to_b[1],
+        ServerMsg::Media {
+            transport: MediaTransport::Subscribe,
+            payload: SignalPayload::Description { sdp_type: SdpType::Offer, .. }
+        }
+    ));
+}
+
+#[test]
+fn a_session_that_panics_is_dropped_alone() {
+    let mut engine = engine();
+    let now = Instant::now();
+    for (room, peer) in [("r", "a"), ("r", "b"), ("other", "c"), ("other", "d")] {
+        engine.command(now, MediaCmd::Join { room: room.into(), peer: id(peer) });
+    }
+    let mut a = Publisher::offer(&mut engine, now, "a", 5000);
+    let mut c = Publisher::offer(&mut engine, now, "c", 5001);
+    run(&mut engine, &mut [&mut a, &mut c], now, 300);
+    assert_eq!(engine.session_count(), 4, "a and c publish; b and d subscribe");
+
+    let key = SessionKey::new(&id("a"), MediaTransport::Publish);
+    engine.sessions.get_mut(&key).unwrap().poisoned = true;
+    let later = now + Duration::from_millis(300);
+    // The next time anything reaches a's session (a consent check, a timer).
+    let events = run(&mut engine, &mut [&mut a, &mut c], later, 6000);
+    assert!(!engine.sessions.contains_key(&key), "the failed session is gone");
+    assert_eq!(engine.session_count(), 3, "everyone else's stay");
+    // b is told a's tracks left its slots; nobody in the other room hears of it.
+    assert!(events.iter().any(|e| e.to == id("b")
+        && matches!(&e.msg, ServerMsg::SlotMap { slots } if slots.iter().all(|s| s.peer.is_none()))));
+    assert!(events.iter().all(|e| e.to != id("d")));
+    // c still reaches d: its session keeps answering keyframe requests.
+    let d_slot = engine.rooms.slot_map(&id("d"));
+    assert!(d_slot.iter().all(|s| s.peer == Some(id("c"))));
+    // And a can publish again.
+    let again = later + Duration::from_millis(6000);
+    let mut a = Publisher::offer(&mut engine, again, "a", 5002);
+    run(&mut engine, &mut [&mut a], again, 300);
+    assert!(engine.sessions.contains_key(&key));
+}
+
+#[test]
+fn leaving_closes_both_connections() {
+    let mut engine = engine();
+    let now = Instant::now();
+    engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("a") });
+    engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("b") });
+    let mut a = Publisher::offer(&mut engine, now, "a", 5000);
+    let mut b = Publisher::offer(&mut engine, now, "b", 5001);
+    run(&mut engine, &mut [&mut a, &mut b], now, 300);
+    assert_eq!(engine.session_count(), 4);
+    engine.command(now, MediaCmd::Leave { peer: id("a") });
+    assert_eq!(engine.session_count(), 2, "b's publish and subscribe stay");
+    assert_eq!(engine.rooms.slot_map(&id("b")).iter().filter(|s| s.peer.is_some()).count(), 0);
+}

@@ -1,0 +1,22 @@
+//! The SFU: rooms whose calls go through the server. Each member publishes
+//! its camera and microphone once, on a connection to us, and receives
+//! everyone else's on a second one; we forward frames between them with
+//! str0m (sans-IO WebRTC).
+//!
+//! Layout, state first and IO last: `rooms` (membership, tracks, receive
+//! slots) and `forward` (a slot's timeline) are plain state; `session`
+//! guards one str0m `Rtc`; `engine` drives them all from commands,
+//! datagrams and time; `socket` is the one thread that owns the UDP socket
+//! and feeds the engine. The hub talks to it only through channels
+//! ([`MediaCmd`] in, [`MediaEvent`] out), so neither can stall the other.
+
+mod cmd;
+mod engine;
+mod forward;
+mod rooms;
+mod session;
+mod socket;
+
+pub use cmd::{MediaCmd, MediaEvent};
+pub use engine::{Engine, EngineConfig, Wire};
+pub use socket::{spawn, MediaHandle};

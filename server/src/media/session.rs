@@ -1,0 +1,109 @@
+//! One str0m `Rtc` (one of a member's two connections) behind a guard:
+//! str0m panics on internal bugs by design, and a bug in one session must
+//! cost only that session, not the media of every room on this thread.
+
+use app::protocol::{MediaTransport, PeerId};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+use str0m::change::SdpPendingOffer;
+use str0m::media::{Mid, Rid};
+use str0m::{Candidate, Rtc};
+
+/// Keyframe requests to one publisher's track, at most one per this
+/// interval: N subscribers asking at once must not become N requests.
+pub const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    pub peer: PeerId,
+    pub transport: MediaTransport,
+}
+
+impl SessionKey {
+    pub fn new(peer: &PeerId, transport: MediaTransport) -> Self {
+        SessionKey { peer: peer.clone(), transport }
+    }
+}
+
+/// str0m panicked inside this session.
+#[derive(Debug)]
+pub struct Panicked;
+
+pub struct Session {
+    rtc: Rtc,
+    /// Our offer awaiting the browser's answer (subscribe connections).
+    pub pending: Option<SdpPendingOffer>,
+    /// When str0m next wants time to pass.
+    pub next: Instant,
+    /// The simulcast layer forwarded per published track, until layers
+    /// are chosen per subscriber: the first one seen.
+    pub chosen_rid: HashMap<Mid, Rid>,
+    pub last_keyframe_request: HashMap<Mid, Instant>,
+    /// Makes the next guarded call panic, as a str0m bug would.
+    #[cfg(test)]
+    pub poisoned: bool,
+}
+
+impl Session {
+    /// An ICE-lite server session: VP8 and Opus only, one host candidate.
+    pub fn new(candidate: SocketAddr, now: Instant) -> Self {
+        let mut rtc = Rtc::builder()
+            .set_ice_lite(true)
+            .clear_codecs()
+            .enable_vp8(true)
+            .enable_opus(true, false)
+            .build(now);
+        match Candidate::host(candidate, "udp") {
+            Ok(c) => {
+                rtc.add_local_candidate(c);
+            }
+            Err(err) => tracing::error!(%candidate, %err, "unusable media address"),
+        }
+        Session {
+            rtc,
+            pending: None,
+            next: now,
+            chosen_rid: HashMap::new(),
+            last_keyframe_request: HashMap::new(),
+            #[cfg(test)]
+            poisoned: false,
+        }
+    }
+
+    /// Runs `f` on the session's `Rtc`; a panic inside comes back as
+    /// `Err(Panicked)` and the session must be dropped.
+    pub fn guarded<T>(&mut self, f: impl FnOnce(&mut Rtc) -> T) -> Result<T, Panicked> {
+        #[cfg(test)]
+        let poisoned = self.poisoned;
+        let rtc = &mut self.rtc;
+        catch_unwind(AssertUnwindSafe(move || {
+            #[cfg(test)]
+            if poisoned {
+                panic!("a session made to fail");
+            }
+            f(rtc)
+        }))
+        .map_err(|_| Panicked)
+    }
+
+    pub fn accepts(&self, input: &str0m::Input<'_>) -> bool {
+        self.rtc.accepts(input)
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.rtc.is_alive()
+    }
+
+    /// Whether a keyframe may be asked of `mid` now (and notes that it is).
+    pub fn may_request_keyframe(&mut self, mid: Mid, now: Instant) -> bool {
+        match self.last_keyframe_request.get(&mid) {
+            Some(at) if now.saturating_duration_since(*at) < KEYFRAME_INTERVAL => false,
+            _ => {
+                self.last_keyframe_request.insert(mid, now);
+                true
+            }
+        }
+    }
+}

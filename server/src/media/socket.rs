@@ -1,0 +1,117 @@
+//! The media thread: one UDP socket for every SFU session of this process,
+//! and the loop that feeds the engine datagrams, commands and time. It has
+//! its own single-threaded runtime, so busy signaling never delays media.
+
+use super::cmd::{MediaCmd, MediaEvent};
+use super::engine::{Engine, EngineConfig, Wire};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// The hub's side of the media thread.
+#[derive(Clone, Debug)]
+pub struct MediaHandle {
+    pub commands: mpsc::UnboundedSender<MediaCmd>,
+    /// Where the socket is bound.
+    pub bound: SocketAddr,
+    /// What browsers are told to send to (our ICE candidate).
+    pub candidate: SocketAddr,
+}
+
+/// Datagrams read in one go before the sessions are polled again.
+const READ_BATCH: usize = 64;
+
+/// Binds `bind` and starts the media thread. `public_ip` is announced in
+/// place of the bound address (1:1 NAT, a cloud VM); a socket bound to
+/// every interface announces the address of the default route's interface.
+pub fn spawn(
+    bind: SocketAddr,
+    public_ip: Option<IpAddr>,
+    slots_per_kind: usize,
+    events: mpsc::UnboundedSender<MediaEvent>,
+) -> io::Result<MediaHandle> {
+    // Every session would otherwise build its own provider.
+    str0m::crypto::from_feature_flags().install_process_default();
+    let socket = UdpSocket::bind(bind)?;
+    socket.set_nonblocking(true)?;
+    let bound = socket.local_addr()?;
+    let ip =
+        public_ip
+            .unwrap_or_else(|| if bound.ip().is_unspecified() { default_route_ip() } else { bound.ip() });
+    let candidate = SocketAddr::new(ip, bound.port());
+    let (commands, rx) = mpsc::unbounded_channel();
+    let engine = Engine::new(EngineConfig { candidate, slots_per_kind });
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::Builder::new().name("noom-media".into()).spawn(move || {
+        runtime.block_on(async move {
+            match tokio::net::UdpSocket::from_std(socket) {
+                Ok(socket) => run(socket, candidate, engine, rx, events).await,
+                Err(err) => tracing::error!(%err, "media socket"),
+            }
+        })
+    })?;
+    tracing::info!(%bound, %candidate, "media (SFU) listening");
+    Ok(MediaHandle { commands, bound, candidate })
+}
+
+/// The local address traffic to the internet would leave from, found
+/// without sending anything (connecting a UDP socket only picks a route);
+/// loopback when there is no route.
+fn default_route_ip() -> IpAddr {
+    let probe = || -> io::Result<IpAddr> {
+        let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))?;
+        socket.connect((Ipv4Addr::new(192, 0, 2, 1), 9))?;
+        Ok(socket.local_addr()?.ip())
+    };
+    probe().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+struct SocketWire<'a>(&'a tokio::net::UdpSocket);
+
+impl Wire for SocketWire<'_> {
+    fn send(&mut self, to: SocketAddr, data: &[u8]) {
+        // A full send buffer drops the datagram, as a network would; media
+        // recovers (NACK, keyframes) and the loop never waits on it.
+        if let Err(err) = self.0.try_send_to(data, to) {
+            tracing::trace!(%to, %err, "media datagram dropped");
+        }
+    }
+}
+
+async fn run(
+    socket: tokio::net::UdpSocket,
+    candidate: SocketAddr,
+    mut engine: Engine,
+    mut commands: mpsc::UnboundedReceiver<MediaCmd>,
+    events: mpsc::UnboundedSender<MediaEvent>,
+) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let next = engine.poll(Instant::now(), &mut SocketWire(&socket));
+        for event in engine.take_events() {
+            if events.send(event).is_err() {
+                return;
+            }
+        }
+        tokio::select! {
+            read = socket.recv_from(&mut buf) => {
+                if let Ok((n, from)) = read {
+                    engine.receive(Instant::now(), from, candidate, &buf[..n]);
+                }
+                for _ in 1..READ_BATCH {
+                    let Ok((n, from)) = socket.try_recv_from(&mut buf) else { break };
+                    engine.receive(Instant::now(), from, candidate, &buf[..n]);
+                }
+            }
+            cmd = commands.recv() => {
+                let Some(cmd) = cmd else { return };
+                engine.command(Instant::now(), cmd);
+                while let Ok(cmd) = commands.try_recv() {
+                    engine.command(Instant::now(), cmd);
+                }
+            }
+            () = tokio::time::sleep_until(next.into()) => {}
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The SFU end to end: native WebRTC clients (str0m) publish to the real
+//! server binary over loopback UDP and receive each other through it.
+
+mod sfu_peer;
+mod support;
+
+use app::protocol::{ClientMsg, ErrorCode, MediaTransport, SdpType, ServerMsg, SignalPayload, TrackKind};
+use sfu_peer::{in_order, run_until, SfuPeer};
+use std::time::Duration;
+use support::{Client, Server};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+async fn sfu_server() -> Server {
+    let mut server = Server::start_with(&["--media-mode", "sfu"]).await;
+    let media = server.media_addr().await;
+    assert!(media.ip().is_loopback(), "announced {media}, the IP of --addr");
+    server
+}
+
+async fn peer(server: &Server, nickname: &str, room: &str, tag: u8) -> SfuPeer {
+    let ws = Client::in_room(server, nickname, room).await;
+    SfuPeer::new(ws, tag).await
+}
+
+/// Frames of `from`'s `kind` that `to` received, in arrival order.
+fn frames<'a>(to: &'a SfuPeer, from: &SfuPeer, kind: TrackKind) -> &'a [sfu_peer::Got] {
+    to.slot_of(from.id(), kind).and_then(|mid| to.received.get(&mid)).map(Vec::as_slice).unwrap_or_default()
+}
+
+fn has_all(peers: &[&mut SfuPeer], frames_each: usize) -> bool {
+    peers.iter().all(|to| {
+        peers.iter().filter(|from| from.tag != to.tag).all(|from| {
+            [TrackKind::Audio, TrackKind::Video].iter().all(|kind| {
+                frames(to, from, *kind).iter().filter(|g| g.tag == from.tag).count() >= frames_each
+            })
+        })
+    })
+}
+
+#[tokio::test]
+async fn every_subscriber_receives_every_publishers_frames_in_order() {
+    let server = sfu_server().await;
+    let mut a = peer(&server, "Ada", "forward", 1).await;
+    let mut b = peer(&server, "Bo", "forward", 2).await;
+    let mut c = peer(&server, "Cy", "forward", 3).await;
+    for p in [&mut a, &mut b, &mut c] {
+        p.start_publishing().await;
+    }
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| has_all(peers, 50)).await;
+    for to in [&a, &b, &c] {
+        assert!(to.errors.is_empty(), "{:?}", to.errors);
+        for from in [&a, &b, &c].into_iter().filter(|p| p.tag != to.tag) {
+            for kind in [TrackKind::Audio, TrackKind::Video] {
+                let got = frames(to, from, kind);
+                assert!(got.iter().all(|g| g.tag == from.tag), "a slot carries one publisher");
+                assert!(
+                    in_order(got, kind == TrackKind::Video),
+                    "{} from {}: {kind:?} {got:?}",
+                    to.tag,
+                    from.tag
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_leavers_slot_goes_to_the_next_publisher_without_a_new_offer() {
+    let server = sfu_server().await;
+    let mut watcher = peer(&server, "Wat", "reuse", 1).await;
+    let mut first = peer(&server, "First", "reuse", 2).await;
+    first.start_publishing().await;
+    run_until(&mut [&mut watcher, &mut first], LIMIT, |p| frames(p[0], p[1], TrackKind::Video).len() >= 10)
+        .await;
+    let video_slot = watcher.slot_of(first.id(), TrackKind::Video).expect("a video slot");
+    let offers = watcher.subscribe_offers;
+    first.ws.send(&ClientMsg::Leave).await;
+    run_until(&mut [&mut watcher], LIMIT, |p| p[0].slot_peer(&video_slot).is_none()).await;
+
+    let mut second = peer(&server, "Second", "reuse", 3).await;
+    second.start_publishing().await;
+    run_until(&mut [&mut watcher, &mut second], LIMIT, |p| {
+        p[0].received[&video_slot].iter().filter(|g| g.tag == 3).count() >= 10
+    })
+    .await;
+    assert_eq!(watcher.slot_of(second.id(), TrackKind::Video), Some(video_slot.clone()), "the same slot");
+    assert_eq!(watcher.subscribe_offers, offers, "no renegotiation for the new publisher");
+    let theirs: Vec<_> = watcher.received[&video_slot].iter().copied().filter(|g| g.tag == 3).collect();
+    assert!(theirs[0].keyframe, "the slot restarts on a keyframe");
+    assert!(in_order(&theirs, true));
+}
+
+#[tokio::test]
+async fn media_signaling_is_refused_outside_sfu_rooms_and_when_malformed() {
+    let mesh = Server::start().await;
+    let mut someone = Client::in_room(&mesh, "Mesh", "plain").await;
+    let payload = SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() };
+    someone.send(&ClientMsg::Media { transport: MediaTransport::Publish, payload: payload.clone() }).await;
+    someone.expect_error(ErrorCode::NotSfuRoom).await;
+
+    let server = sfu_server().await;
+    let mut lobby = Client::named(&server, "Lobby").await;
+    lobby.send(&ClientMsg::Media { transport: MediaTransport::Publish, payload: payload.clone() }).await;
+    lobby.expect_error(ErrorCode::NotInRoom).await;
+
+    let mut bad = Client::in_room(&server, "Bad", "bad").await;
+    bad.send(&ClientMsg::Media { transport: MediaTransport::Publish, payload }).await;
+    bad.expect_error(ErrorCode::BadMedia).await;
+    let answer = SignalPayload::Description { sdp_type: SdpType::Answer, sdp: "v=0".into() };
+    bad.send(&ClientMsg::Media { transport: MediaTransport::Publish, payload: answer.clone() }).await;
+    bad.expect_error(ErrorCode::BadMedia).await;
+    bad.send(&ClientMsg::Media { transport: MediaTransport::Subscribe, payload: answer }).await;
+    bad.expect_error(ErrorCode::BadMedia).await;
+
+    // Meanwhile a call in another room goes on.
+    let mut a = peer(&server, "Ada", "good", 1).await;
+    let mut b = peer(&server, "Bo", "good", 2).await;
+    a.start_publishing().await;
+    run_until(&mut [&mut a, &mut b], LIMIT, |p| frames(p[1], p[0], TrackKind::Video).len() >= 10).await;
+    bad.send(&ClientMsg::Chat { text: "still here".into(), nonce: None }).await;
+    bad.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
+}

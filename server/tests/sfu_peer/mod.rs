@@ -1,0 +1,242 @@
+//! A native SFU participant for tests: a WebSocket to the real server plus
+//! two str0m peer connections (publish and subscribe), each on its own UDP
+//! socket as a browser's would be. It publishes VP8-shaped video and
+//! Opus-sized audio whose payloads carry (publisher tag, frame number), and
+//! records what it receives per slot.
+
+use crate::support::Client;
+use app::protocol::{ClientMsg, MediaTransport, PeerId, SdpType, ServerMsg, SignalPayload, Slot};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+
+/// A frame as received: who sent it (tag) and its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Got {
+    pub tag: u8,
+    pub number: u32,
+    pub keyframe: bool,
+}
+
+struct Conn {
+    rtc: Rtc,
+    socket: tokio::net::UdpSocket,
+    addr: SocketAddr,
+    connected: bool,
+}
+
+impl Conn {
+    async fn new(now: Instant) -> Conn {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        let mut rtc = Rtc::builder().clear_codecs().enable_vp8(true).enable_opus(true, false).build(now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
+        Conn { rtc, socket, addr, connected: false }
+    }
+
+    /// Feeds what arrived, lets time pass, sends what is due; returns events.
+    fn pump(&mut self, now: Instant) -> Vec<Event> {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, source)) = self.socket.try_recv_from(&mut buf) {
+            let Ok(contents) = buf[..n].try_into() else { continue };
+            let input = Input::Receive(
+                now,
+                Receive { proto: Protocol::Udp, source, destination: self.addr, contents },
+            );
+            self.rtc.handle_input(input).expect("client input");
+        }
+        self.rtc.handle_input(Input::Timeout(now)).expect("client timeout");
+        let mut events = Vec::new();
+        loop {
+            match self.rtc.poll_output().expect("client output") {
+                Output::Transmit(t) => {
+                    let _ = self.socket.try_send_to(&t.contents, t.destination);
+                }
+                Output::Timeout(_) => break,
+                Output::Event(Event::Connected) => self.connected = true,
+                Output::Event(e) => events.push(e),
+            }
+        }
+        events
+    }
+}
+
+pub struct SfuPeer {
+    pub ws: Client,
+    pub tag: u8,
+    publish: Conn,
+    subscribe: Conn,
+    pending: Option<SdpPendingOffer>,
+    video: Option<Mid>,
+    audio: Option<Mid>,
+    sent: u32,
+    next_frame: Instant,
+    keyframe_wanted: bool,
+    pub slots: Vec<Slot>,
+    /// What arrived, by slot mid.
+    pub received: HashMap<String, Vec<Got>>,
+    /// Offers the server made for the subscribe connection.
+    pub subscribe_offers: usize,
+    pub errors: Vec<ServerMsg>,
+}
+
+/// A frame every 20 ms (50 fps of audio; video alongside at the same rate).
+const FRAME_EVERY: Duration = Duration::from_millis(20);
+const KEYFRAME_EVERY: u32 = 50;
+
+impl SfuPeer {
+    /// Joined to `room` already (see `Client::in_room`).
+    pub async fn new(ws: Client, tag: u8) -> SfuPeer {
+        let now = Instant::now();
+        SfuPeer {
+            ws,
+            tag,
+            publish: Conn::new(now).await,
+            subscribe: Conn::new(now).await,
+            pending: None,
+            video: None,
+            audio: None,
+            sent: 0,
+            next_frame: now,
+            keyframe_wanted: true,
+            slots: Vec::new(),
+            received: HashMap::new(),
+            subscribe_offers: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn id(&self) -> &PeerId {
+        &self.ws.id
+    }
+
+    /// Offers to publish one audio and one video track.
+    pub async fn start_publishing(&mut self) {
+        let mut api = self.publish.rtc.sdp_api();
+        let stream = format!("peer{}", self.tag);
+        self.audio =
+            Some(api.add_media(MediaKind::Audio, Direction::SendOnly, Some(stream.clone()), None, None));
+        self.video = Some(api.add_media(MediaKind::Video, Direction::SendOnly, Some(stream), None, None));
+        let (offer, pending) = api.apply().expect("an offer");
+        self.pending = Some(pending);
+        let payload = SignalPayload::Description { sdp_type: SdpType::Offer, sdp: offer.to_sdp_string() };
+        self.ws.send(&ClientMsg::Media { transport: MediaTransport::Publish, payload }).await;
+    }
+
+    /// Whose media the slot `mid` carries now.
+    pub fn slot_peer(&self, mid: &str) -> Option<&PeerId> {
+        self.slots.iter().find(|s| s.mid == mid)?.peer.as_ref()
+    }
+
+    /// The mid of the slot carrying `peer`'s media of `kind`.
+    pub fn slot_of(&self, peer: &PeerId, kind: app::protocol::TrackKind) -> Option<String> {
+        self.slots.iter().find(|s| s.peer.as_ref() == Some(peer) && s.kind == kind).map(|s| s.mid.clone())
+    }
+
+    /// One round: signaling, datagrams, time, and a frame when due.
+    pub async fn step(&mut self) {
+        while let Some(msg) = self.ws.try_recv(Duration::from_millis(1)).await {
+            self.on_server(msg).await;
+        }
+        let now = Instant::now();
+        for event in self.publish.pump(now) {
+            if let Event::KeyframeRequest(_) = event {
+                self.keyframe_wanted = true;
+            }
+        }
+        for event in self.subscribe.pump(now) {
+            if let Event::MediaData(data) = event {
+                let video = data.params.spec().codec == Codec::Vp8;
+                let at = if video { 10 } else { 0 };
+                if data.data.len() >= at + 5 {
+                    let number = u32::from_be_bytes(data.data[at + 1..at + 5].try_into().unwrap());
+                    let got = Got { tag: data.data[at], number, keyframe: data.is_keyframe() };
+                    self.received.entry(data.mid.to_string()).or_default().push(got);
+                }
+            }
+        }
+        if self.publish.connected && now >= self.next_frame && self.video.is_some() {
+            self.next_frame = now + FRAME_EVERY;
+            self.send_frames(now);
+        }
+    }
+
+    fn send_frames(&mut self, now: Instant) {
+        self.sent += 1;
+        let keyframe = self.keyframe_wanted || self.sent.is_multiple_of(KEYFRAME_EVERY);
+        self.keyframe_wanted = false;
+        let number = self.sent.to_be_bytes();
+        // A VP8 frame tag (P bit clear on keyframes), the keyframe start
+        // code and a 320x180 size, then our tag and the frame number.
+        let mut video =
+            vec![if keyframe { 0x10 } else { 0x11 }, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xb4, 0x00];
+        video.push(self.tag);
+        video.extend_from_slice(&number);
+        video.resize(600, 0x55);
+        let mut audio = vec![self.tag];
+        audio.extend_from_slice(&number);
+        audio.resize(80, 0x33);
+        let ticks = u64::from(self.sent) * 20;
+        for (mid, data, time) in [
+            (self.video, video, MediaTime::from_90khz(ticks * 90)),
+            (self.audio, audio, MediaTime::new(ticks * 48, str0m::media::Frequency::FORTY_EIGHT_KHZ)),
+        ] {
+            let Some(mid) = mid else { continue };
+            let writer = self.publish.rtc.writer(mid).expect("a writer");
+            let pt = writer.payload_params().next().expect("a codec").pt();
+            writer.write(pt, now, time, data).expect("write");
+        }
+    }
+
+    async fn on_server(&mut self, msg: ServerMsg) {
+        match msg {
+            ServerMsg::Media {
+                transport: MediaTransport::Publish,
+                payload: SignalPayload::Description { sdp, .. },
+            } => {
+                let answer = SdpAnswer::from_sdp_string(&sdp).expect("an answer");
+                let pending = self.pending.take().expect("an offer out");
+                self.publish.rtc.sdp_api().accept_answer(pending, answer).expect("answer accepted");
+            }
+            ServerMsg::Media {
+                transport: MediaTransport::Subscribe,
+                payload: SignalPayload::Description { sdp, .. },
+            } => {
+                self.subscribe_offers += 1;
+                let offer = SdpOffer::from_sdp_string(&sdp).expect("an offer");
+                let answer = self.subscribe.rtc.sdp_api().accept_offer(offer).expect("offer accepted");
+                let payload =
+                    SignalPayload::Description { sdp_type: SdpType::Answer, sdp: answer.to_sdp_string() };
+                self.ws.send(&ClientMsg::Media { transport: MediaTransport::Subscribe, payload }).await;
+            }
+            ServerMsg::SlotMap { slots } => self.slots = slots,
+            msg @ ServerMsg::Error { .. } => self.errors.push(msg),
+            _ => {}
+        }
+    }
+}
+
+/// Steps every peer until `done` holds; panics after `limit`.
+pub async fn run_until(peers: &mut [&mut SfuPeer], limit: Duration, done: impl Fn(&[&mut SfuPeer]) -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done(peers) {
+        assert!(Instant::now() < deadline, "not done in {limit:?}");
+        for peer in peers.iter_mut() {
+            peer.step().await;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// The frames in `got` are numbered one after another (for video, from the
+/// first keyframe on, where a slot starts): none lost, none out of order.
+pub fn in_order(got: &[Got], video: bool) -> bool {
+    let start = if video { got.iter().position(|g| g.keyframe) } else { Some(0) };
+    let Some(start) = start else { return false };
+    got[start..].windows(2).all(|w| w[1].number == w[0].number + 1)
+}
