@@ -17,6 +17,16 @@ use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, MediaTi
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output};
 
+/// Why a session ended.
+#[derive(Clone, Copy, Debug)]
+enum End {
+    Closed,
+    Lost,
+    Refused,
+    Error,
+    Panicked,
+}
+
 /// Where datagrams go out.
 pub trait Wire {
     fn send(&mut self, to: SocketAddr, data: &[u8]);
@@ -43,7 +53,13 @@ pub struct Engine {
     /// that a publisher's audio and video go out in one.
     to_negotiate: HashSet<PeerId>,
     events: Vec<MediaEvent>,
+    /// When slots waiting for a keyframe last asked for one again.
+    last_keyframe_sweep: Option<Instant>,
 }
+
+/// A slot waiting for a keyframe asks again this often: a request can be
+/// throttled away (another subscriber asked just before) or lost.
+const KEYFRAME_RETRY: Duration = Duration::from_millis(250);
 
 /// Longest a session waits to be driven when it asks for nothing sooner.
 const IDLE: Duration = Duration::from_millis(100);
@@ -60,6 +76,7 @@ impl Engine {
             dirty: HashSet::new(),
             to_negotiate: HashSet::new(),
             events: Vec::new(),
+            last_keyframe_sweep: None,
         }
     }
 
@@ -145,7 +162,7 @@ impl Engine {
                 self.events.push(MediaEvent { to: peer.clone(), msg });
             }
             Ok(Err(err)) => self.refuse(peer, format!("offer refused: {err}")),
-            Err(_) => self.fail(now, &key),
+            Err(_) => self.fail(now, &key, End::Panicked),
         }
     }
 
@@ -159,7 +176,7 @@ impl Engine {
             Err(err) => {
                 // The offer is spent: start the subscribe connection over.
                 self.refuse(peer, format!("unreadable answer: {err}"));
-                return self.fail(now, &key);
+                return self.fail(now, &key, End::Refused);
             }
         };
         let session = self.sessions.get_mut(&key).expect("had a pending offer");
@@ -171,9 +188,9 @@ impl Engine {
             }
             Ok(Err(err)) => {
                 self.refuse(peer, format!("answer refused: {err}"));
-                self.fail(now, &key);
+                self.fail(now, &key, End::Refused);
             }
-            Err(_) => self.fail(now, &key),
+            Err(_) => self.fail(now, &key, End::Panicked),
         }
     }
 
@@ -190,17 +207,25 @@ impl Engine {
                 if session.guarded(|rtc| rtc.add_remote_candidate(c)).is_ok() {
                     self.dirty.insert(key);
                 } else {
-                    self.fail(Instant::now(), &key);
+                    self.fail(Instant::now(), &key, End::Panicked);
                 }
             }
             Err(err) => tracing::debug!(%peer, %err, "ignored a candidate"),
         }
     }
 
-    /// Drops a session that failed (a str0m panic, a broken negotiation,
-    /// ICE gone): only its member's media on that connection stops.
-    fn fail(&mut self, now: Instant, key: &SessionKey) {
-        tracing::warn!(peer = %key.peer, transport = ?key.transport, "dropping a media session");
+    /// Drops a session that ended or failed (closed by the browser, ICE
+    /// gone, a broken negotiation, a str0m panic): only its member's media
+    /// on that connection stops.
+    fn fail(&mut self, now: Instant, key: &SessionKey, why: End) {
+        let (peer, transport) = (&key.peer, key.transport);
+        match why {
+            End::Closed => tracing::debug!(%peer, ?transport, "media session closed"),
+            End::Lost => tracing::info!(%peer, ?transport, "media session lost (ICE)"),
+            End::Refused => tracing::info!(%peer, ?transport, "media session dropped after bad signaling"),
+            End::Error => tracing::warn!(%peer, ?transport, "media session dropped on an error"),
+            End::Panicked => tracing::error!(%peer, ?transport, "str0m panicked: media session dropped"),
+        }
         self.sessions.remove(key);
         self.dirty.remove(key);
         self.by_addr.retain(|_, k| k != key);
@@ -270,7 +295,7 @@ impl Engine {
                 self.events.push(MediaEvent { to: peer.clone(), msg });
             }
             Ok(None) => {}
-            Err(_) => self.fail(now, &key),
+            Err(_) => self.fail(now, &key, End::Panicked),
         }
     }
 
@@ -289,7 +314,7 @@ impl Engine {
             Ok(_) => {
                 self.dirty.insert(key);
             }
-            Err(_) => self.fail(now, &key),
+            Err(_) => self.fail(now, &key, End::Panicked),
         }
     }
 
@@ -323,13 +348,21 @@ impl Engine {
                 tracing::debug!(peer = %key.peer, %err, "bad media input");
                 self.dirty.insert(key);
             }
-            Err(_) => self.fail(now, &key),
+            Err(_) => self.fail(now, &key, End::Panicked),
         }
     }
 
     /// Drives every session that is due or has had input: sends what they
     /// produce through `wire`, forwards media, and returns when to come back.
     pub fn poll(&mut self, now: Instant, wire: &mut impl Wire) -> Instant {
+        if self.last_keyframe_sweep.is_none_or(|at| now.saturating_duration_since(at) >= KEYFRAME_RETRY) {
+            self.last_keyframe_sweep = Some(now);
+            let waiting: HashSet<TrackKey> =
+                self.timelines.values().filter_map(|t| t.waiting_for().cloned()).collect();
+            for track in waiting {
+                self.request_keyframe(now, &track);
+            }
+        }
         let due: Vec<SessionKey> =
             self.sessions.iter().filter(|(_, s)| s.next <= now).map(|(k, _)| k.clone()).collect();
         for key in due {
@@ -338,7 +371,7 @@ impl Engine {
                 Ok(_) => {
                     self.dirty.insert(key);
                 }
-                Err(_) => self.fail(now, &key),
+                Err(_) => self.fail(now, &key, End::Panicked),
             }
         }
         // Forwarding and offers mark other sessions dirty: go on until all
@@ -361,7 +394,7 @@ impl Engine {
         loop {
             let Some(session) = self.sessions.get_mut(key) else { return };
             if !session.is_alive() {
-                return self.fail(now, key);
+                return self.fail(now, key, End::Closed);
             }
             match session.guarded(|rtc| rtc.poll_output()) {
                 Ok(Ok(Output::Transmit(t))) => wire.send(t.destination, &t.contents),
@@ -372,9 +405,9 @@ impl Engine {
                 Ok(Ok(Output::Event(event))) => events.push(event),
                 Ok(Err(err)) => {
                     tracing::debug!(peer = %key.peer, %err, "media session error");
-                    return self.fail(now, key);
+                    return self.fail(now, key, End::Error);
                 }
-                Err(_) => return self.fail(now, key),
+                Err(_) => return self.fail(now, key, End::Panicked),
             }
         }
         for event in events {
@@ -384,7 +417,9 @@ impl Engine {
 
     fn on_event(&mut self, now: Instant, key: &SessionKey, event: Event) {
         match event {
-            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => self.fail(now, key),
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                self.fail(now, key, End::Lost)
+            }
             Event::MediaAdded(added) if key.transport == MediaTransport::Publish => {
                 let kind = if added.kind.is_audio() { TrackKind::Audio } else { TrackKind::Video };
                 if added.direction.is_receiving() {
@@ -441,7 +476,7 @@ impl Engine {
                 Ok(_) => {
                     self.dirty.insert(key);
                 }
-                Err(_) => self.fail(now, &key),
+                Err(_) => self.fail(now, &key, End::Panicked),
             }
         }
     }

@@ -34,6 +34,11 @@ pub struct Frame<'a, K> {
 }
 
 impl<K: Clone + PartialEq> SlotTimeline<K> {
+    /// The source whose keyframe this slot is waiting for, if it is.
+    pub fn waiting_for(&self) -> Option<&K> {
+        self.source.as_ref().filter(|_| self.waiting_keyframe)
+    }
+
     /// The timestamp to send `frame` with, or `None` to drop it.
     pub fn admit(&mut self, frame: Frame<'_, K>, now: Instant) -> Option<u64> {
         if self.source.as_ref() != Some(frame.source) {
@@ -81,7 +86,9 @@ mod tests {
         let mut t = SlotTimeline::default();
         let now = Instant::now();
         assert_eq!(t.admit(frame(&"a", 1000, false), now), None);
+        assert_eq!(t.waiting_for(), Some(&"a"));
         assert_eq!(t.admit(frame(&"a", 4000, true), now), Some(4000));
+        assert_eq!(t.waiting_for(), None);
         assert_eq!(t.admit(frame(&"a", 7000, false), now), Some(7000));
     }
 
