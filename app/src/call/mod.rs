@@ -7,6 +7,7 @@
 pub mod negotiation;
 pub mod p2p;
 pub mod quality;
+pub mod slots;
 pub mod speaker;
 pub mod tile;
 

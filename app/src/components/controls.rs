@@ -2,6 +2,7 @@ use super::devices::DeviceOptions;
 use super::icons;
 use crate::browser;
 use crate::call::use_call;
+use crate::protocol::MediaMode;
 use leptos::prelude::*;
 
 /// The call's control bar. M and V toggle the microphone and camera.
@@ -17,6 +18,9 @@ pub fn CallControls() -> impl IntoView {
     let camera_id = Memo::new(move |_| state.with(|s| s.camera_id.clone()));
     let mics = Memo::new(move |_| state.with(|s| s.mics.clone()));
     let mic_id = Memo::new(move |_| state.with(|s| s.mic_id.clone()));
+    let via_server = Memo::new(move |_| {
+        call.session.model.with(|m| m.room.as_ref().is_some_and(|r| r.media == MediaMode::Sfu))
+    });
 
     let shortcuts = browser::on_shortcut(move |key| match key {
         "m" => call.toggle_mic(),
@@ -63,6 +67,21 @@ pub fn CallControls() -> impl IntoView {
                 on:change=move |ev| call.use_mic(event_target_value(&ev))>
                 <DeviceOptions devices=mics current=mic_id/>
             </select>
+            // Which kind of call this is matters for privacy: say it.
+            <span class="route-badge" class:via-server=move || via_server.get() data-testid="route-badge"
+                title=move || route_explanation(via_server.get())>
+                {move || if via_server.get() { "Through the server" } else { "End-to-end encrypted" }}
+                <span class="visually-hidden">{move || format!(": {}", route_explanation(via_server.get()))}</span>
+            </span>
         </div>
+    }
+}
+
+fn route_explanation(via_server: bool) -> &'static str {
+    if via_server {
+        "audio and video go through the Noom server, which decrypts them to forward them to everyone \
+         (what lets big rooms work)"
+    } else {
+        "audio and video go straight between browsers, encrypted end to end; the server never sees them"
     }
 }

@@ -10,6 +10,7 @@ mod js;
 mod media;
 mod peer;
 mod screen;
+mod sfu;
 mod stats;
 
 pub use screen::toggle_share;
@@ -17,11 +18,12 @@ pub use stats::start_stats;
 
 use crate::call::p2p::{self, Incoming, P2pMsg};
 use crate::call::{Call, CallState, PeerView, Phase, Transfer};
-use crate::protocol::{self, ClientMsg, Member, PeerId, RoomMsg, RoomMsgs, SignalPayload};
+use crate::protocol::{self, ClientMsg, MediaMode, Member, PeerId, RoomMsg, RoomMsgs, SignalPayload};
 use crate::{browser, rules, signaling};
 use leptos::prelude::*;
 use media::{LevelMeter, LocalMedia};
 use peer::{Peer, PeerEvent};
+use sfu::{SfuEvent, SfuLink};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -35,6 +37,12 @@ struct Engine {
     /// The shared screen's track while sharing (sent instead of the camera).
     screen: Option<screen::Screen>,
     peers: HashMap<PeerId, Rc<Peer>>,
+    /// In a room whose call goes through the server: our two connections
+    /// to it (instead of `peers`).
+    sfu: Option<Rc<SfuLink>>,
+    /// SFU messages that came before the call started (the server offers
+    /// as soon as we are in the room), replayed when it starts.
+    sfu_backlog: Vec<RoomMsg>,
     meter: Option<LevelMeter>,
     receiving: HashMap<(PeerId, u32), files::Receiving>,
     next_transfer: u32,
@@ -60,6 +68,16 @@ impl Engine {
             .filter(|(_, p)| p.dc.ready_state() == RtcDataChannelState::Open)
             .map(|(id, p)| (id.clone(), p.clone()))
             .collect()
+    }
+
+    /// Sends `track` as our `kind` on every connection (`replaceTrack`).
+    fn replace_everywhere(&self, kind: &str, track: Option<&web_sys::MediaStreamTrack>) {
+        for peer in self.peers.values() {
+            peer.replace(kind, track);
+        }
+        if let Some(sfu) = &self.sfu {
+            sfu.replace(kind, track);
+        }
     }
 
     /// What the video senders carry: the screen while sharing, else the camera.
@@ -93,12 +111,14 @@ pub fn install(call: Call) {
                 .room
                 .as_ref()
                 .filter(|_| m.is_open())
-                .map(|r| r.members.iter().map(|x| x.id.clone()).collect::<Vec<_>>());
+                .map(|r| (r.members.iter().map(|x| x.id.clone()).collect::<Vec<_>>(), r.media, r.joins));
             m.me.clone().zip(ids)
         })
     });
     Effect::new(move |_| match (phase.get(), roster.get()) {
-        (Phase::InCall, Some((me, members))) => sync_peers(call, &me, &members),
+        (Phase::InCall, Some((me, (members, MediaMode::Mesh, _)))) => sync_peers(call, &me, &members),
+        // Each join (a rejoin after a reconnect too) gets its own link.
+        (Phase::InCall, Some((me, (members, MediaMode::Sfu, _joins)))) => sync_sfu(call, &me, &members),
         _ => close_all_peers(call),
     });
     expose_debug_counts();
@@ -116,6 +136,68 @@ fn sync_peers(call: Call, me: &PeerId, members: &[PeerId]) {
         if !with(|e| e.peers.contains_key(earlier)) {
             create_peer(call, me, earlier, true);
         }
+    }
+}
+
+/// An SFU room: one link to the server for everyone, a tile per member.
+fn sync_sfu(call: Call, me: &PeerId, members: &[PeerId]) {
+    if with(|e| e.sfu.is_none()) {
+        let ice = call.session.model.with_untracked(|m| m.ice_servers.clone());
+        let emit = Rc::new(move |event| on_sfu_event(call, event));
+        let link = match SfuLink::new(&ice, emit) {
+            Ok(link) => link,
+            Err(err) => {
+                return leptos::logging::warn!("cannot reach the media server: {}", js::error_name(&err))
+            }
+        };
+        let (audio, video, backlog) =
+            with(|e| (e.local.audio.clone(), e.outgoing_video(), std::mem::take(&mut e.sfu_backlog)));
+        with(|e| e.sfu = Some(link.clone()));
+        wasm_bindgen_futures::spawn_local(link.clone().start_publishing(audio, video));
+        for msg in backlog {
+            on_sfu_message(&link, msg);
+        }
+    }
+    let others: Vec<PeerId> = members.iter().filter(|id| *id != me).cloned().collect();
+    let link = with(|e| e.sfu.as_ref().map(|s| s.link()));
+    call.state.update(|s| {
+        s.peers.retain(|p| others.contains(&p.id));
+        for id in &others {
+            if !s.peers.iter().any(|p| &p.id == id) {
+                let mut view = PeerView::new(id.clone());
+                view.link = link.unwrap_or(view.link);
+                s.peers.push(view);
+            }
+        }
+    });
+}
+
+fn on_sfu_event(call: Call, event: SfuEvent) {
+    match event {
+        SfuEvent::Signal(transport, payload) => call.session.send(ClientMsg::Media { transport, payload }),
+        SfuEvent::Link(link) => call.state.update(|s| s.peers.iter_mut().for_each(|p| p.link = link)),
+        SfuEvent::StreamsChanged(ids) => call.state.update(|s| {
+            for view in s.peers.iter_mut().filter(|p| ids.contains(&p.id)) {
+                view.stream_rev += 1;
+            }
+        }),
+    }
+}
+
+fn on_sfu_message(link: &Rc<SfuLink>, msg: RoomMsg) {
+    match msg {
+        RoomMsg::Media { transport, payload } => link.on_media(transport, payload),
+        RoomMsg::SlotMap { slots } => link.on_slot_map(slots),
+        _ => {}
+    }
+}
+
+fn close_sfu() {
+    if let Some(link) = with(|e| {
+        e.sfu_backlog.clear();
+        e.sfu.take()
+    }) {
+        link.close();
     }
 }
 
@@ -156,6 +238,10 @@ fn close_all_peers(call: Call) {
     for id in ids {
         drop_peer(call, &id);
     }
+    if with(|e| e.sfu.is_some()) {
+        close_sfu();
+        call.state.update(|s| s.peers.clear());
+    }
 }
 
 /// Messages about the room, decoded here rather than in the lobby's first
@@ -163,7 +249,18 @@ fn close_all_peers(call: Call) {
 fn on_room_message(call: Call, text: String) {
     match protocol::decode_server_some::<RoomMsgs>(&text).map(|msg| msg.map(protocol::ServerMsg::into_room)) {
         Ok(Some(Ok(RoomMsg::Signal { from, payload }))) => on_signal(from, payload),
+        Ok(Some(Ok(msg @ (RoomMsg::Media { .. } | RoomMsg::SlotMap { .. })))) => {
+            match with(|e| e.sfu.clone()) {
+                Some(link) => on_sfu_message(&link, msg),
+                None => with(|e| e.sfu_backlog.push(msg)),
+            }
+        }
         Ok(Some(Ok(msg))) => {
+            if let RoomMsg::Joined { .. } = msg {
+                // A (re)join starts new connections to the media server:
+                // what comes next is for them, not for the old ones.
+                close_sfu();
+            }
             let now = browser::now_ms();
             call.session.model.update(|m| m.on_room_msg(msg, now));
         }
@@ -427,9 +524,7 @@ fn set_local(call: Call, kind: &str, track: Option<web_sys::MediaStreamTrack>) {
         // While the screen is shared it stays on the senders; the camera
         // change shows again when sharing stops.
         if kind == "audio" || !e.sharing() {
-            for peer in e.peers.values() {
-                peer.replace(kind, track.as_ref());
-            }
+            e.replace_everywhere(kind, track.as_ref());
         }
         if kind == "audio" {
             e.meter = track.as_ref().and_then(|t| LevelMeter::start(t, move |level| call.level.set(level)));
@@ -532,7 +627,11 @@ pub fn attach_local(video: &HtmlVideoElement) {
 }
 
 pub fn attach_remote(video: &HtmlVideoElement, id: &PeerId) {
-    if let Some(stream) = with(|e| e.peers.get(id).map(|p| p.remote.borrow().clone())) {
+    let stream = with(|e| match &e.sfu {
+        Some(sfu) => sfu.stream_of(id),
+        None => e.peers.get(id).map(|p| p.remote.borrow().clone()),
+    });
+    if let Some(stream) = stream {
         video.set_src_object(Some(&stream));
     }
 }
@@ -558,7 +657,8 @@ pub fn shut_down(call: Call) {
 /// tests can check that leaving releases everything.
 fn expose_debug_counts() {
     let counts = wasm_bindgen::closure::Closure::<dyn Fn() -> JsValue>::new(|| {
-        let (peers, tracks) = with(|e| (e.peers.len(), e.local.live_tracks()));
+        let (peers, tracks) =
+            with(|e| (e.peers.len() + 2 * usize::from(e.sfu.is_some()), e.local.live_tracks()));
         js::object(&[
             ("peers", (peers as u32).into()),
             ("listeners", (js::live_listeners() as u32).into()),

@@ -45,7 +45,7 @@ pub struct Peer {
     emit: Emit,
 }
 
-fn rtc_config(ice_servers: &[IceServer]) -> RtcConfiguration {
+pub fn rtc_config(ice_servers: &[IceServer]) -> RtcConfiguration {
     let list = js_sys::Array::new();
     for server in ice_servers {
         let entry = RtcIceServer::new();
@@ -73,7 +73,7 @@ fn sdp_type(kind: SdpType) -> RtcSdpType {
     }
 }
 
-fn sdp_of(description: &JsValue) -> String {
+pub fn sdp_of(description: &JsValue) -> String {
     js_sys::Reflect::get(description, &JsValue::from_str("sdp"))
         .ok()
         .and_then(|v| v.as_string())

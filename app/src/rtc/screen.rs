@@ -65,9 +65,7 @@ fn stop(call: Call, tell_server: bool) {
     let had = with(|e| {
         let had = e.screen.take().is_some();
         let camera = e.local.video.clone();
-        for peer in e.peers.values() {
-            peer.replace("video", camera.as_ref());
-        }
+        e.replace_everywhere("video", camera.as_ref());
         had
     });
     call.state.update(|s| {
@@ -95,9 +93,8 @@ pub fn follow_server(call: Call) {
             let live = with(|e| match e.screen.as_mut() {
                 Some(screen) => {
                     screen.on_air = true;
-                    for peer in e.peers.values() {
-                        peer.replace("video", Some(&screen.track));
-                    }
+                    let track = screen.track.clone();
+                    e.replace_everywhere("video", Some(&track));
                     true
                 }
                 None => false,

@@ -13,6 +13,22 @@ use wasm_bindgen::{JsCast, JsValue};
 
 const TICK_MS: u32 = 500;
 
+/// What to read: each person's connection (a mesh), or each person's slots
+/// on the SFU's subscribe connection plus our publish connection (`None`).
+type Source = (Option<PeerId>, web_sys::RtcPeerConnection, Option<Vec<String>>);
+
+fn sources(e: &mut super::Engine) -> Vec<Source> {
+    match &e.sfu {
+        Some(sfu) => std::iter::once((None, sfu.publish.clone(), Some(Vec::new())))
+            .chain(sfu.peers().into_iter().map(|id| {
+                let mids = sfu.mids_of(&id);
+                (Some(id), sfu.subscribe.clone(), Some(mids))
+            }))
+            .collect(),
+        None => e.peers.iter().map(|(id, p)| (Some(id.clone()), p.pc.clone(), None)).collect(),
+    }
+}
+
 fn num(stat: &JsValue, field: &str) -> Option<f64> {
     js_sys::Reflect::get(stat, &JsValue::from_str(field)).ok()?.as_f64()
 }
@@ -32,14 +48,17 @@ struct Reading {
     rtt_ms: Option<f64>,
 }
 
-async fn read(pc: &web_sys::RtcPeerConnection, now_ms: f64) -> Option<Reading> {
+/// `mids`: only the inbound streams of these m-lines (one person's slots
+/// on the SFU's subscribe connection); `None` for all of them.
+async fn read(pc: &web_sys::RtcPeerConnection, now_ms: f64, mids: Option<&[String]>) -> Option<Reading> {
     let report = js::wait(pc.get_stats()).await.ok()?;
     let mut r = Reading { counters: Counters { at_ms: now_ms, ..Counters::default() }, ..Reading::default() };
     let report: js_sys::Map = report.unchecked_into();
     report.for_each(&mut |stat, _| {
         let kind = text(&stat, "kind").unwrap_or_default();
+        let wanted = || mids.is_none_or(|mids| text(&stat, "mid").is_some_and(|m| mids.contains(&m)));
         match text(&stat, "type").as_deref() {
-            Some("inbound-rtp") => {
+            Some("inbound-rtp") if wanted() => {
                 r.counters.bytes += num(&stat, "bytesReceived").unwrap_or(0.0);
                 r.counters.packets_received += num(&stat, "packetsReceived").unwrap_or(0.0);
                 r.counters.packets_lost += num(&stat, "packetsLost").unwrap_or(0.0);
@@ -93,17 +112,17 @@ pub fn start_stats(call: Call) {
             }
             tick += 1;
             let now_ms = js_sys::Date::now();
-            let peers: Vec<(PeerId, web_sys::RtcPeerConnection)> =
-                with(|e| e.peers.iter().map(|(id, p)| (id.clone(), p.pc.clone())).collect());
             let mut levels = Vec::new();
             let mut samples = Vec::new();
             let mut local_now = None;
-            for (id, pc) in peers {
-                let Some(reading) = read(&pc, now_ms).await else { continue };
+            for (id, pc, mids) in with(sources) {
+                let Some(reading) = read(&pc, now_ms, mids.as_deref()).await else { continue };
+                local_now = local_now.or(reading.local_audio);
+                // Our own publish connection: only our microphone's level.
+                let Some(id) = id else { continue };
                 if let Some(prev) = last.get(&id) {
                     levels.push((id.clone(), level(prev.audio, reading.audio)));
                 }
-                local_now = local_now.or(reading.local_audio);
                 if tick.is_multiple_of(2) {
                     let video_expected = call.session.model.with_untracked(|m| {
                         m.room

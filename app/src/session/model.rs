@@ -73,6 +73,9 @@ pub struct RoomView {
     pub passcode: bool,
     /// Whether the call goes browser to browser or through the server.
     pub media: MediaMode,
+    /// `joined` messages so far (1, then one more per rejoin after a
+    /// reconnect): a rejoin means new connections to the media server.
+    pub joins: u32,
     next_seq: u64,
 }
 
@@ -86,6 +89,7 @@ impl RoomView {
             locked: false,
             passcode: false,
             media: MediaMode::Mesh,
+            joins: 1,
             next_seq: 0,
         }
     }
@@ -498,6 +502,7 @@ impl Model {
             // A rejoin after reconnecting keeps the history.
             Some(room) if room.name == name => {
                 room.members = members;
+                room.joins += 1;
                 push_log(room, LogEntry::Notice { text: "Reconnected".into(), ts: now_ms });
             }
             _ => {

@@ -13,7 +13,13 @@ export class NoomServer {
     private child: ChildProcess,
     public readonly addr: string,
     private extraArgs: string[] = [],
+    private media: Promise<string> = Promise.reject(new Error('not started')),
   ) {}
+
+  /** The SFU's announced UDP address (`--media-mode sfu`), e.g. `127.0.0.1:40123`. */
+  mediaAddr(): Promise<string> {
+    return this.media;
+  }
 
   get url(): string {
     return `http://${this.addr}`;
@@ -21,12 +27,20 @@ export class NoomServer {
 
   /** Starts the server; `addr` defaults to a free port on 127.0.0.1. */
   static async start(addr = '127.0.0.1:0', extraArgs: string[] = []): Promise<NoomServer> {
-    const child = spawn(binary, ['--addr', addr, '--log', 'warn', ...extraArgs], {
+    const child = spawn(binary, ['--addr', addr, '--log', process.env.NOOM_TEST_LOG ?? 'warn', ...extraArgs], {
       env: { ...process.env, LEPTOS_SITE_ROOT: siteRoot },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    const lines = readline.createInterface({ input: child.stdout! });
+    // Printed right after the listening line when the SFU runs.
+    const media = new Promise<string>((resolve) => {
+      lines.on('line', (line) => {
+        const m = /^noom media on udp:\/\/(\S+)$/.exec(line);
+        if (m) resolve(m[1]);
+      });
+    });
+    media.catch(() => {});
     const bound = await new Promise<string>((resolve, reject) => {
-      const lines = readline.createInterface({ input: child.stdout! });
       const timer = setTimeout(() => reject(new Error('server did not start in 15 s')), 15_000);
       child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)));
       lines.on('line', (line) => {
@@ -37,7 +51,7 @@ export class NoomServer {
         }
       });
     });
-    return new NoomServer(child, bound, extraArgs);
+    return new NoomServer(child, bound, extraArgs, media);
   }
 
   async stop(): Promise<void> {

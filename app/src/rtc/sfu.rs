@@ -1,0 +1,276 @@
+//! A call through the server (SFU rooms): two peer connections to it.
+//! On `publish` we offer our microphone and camera (later changes are
+//! `replaceTrack`, as in the mesh); on `subscribe` the server offers the
+//! others' media in reusable slots and we answer. Offers only go one way
+//! on each, so there is nothing to collide. Which slot is whose comes from
+//! `slot_map` ([`SlotTable`]), not from the SDP.
+
+use super::js::{self, Listener};
+use super::peer::{rtc_config, sdp_of};
+use crate::call::slots::SlotTable;
+use crate::call::PeerLink;
+use crate::protocol::{IceServer, MediaTransport, PeerId, SdpType, SignalPayload, Slot};
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::{Rc, Weak};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    MediaStream, MediaStreamTrack, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
+    RtcRtpSender, RtcRtpTransceiver, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType,
+    RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+/// What the SFU link tells the engine.
+pub enum SfuEvent {
+    /// Signaling for the server.
+    Signal(MediaTransport, SignalPayload),
+    /// How the link to the server is doing (shown on every remote tile).
+    Link(PeerLink),
+    /// These people's media changed: re-attach their tiles.
+    StreamsChanged(Vec<PeerId>),
+}
+
+pub type Emit = Rc<dyn Fn(SfuEvent)>;
+
+pub struct SfuLink {
+    pub publish: RtcPeerConnection,
+    pub subscribe: RtcPeerConnection,
+    slots: RefCell<SlotTable>,
+    /// Received tracks by the mid of their slot.
+    tracks: RefCell<HashMap<String, MediaStreamTrack>>,
+    /// Offers from the server, answered one at a time.
+    offers: RefCell<VecDeque<String>>,
+    answering: Cell<bool>,
+    closed: Cell<bool>,
+    listeners: RefCell<Vec<Listener>>,
+    emit: Emit,
+}
+
+impl SfuLink {
+    pub fn new(ice_servers: &[IceServer], emit: Emit) -> Result<Rc<SfuLink>, JsValue> {
+        let config = rtc_config(ice_servers);
+        let link = Rc::new(SfuLink {
+            publish: RtcPeerConnection::new_with_configuration(&config)?,
+            subscribe: RtcPeerConnection::new_with_configuration(&config)?,
+            slots: RefCell::default(),
+            tracks: RefCell::default(),
+            offers: RefCell::default(),
+            answering: Cell::new(false),
+            closed: Cell::new(false),
+            listeners: RefCell::default(),
+            emit,
+        });
+        link.listen();
+        Ok(link)
+    }
+
+    fn on(self: &Rc<Self>, set: impl FnOnce(&js_sys::Function), f: impl Fn(&Rc<SfuLink>, JsValue) + 'static) {
+        let weak: Weak<SfuLink> = Rc::downgrade(self);
+        let listener = Listener::new(move |event| {
+            if let Some(link) = weak.upgrade().filter(|l| !l.closed.get()) {
+                f(&link, event);
+            }
+        });
+        set(listener.function());
+        self.listeners.borrow_mut().push(listener);
+    }
+
+    fn listen(self: &Rc<Self>) {
+        for (pc, transport) in [
+            (self.publish.clone(), MediaTransport::Publish),
+            (self.subscribe.clone(), MediaTransport::Subscribe),
+        ] {
+            self.on(
+                |f| pc.set_onicecandidate(Some(f)),
+                move |link, event| {
+                    let event: RtcPeerConnectionIceEvent = event.unchecked_into();
+                    if let Some(c) = event.candidate().filter(|c| !c.candidate().is_empty()) {
+                        let payload = SignalPayload::Candidate {
+                            candidate: c.candidate(),
+                            sdp_mid: c.sdp_mid(),
+                            sdp_m_line_index: c.sdp_m_line_index(),
+                        };
+                        (link.emit)(SfuEvent::Signal(transport, payload));
+                    }
+                },
+            );
+        }
+        let subscribe = self.subscribe.clone();
+        self.on(
+            |f| subscribe.set_ontrack(Some(f)),
+            |link, event| {
+                let event: RtcTrackEvent = event.unchecked_into();
+                let Some(mid) = event.transceiver().mid() else { return };
+                link.tracks.borrow_mut().insert(mid.clone(), event.track());
+                let peer = link.slots.borrow().peer_of(&mid).cloned();
+                if let Some(peer) = peer {
+                    (link.emit)(SfuEvent::StreamsChanged(vec![peer]));
+                }
+            },
+        );
+        self.on(|f| subscribe.set_onconnectionstatechange(Some(f)), |link, _| link.on_connection_state());
+    }
+
+    /// Both connections carry the call: it is as good as the worse one
+    /// (publishing nothing yet does not count against it).
+    pub fn link(&self) -> PeerLink {
+        use RtcPeerConnectionState as S;
+        match (self.publish.connection_state(), self.subscribe.connection_state()) {
+            (S::Connected | S::New, S::Connected) => PeerLink::Connected,
+            (S::Disconnected | S::Failed, _) | (_, S::Disconnected | S::Failed) => PeerLink::Reconnecting,
+            _ => PeerLink::Connecting,
+        }
+    }
+
+    fn on_connection_state(&self) {
+        (self.emit)(SfuEvent::Link(self.link()));
+    }
+
+    /// Offers our microphone and camera to the server.
+    pub async fn start_publishing(
+        self: Rc<Self>,
+        audio: Option<MediaStreamTrack>,
+        video: Option<MediaStreamTrack>,
+    ) {
+        let init = RtcRtpTransceiverInit::new();
+        init.set_direction(RtcRtpTransceiverDirection::Sendonly);
+        self.publish.add_transceiver_with_str_and_init("audio", &init);
+        self.publish.add_transceiver_with_str_and_init("video", &init);
+        self.replace("audio", audio.as_ref());
+        self.replace("video", video.as_ref());
+        let pc = self.publish.clone();
+        let state = pc.clone();
+        self.on(|f| state.set_onconnectionstatechange(Some(f)), |link, _| link.on_connection_state());
+        let offered: Result<String, JsValue> = async {
+            let offer = js::wait(pc.create_offer()).await?;
+            let sdp = sdp_of(&offer);
+            let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+            description.set_sdp(&sdp);
+            js::wait(pc.set_local_description(&description)).await?;
+            Ok(sdp)
+        }
+        .await;
+        match offered {
+            Ok(sdp) if !self.closed.get() => (self.emit)(SfuEvent::Signal(
+                MediaTransport::Publish,
+                SignalPayload::Description { sdp_type: SdpType::Offer, sdp },
+            )),
+            Ok(_) => {}
+            Err(err) => leptos::logging::warn!("publish offer failed: {}", js::error_name(&err)),
+        }
+    }
+
+    pub fn replace(&self, kind: &str, track: Option<&MediaStreamTrack>) {
+        if let Some(sender) = self.sender(kind) {
+            let _ = sender.replace_track(track);
+        }
+    }
+
+    fn sender(&self, kind: &str) -> Option<RtcRtpSender> {
+        self.publish
+            .get_transceivers()
+            .iter()
+            .map(|t| t.unchecked_into::<RtcRtpTransceiver>())
+            .find_map(|t| (t.receiver().track().kind() == kind).then(|| t.sender()))
+    }
+
+    /// SDP from the server.
+    pub fn on_media(self: &Rc<Self>, transport: MediaTransport, payload: SignalPayload) {
+        let SignalPayload::Description { sdp_type, sdp } = payload else {
+            // The server's one candidate is in its SDP.
+            return;
+        };
+        match (transport, sdp_type) {
+            (MediaTransport::Publish, SdpType::Answer) => {
+                let pc = self.publish.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+                    description.set_sdp(&sdp);
+                    if let Err(err) = js::wait(pc.set_remote_description(&description)).await {
+                        leptos::logging::warn!("publish answer refused: {}", js::error_name(&err));
+                    }
+                });
+            }
+            (MediaTransport::Subscribe, SdpType::Offer) => {
+                self.offers.borrow_mut().push_back(sdp);
+                if !self.answering.replace(true) {
+                    wasm_bindgen_futures::spawn_local(self.clone().answer_offers());
+                }
+            }
+            _ => leptos::logging::warn!("unexpected {sdp_type:?} on {transport:?}"),
+        }
+    }
+
+    async fn answer_offers(self: Rc<Self>) {
+        loop {
+            let Some(sdp) = self.offers.borrow_mut().pop_front() else { break };
+            if self.closed.get() {
+                break;
+            }
+            let pc = self.subscribe.clone();
+            let answered: Result<String, JsValue> = async {
+                let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+                description.set_sdp(&sdp);
+                js::wait(pc.set_remote_description(&description)).await?;
+                let answer = js::wait(pc.create_answer()).await?;
+                let sdp = sdp_of(&answer);
+                let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+                description.set_sdp(&sdp);
+                js::wait(pc.set_local_description(&description)).await?;
+                Ok(sdp)
+            }
+            .await;
+            match answered {
+                Ok(sdp) if !self.closed.get() => (self.emit)(SfuEvent::Signal(
+                    MediaTransport::Subscribe,
+                    SignalPayload::Description { sdp_type: SdpType::Answer, sdp },
+                )),
+                Ok(_) => {}
+                Err(err) => leptos::logging::warn!("subscribe offer failed: {}", js::error_name(&err)),
+            }
+        }
+        self.answering.set(false);
+    }
+
+    /// A new slot map; the people whose media moved get their tiles redone.
+    pub fn on_slot_map(&self, slots: Vec<Slot>) {
+        let changed = self.slots.borrow_mut().apply(slots);
+        if !changed.is_empty() {
+            (self.emit)(SfuEvent::StreamsChanged(changed));
+        }
+    }
+
+    /// `peer`'s received audio and video, as one stream for their tile.
+    pub fn stream_of(&self, peer: &PeerId) -> Option<MediaStream> {
+        let tracks = js_sys::Array::new();
+        let slots = self.slots.borrow();
+        let received = self.tracks.borrow();
+        for (mid, _) in slots.slots_of(peer) {
+            if let Some(track) = received.get(mid) {
+                tracks.push(track);
+            }
+        }
+        MediaStream::new_with_tracks(&tracks).ok()
+    }
+
+    /// Everyone whose media the server sends us.
+    pub fn peers(&self) -> Vec<PeerId> {
+        self.slots.borrow().peers()
+    }
+
+    /// The mids of `peer`'s slots (their rows in `getStats`).
+    pub fn mids_of(&self, peer: &PeerId) -> Vec<String> {
+        self.slots.borrow().slots_of(peer).map(|(mid, _)| mid.to_owned()).collect()
+    }
+
+    pub fn close(&self) {
+        self.closed.set(true);
+        for pc in [&self.publish, &self.subscribe] {
+            pc.set_onicecandidate(None);
+            pc.set_ontrack(None);
+            pc.set_onconnectionstatechange(None);
+            pc.close();
+        }
+        self.listeners.borrow_mut().clear();
+    }
+}

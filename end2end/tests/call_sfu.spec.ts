@@ -1,0 +1,120 @@
+import { Page } from '@playwright/test';
+import { expect, test } from './support/fixtures';
+import { decodingVideoStreams, expectGrowing, inbound, joinCall, probedPage, tileOf, tiles } from './support/call';
+
+// Every room's call goes through the server's media engine (the SFU).
+test.use({ serverArgs: ['--media-mode', 'sfu'] });
+
+async function person(browser: any, name: string, room: string, url: string) {
+  const p = { name, ...(await probedPage(browser, { width: 960, height: 640 })) };
+  await joinCall(p.page, url, name, room);
+  return p;
+}
+
+/** Per connected RTCPeerConnection: the selected pair's two ends, with ports. */
+async function mediaEnds(page: Page): Promise<{ local: string; remote: string }[]> {
+  return page.evaluate(async () => {
+    const ends: { local: string; remote: string }[] = [];
+    for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
+      if (pc.connectionState !== 'connected') continue;
+      const stats = await pc.getStats();
+      const byId = new Map<string, any>();
+      stats.forEach((s: any) => byId.set(s.id, s));
+      stats.forEach((s: any) => {
+        if (s.type !== 'transport' || !s.selectedCandidatePairId) return;
+        const pair = byId.get(s.selectedCandidatePairId);
+        const local = byId.get(pair.localCandidateId);
+        const remote = byId.get(pair.remoteCandidateId);
+        ends.push({ local: local.address ?? local.ip, remote: `${remote.address ?? remote.ip}:${remote.port}` });
+      });
+    }
+    return ends;
+  });
+}
+
+const peerConnectionsMade = (page: Page) => page.evaluate(() => (window as any).__pcs.length as number);
+
+async function expectEveryoneThroughServer(pages: Page[], media: string) {
+  for (const page of pages) {
+    await expect(tiles(page)).toHaveCount(pages.length);
+    await expect(page.locator('.tile[data-link="connected"]')).toHaveCount(pages.length - 1, { timeout: 30_000 });
+    await expect.poll(() => decodingVideoStreams(page), { timeout: 30_000 }).toBe(pages.length - 1);
+    // Two connections, publish and subscribe, both to the server's one UDP port.
+    await expect.poll(() => mediaEnds(page), { timeout: 30_000 }).toEqual([
+      { local: '127.0.0.1', remote: media },
+      { local: '127.0.0.1', remote: media },
+    ]);
+  }
+}
+
+test('three people in an SFU room see and hear each other through the server; a fourth joins later', async ({ browser, server }) => {
+  const media = await server.mediaAddr();
+  const [ann, ben, cat] = [
+    await person(browser, 'Ann', 'sfu', server.url),
+    await person(browser, 'Ben', 'sfu', server.url),
+    await person(browser, 'Cat', 'sfu', server.url),
+  ];
+  await expectEveryoneThroughServer([ann.page, ben.page, cat.page], media);
+  for (const { page } of [ann, ben, cat]) {
+    await expectGrowing(page, 'video', 'framesDecoded', 10);
+    await expectGrowing(page, 'audio', 'packetsReceived', 20);
+    await expect(page.getByTestId('route-badge')).toHaveText(/Through the server/);
+  }
+  await ann.page.screenshot({ path: 'screenshots/call-sfu.png' });
+
+  // Mute: Ann stops receiving Ben's audio energy, and sees the indicator.
+  await expectGrowing(ann.page, 'audio', 'totalAudioEnergy');
+  await ben.page.getByRole('button', { name: 'Mute microphone' }).click();
+  await expect(tileOf(ann.page, 'Ben')).toHaveAttribute('data-audio', 'false');
+  await expect(tileOf(cat.page, 'Ben')).toHaveAttribute('data-audio', 'false');
+  await ben.page.getByRole('button', { name: 'Unmute microphone' }).click();
+  await expect(tileOf(ann.page, 'Ben')).toHaveAttribute('data-audio', 'true');
+
+  // Camera off and on again: the tile shows it, and frames come back.
+  await ben.page.getByRole('button', { name: 'Turn camera off' }).click();
+  await expect(tileOf(ann.page, 'Ben').getByTestId('camera-off')).toBeVisible();
+  await ben.page.getByRole('button', { name: 'Turn camera on' }).click();
+  await expect(tileOf(ann.page, 'Ben')).toHaveAttribute('data-video', 'true');
+  await expectGrowing(ann.page, 'video', 'framesDecoded', 10);
+
+  // Camera switch is replaceTrack on the publish sender: no new connection.
+  const made = await peerConnectionsMade(ben.page);
+  const picker = ben.page.getByLabel('Switch camera');
+  const target = await picker.locator('option', { hasText: 'fake_device_2' }).getAttribute('value');
+  await picker.selectOption(target!);
+  await expect
+    .poll(() =>
+      ben.page.evaluate(() =>
+        ((window as any).__pcs as RTCPeerConnection[])
+          .flatMap((pc) => pc.getSenders())
+          .filter((s) => s.track?.label.includes('fake_device_2')).length,
+      ),
+    )
+    .toBe(1);
+  await expectGrowing(cat.page, 'video', 'framesDecoded', 10);
+  expect(await peerConnectionsMade(ben.page)).toBe(made);
+
+  // Screen share goes through the server like the camera.
+  await ann.page.getByRole('button', { name: 'Share screen' }).click();
+  await expect(tileOf(cat.page, 'Ann')).toHaveAttribute('data-presenting', 'true');
+  await expect.poll(() => inbound(cat.page, 'video', 'frameWidth'), { timeout: 20_000 }).toBeGreaterThan(640 + 640);
+  await ann.page.getByRole('button', { name: 'Stop sharing' }).click();
+  await expect(tileOf(cat.page, 'Ann')).toHaveAttribute('data-presenting', 'false');
+
+  // Cat leaves: the others drop the tile; nobody reconnects.
+  const before = [await peerConnectionsMade(ann.page), await peerConnectionsMade(ben.page)];
+  await cat.page.getByRole('button', { name: 'Leave room' }).click();
+  for (const { page } of [ann, ben]) {
+    await expect(tiles(page)).toHaveCount(2);
+    await expect(tileOf(page, 'Cat')).toHaveCount(0);
+  }
+
+  // Dan joins later and sees everyone; the others take him in on the slots
+  // Cat left, with the connections they already have.
+  const dan = await person(browser, 'Dan', 'sfu', server.url);
+  await expectEveryoneThroughServer([ann.page, ben.page, dan.page], media);
+  await expectGrowing(dan.page, 'video', 'framesDecoded', 10);
+  await expect(tileOf(ann.page, 'Dan')).toHaveAttribute('data-link', 'connected');
+  expect([await peerConnectionsMade(ann.page), await peerConnectionsMade(ben.page)]).toEqual(before);
+  await dan.page.screenshot({ path: 'screenshots/call-sfu-late-joiner.png' });
+});
