@@ -1,5 +1,7 @@
 import { Page } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
 import { expect, test } from './support/fixtures';
+import { chatLog, sendChat } from './support/pages';
 import { decodingVideoStreams, expectGrowing, inbound, joinCall, probedPage, tileOf, tiles } from './support/call';
 
 // Every room's call goes through the server's media engine (the SFU).
@@ -117,4 +119,25 @@ test('three people in an SFU room see and hear each other through the server; a 
   await expect(tileOf(ann.page, 'Dan')).toHaveAttribute('data-link', 'connected');
   expect([await peerConnectionsMade(ann.page), await peerConnectionsMade(ben.page)]).toEqual(before);
   await dan.page.screenshot({ path: 'screenshots/call-sfu-late-joiner.png' });
+
+  // Direct chat and files still go browser to browser: ticking "direct"
+  // opens data-only connections on demand (no media on them).
+  await ann.page.getByLabel('Send directly (peer-to-peer)').check();
+  await expect(ann.page.getByLabel('Send a file')).toBeEnabled({ timeout: 20_000 });
+  await sendChat(ann.page, 'direct, not through the server');
+  for (const { page } of [ben, dan]) {
+    const got = chatLog(page).getByTestId('chat-message').filter({ hasText: 'direct, not through the server' });
+    await expect(got).toHaveAttribute('data-via', 'p2p');
+  }
+  const bytes = randomBytes(256 * 1024);
+  await ann.page.getByLabel('Send a file').setInputFiles({ name: 'notes.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  for (const { page } of [ben, dan]) {
+    await expect(page.locator('[data-testid="transfer"][data-direction="in"]')).toHaveAttribute('data-done', 'true', { timeout: 30_000 });
+  }
+  // The direct connections carry no tracks: media still comes only from the server.
+  const tracksOnDirect = await ann.page.evaluate(() =>
+    ((window as any).__pcs as RTCPeerConnection[]).filter((pc) => pc.connectionState === 'connected' && pc.sctp && pc.getTransceivers().length > 0).length,
+  );
+  expect(tracksOnDirect).toBe(0);
+  await expect.poll(() => decodingVideoStreams(ann.page)).toBe(2);
 });

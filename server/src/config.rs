@@ -134,9 +134,10 @@ pub struct Config {
     #[arg(long, env = "NOOM_LOBBY_INTERVAL_MS", default_value_t = 250)]
     pub lobby_interval_ms: u64,
 
-    /// How calls carry media: `mesh` (browser to browser, end-to-end
-    /// encrypted) or `sfu` (through this server's media engine, which
-    /// browsers cannot use yet: native clients and tests only).
+    /// How new rooms carry their calls: `mesh` (browser to browser,
+    /// end-to-end encrypted; up to `--max-peers`) or `sfu` (through this
+    /// server's media engine, which decrypts to forward; up to
+    /// `--max-sfu-peers`).
     #[arg(long, env = "NOOM_MEDIA_MODE", value_enum, default_value_t = MediaModeArg::Mesh)]
     pub media_mode: MediaModeArg,
 

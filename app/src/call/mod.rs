@@ -310,6 +310,13 @@ impl Call {
     }
 
     /// Sends the files chosen in `input` to every connected peer.
+    /// In a room whose call goes through the server: connect directly to
+    /// everyone for direct chat and files (a mesh always is).
+    pub fn open_direct(&self) {
+        #[cfg(feature = "browser")]
+        engine::open_direct(*self);
+    }
+
     pub fn send_files(&self, _input: &HtmlInputElement) {
         #[cfg(feature = "browser")]
         engine::send_files(*self, _input);

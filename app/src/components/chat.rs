@@ -2,7 +2,7 @@ use super::icons;
 use crate::browser;
 use crate::call::p2p::human_size;
 use crate::call::{use_call, Phase, Transfer};
-use crate::protocol::MAX_CHAT_CHARS;
+use crate::protocol::{MediaMode, MAX_CHAT_CHARS};
 use crate::session::{use_session, LogEntry, Logged};
 use leptos::html::{Input, Ol};
 use leptos::prelude::*;
@@ -32,6 +32,10 @@ pub fn ChatPanel() -> impl IntoView {
     let call = use_call();
     let in_call = Memo::new(move |_| call.state.with(|s| s.phase == Phase::InCall));
     let p2p_ready = Memo::new(move |_| call.state.with(|s| s.peers.iter().any(|p| p.p2p_open)));
+    // Through the server, direct connections open when asked for.
+    let via_server = Memo::new(move |_| {
+        session.model.with(|m| m.room.as_ref().is_some_and(|r| r.media == MediaMode::Sfu))
+    });
     let direct = RwSignal::new(false);
     let file_input = NodeRef::<Input>::new();
     let transfers = Memo::new(move |_| call.state.with(|s| s.transfers.clone()));
@@ -57,6 +61,9 @@ pub fn ChatPanel() -> impl IntoView {
         let mut result = Ok(());
         if direct.get_untracked() && p2p_ready.get_untracked() {
             result = call.send_p2p_chat(&text);
+        } else if direct.get_untracked() && via_server.get_untracked() {
+            // Never quietly through the server when "direct" is ticked.
+            result = Err("connecting directly to the others; try again in a moment".into());
         } else {
             session.act(|m| match m.send_chat(&text, browser::now_ms()) {
                 Ok(msgs) => msgs,
@@ -86,8 +93,14 @@ pub fn ChatPanel() -> impl IntoView {
                 <div class="chat-options">
                     <label class="check" title="Send straight to the others in the call, not through the server">
                         <input type="checkbox" aria-label="Send directly (peer-to-peer)"
-                            prop:checked=move || direct.get() disabled=move || !p2p_ready.get()
-                            on:change=move |ev| direct.set(event_target_checked(&ev))/>
+                            prop:checked=move || direct.get() disabled=move || !p2p_ready.get() && !via_server.get()
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                direct.set(on);
+                                if on && via_server.get_untracked() {
+                                    call.open_direct();
+                                }
+                            }/>
                         <span>"Direct (peer-to-peer)"</span>
                     </label>
                     <label class="button secondary file-button" class:disabled=move || !p2p_ready.get() title="Send a file to everyone in the call">

@@ -40,6 +40,9 @@ struct Engine {
     /// In a room whose call goes through the server: our two connections
     /// to it (instead of `peers`).
     sfu: Option<Rc<SfuLink>>,
+    /// In an SFU room, the person asked for direct chat and files: keep a
+    /// data-only connection to everyone.
+    direct_wanted: bool,
     /// SFU messages that came before the call started (the server offers
     /// as soon as we are in the room), replayed when it starts.
     sfu_backlog: Vec<RoomMsg>,
@@ -159,6 +162,20 @@ fn sync_sfu(call: Call, me: &PeerId, members: &[PeerId]) {
         }
     }
     let others: Vec<PeerId> = members.iter().filter(|id| *id != me).cloned().collect();
+    let gone: Vec<Rc<Peer>> = with(|e| {
+        let ids: Vec<PeerId> = e.peers.keys().filter(|id| !others.contains(id)).cloned().collect();
+        ids.iter().filter_map(|id| e.peers.remove(id)).collect()
+    });
+    for peer in gone {
+        peer.close();
+    }
+    if with(|e| e.direct_wanted) {
+        for id in &others {
+            if !with(|e| e.peers.contains_key(id)) {
+                create_data_peer(call, me, id);
+            }
+        }
+    }
     let link = with(|e| e.sfu.as_ref().map(|s| s.link()));
     call.state.update(|s| {
         s.peers.retain(|p| others.contains(&p.id));
@@ -170,6 +187,38 @@ fn sync_sfu(call: Call, me: &PeerId, members: &[PeerId]) {
             }
         }
     });
+}
+
+/// A browser-to-browser connection with only the DataChannel (direct chat
+/// and files in an SFU room: they never touch the server). Its tile is the
+/// SFU's; this only marks it as reachable directly.
+fn create_data_peer(call: Call, me: &PeerId, id: &PeerId) -> Option<Rc<Peer>> {
+    let ice = call.session.model.with_untracked(|m| m.ice_servers.clone());
+    let emit_id = id.clone();
+    let emit = Rc::new(move |event| on_peer_event(call, &emit_id, event));
+    match Peer::new(me, id, &ice, false, emit) {
+        Ok(peer) => {
+            with(|e| e.peers.insert(id.clone(), peer.clone()));
+            Some(peer)
+        }
+        Err(err) => {
+            leptos::logging::warn!("cannot create a direct connection: {}", js::error_name(&err));
+            None
+        }
+    }
+}
+
+/// Direct chat and files in an SFU room: opens the data-only connections.
+pub fn open_direct(call: Call) {
+    if with(|e| e.sfu.is_none() || std::mem::replace(&mut e.direct_wanted, true)) {
+        return;
+    }
+    let roster = call.session.model.with_untracked(|m| {
+        m.me.clone().zip(m.room.as_ref().map(|r| r.members.iter().map(|x| x.id.clone()).collect::<Vec<_>>()))
+    });
+    if let Some((me, members)) = roster {
+        sync_sfu(call, &me, &members);
+    }
 }
 
 fn on_sfu_event(call: Call, event: SfuEvent) {
@@ -195,6 +244,7 @@ fn on_sfu_message(link: &Rc<SfuLink>, msg: RoomMsg) {
 fn close_sfu() {
     if let Some(link) = with(|e| {
         e.sfu_backlog.clear();
+        e.direct_wanted = false;
         e.sfu.take()
     }) {
         link.close();
@@ -205,7 +255,7 @@ fn create_peer(call: Call, me: &PeerId, id: &PeerId, offer: bool) -> Option<Rc<P
     let ice = call.session.model.with_untracked(|m| m.ice_servers.clone());
     let emit_id = id.clone();
     let emit = Rc::new(move |event| on_peer_event(call, &emit_id, event));
-    let peer = match Peer::new(me, id, &ice, emit) {
+    let peer = match Peer::new(me, id, &ice, true, emit) {
         Ok(peer) => peer,
         Err(err) => {
             leptos::logging::warn!("cannot create a peer connection: {}", js::error_name(&err));
@@ -276,8 +326,14 @@ fn on_signal(from: PeerId, payload: SignalPayload) {
         return;
     }
     let Some(me) = call.session.model.with_untracked(|m| m.me.clone()) else { return };
+    let via_server = with(|e| e.sfu.is_some());
     let peer = match with(|e| e.peers.get(&from).cloned()) {
         Some(peer) => peer,
+        // Someone in our SFU room opened a direct (data-only) connection.
+        None if via_server => match create_data_peer(call, &me, &from) {
+            Some(peer) => peer,
+            None => return,
+        },
         // The newer member offers first; we answer on a fresh connection.
         None => match create_peer(call, &me, &from, false) {
             Some(peer) => peer,
@@ -303,8 +359,12 @@ fn on_peer_event(call: Call, id: &PeerId, event: PeerEvent) {
             }
         })
     };
+    // A direct connection in an SFU room carries no media: the tile's link
+    // and stream are the server's.
+    let data_only = with(|e| e.sfu.is_some());
     match event {
         PeerEvent::Signal(payload) => call.session.send(ClientMsg::Signal { to: id.clone(), payload }),
+        PeerEvent::Link(_) | PeerEvent::TracksChanged if data_only => {}
         PeerEvent::Link(link) => update(&|v| v.link = link),
         PeerEvent::TracksChanged => update(&|v| v.stream_rev += 1),
         PeerEvent::Channel(open) => update(&|v| v.p2p_open = open),

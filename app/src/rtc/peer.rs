@@ -40,6 +40,9 @@ pub struct Peer {
     neg: RefCell<Negotiation>,
     queued: RefCell<Vec<RtcIceCandidateInit>>,
     sending: Cell<bool>,
+    /// False for a data-only connection (direct chat and files in a room
+    /// whose media goes through the server): it never adds tracks.
+    media: bool,
     closed: Cell<bool>,
     listeners: RefCell<Vec<Listener>>,
     emit: Emit,
@@ -85,6 +88,7 @@ impl Peer {
         me: &PeerId,
         them: &PeerId,
         ice_servers: &[IceServer],
+        media: bool,
         emit: Emit,
     ) -> Result<Rc<Peer>, JsValue> {
         let pc = RtcPeerConnection::new_with_configuration(&rtc_config(ice_servers))?;
@@ -100,6 +104,7 @@ impl Peer {
             neg: RefCell::new(Negotiation::new(me, them)),
             queued: RefCell::new(Vec::new()),
             sending: Cell::new(false),
+            media,
             closed: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
             emit,
@@ -293,7 +298,9 @@ impl Peer {
         if !answer || self.closed.get() {
             return;
         }
-        self.send_local(audio.as_ref(), video.as_ref());
+        if self.media {
+            self.send_local(audio.as_ref(), video.as_ref());
+        }
         let result: Result<String, JsValue> = async {
             let answer = js::wait(self.pc.create_answer()).await?;
             let sdp = sdp_of(&answer);
