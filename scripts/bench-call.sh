@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): time from pressing "Join now" to the first decoded
-# frame from every other participant, for 2 and 4 people, in real Chromium
+# frame from every other participant, for 2 and 4 people, in a mesh and
+# through the server (SFU, with its media thread's CPU), in real Chromium
 # over loopback; and time to interactive (navigation start to the app's
 # "noom-interactive" mark). Prints RESULT lines; record them in docs/BENCHMARKS.md.
 set -euo pipefail

@@ -25,6 +25,10 @@ export class NoomServer {
     return `http://${this.addr}`;
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** Starts the server; `addr` defaults to a free port on 127.0.0.1. */
   static async start(addr = '127.0.0.1:0', extraArgs: string[] = []): Promise<NoomServer> {
     const child = spawn(binary, ['--addr', addr, '--log', process.env.NOOM_TEST_LOG ?? 'warn', ...extraArgs], {
