@@ -196,6 +196,11 @@ pub enum ClientMsg {
         transport: MediaTransport,
         payload: SignalPayload,
     },
+    /// Host only: route the room's call through the server, or back to a
+    /// mesh (browser to browser).
+    SetRoomMedia {
+        media: MediaMode,
+    },
 }
 
 impl ClientMsg {
@@ -214,6 +219,7 @@ impl ClientMsg {
             ClientMsg::RemovePeer { .. } => "remove_peer",
             ClientMsg::MuteAll => "mute_all",
             ClientMsg::Media { .. } => "media",
+            ClientMsg::SetRoomMedia { .. } => "set_room_media",
         }
     }
 
@@ -232,6 +238,7 @@ impl ClientMsg {
         "remove_peer",
         "mute_all",
         "media",
+        "set_room_media",
     ];
 }
 
@@ -373,6 +380,11 @@ pub enum ServerMsg {
     SlotMap {
         slots: Vec<Slot>,
     },
+    /// The host switched how the room's call carries media.
+    RoomMedia {
+        media: MediaMode,
+        by: Member,
+    },
 }
 }
 
@@ -411,6 +423,8 @@ pub enum ErrorCode {
     /// Media signaling the server could not use: malformed SDP, an offer
     /// for the wrong connection, an answer nobody asked for.
     BadMedia,
+    /// The room has more people than a mesh call allows.
+    TooManyForMesh,
 }
 
 impl ErrorCode {
@@ -437,6 +451,7 @@ impl ErrorCode {
             ErrorCode::TooManyGuesses => "too_many_guesses",
             ErrorCode::NotSfuRoom => "not_sfu_room",
             ErrorCode::BadMedia => "bad_media",
+            ErrorCode::TooManyForMesh => "too_many_for_mesh",
         }
     }
 
@@ -602,6 +617,7 @@ named_enum! {
         MuteRequested { by: Member },
         Media { transport: MediaTransport, payload: SignalPayload },
         SlotMap { slots: Vec<Slot> },
+        RoomMedia { media: MediaMode, by: Member },
     }
 }
 
@@ -647,7 +663,8 @@ impl ServerMsg {
             | ServerMsg::Removed { .. }
             | ServerMsg::MuteRequested { .. }
             | ServerMsg::Media { .. }
-            | ServerMsg::SlotMap { .. }) => Err(msg),
+            | ServerMsg::SlotMap { .. }
+            | ServerMsg::RoomMedia { .. }) => Err(msg),
         }
     }
 
@@ -671,6 +688,7 @@ impl ServerMsg {
             ServerMsg::MuteRequested { by } => Ok(RoomMsg::MuteRequested { by }),
             ServerMsg::Media { transport, payload } => Ok(RoomMsg::Media { transport, payload }),
             ServerMsg::SlotMap { slots } => Ok(RoomMsg::SlotMap { slots }),
+            ServerMsg::RoomMedia { media, by } => Ok(RoomMsg::RoomMedia { media, by }),
             msg @ (ServerMsg::Welcome { .. }
             | ServerMsg::NicknameSet { .. }
             | ServerMsg::Rooms { .. }
@@ -775,6 +793,7 @@ mod tests {
                     Slot { mid: "v1".into(), kind: TrackKind::Video, peer: None },
                 ],
             },
+            ServerMsg::RoomMedia { media: MediaMode::Sfu, by: member.clone() },
             ServerMsg::RoomLocked { locked: true, by: member.clone() },
             ServerMsg::Removed { room: "x".into(), by: member.clone() },
             ServerMsg::MuteRequested { by: member.clone() },
@@ -926,6 +945,7 @@ mod tests {
                     sdp_m_line_index: None,
                 },
             },
+            ClientMsg::SetRoomMedia { media: MediaMode::Sfu },
         ];
         for msg in samples {
             let value: serde_json::Value = serde_json::from_str(&encode(&msg)).unwrap();
@@ -933,7 +953,7 @@ mod tests {
             assert!(ClientMsg::TYPES.contains(&tag), "{tag} missing from ClientMsg::TYPES");
             assert_eq!(msg.kind(), tag);
         }
-        assert_eq!(ClientMsg::TYPES.len(), 12);
+        assert_eq!(ClientMsg::TYPES.len(), 13);
     }
 
     #[test]

@@ -141,3 +141,39 @@ test('three people in an SFU room see and hear each other through the server; a 
   expect(tracksOnDirect).toBe(0);
   await expect.poll(() => decodingVideoStreams(ann.page)).toBe(2);
 });
+
+test.describe('a mesh room the host routes through the server', () => {
+  test.use({ serverArgs: [] });
+
+  test('the host switches a live call to the server and back', async ({ browser, server }) => {
+    const media = await server.mediaAddr();
+    const host = await person(browser, 'Hana', 'switch', server.url);
+    const guest = await person(browser, 'Gus', 'switch', server.url);
+    for (const { page } of [host, guest]) {
+      await expect(page.getByTestId('route-badge')).toHaveText(/End-to-end encrypted/);
+      await expect.poll(() => decodingVideoStreams(page), { timeout: 30_000 }).toBe(1);
+    }
+    // Only the host has the switch.
+    await expect(guest.page.getByRole('button', { name: 'Route through server' })).toHaveCount(0);
+
+    await host.page.getByRole('button', { name: 'Route through server' }).click();
+    await expect(host.page.getByRole('button', { name: 'Route through server' })).toHaveAttribute('aria-pressed', 'true');
+    for (const { page } of [host, guest]) {
+      await expect(page.getByTestId('route-badge')).toHaveText(/Through the server/);
+      await expect(page.getByTestId('chat-log')).toContainText('Hana routed the call through the server');
+      await expect.poll(() => mediaEnds(page), { timeout: 30_000 }).toEqual([
+        { local: '127.0.0.1', remote: media },
+        { local: '127.0.0.1', remote: media },
+      ]);
+      await expectGrowing(page, 'video', 'framesDecoded', 10);
+    }
+
+    await host.page.getByRole('button', { name: 'Route through server' }).click();
+    for (const { page } of [host, guest]) {
+      await expect(page.getByTestId('route-badge')).toHaveText(/End-to-end encrypted/);
+      // Browser to browser again: one connection, not to the server's port.
+      await expect.poll(async () => (await mediaEnds(page)).map((e) => e.remote === media), { timeout: 30_000 }).toEqual([false]);
+      await expectGrowing(page, 'video', 'framesDecoded', 10);
+    }
+  });
+});

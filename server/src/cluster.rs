@@ -391,7 +391,7 @@ impl Cluster {
         // Only where Redis lost them: a lock set elsewhere while we were
         // cut off must not be undone by our older copy.
         for event in node.room_settings() {
-            if let ClusterEvent::Settings { room, passcode, locked } = &event {
+            if let ClusterEvent::Settings { room, passcode, locked, .. } = &event {
                 let stored = serde_json::to_string(&event).expect("serializable");
                 redis::pipe()
                     .cmd("SET")

@@ -141,8 +141,8 @@ pub struct Config {
     #[arg(long, env = "NOOM_MEDIA_MODE", value_enum, default_value_t = MediaModeArg::Mesh)]
     pub media_mode: MediaModeArg,
 
-    /// UDP address of the media engine (SFU rooms only), one port for all
-    /// of them. Default: `--addr`'s IP and a free port.
+    /// UDP address of the media engine, one port for every room routed
+    /// through the server. Default: `--addr`'s IP and a free port.
     #[arg(long, env = "NOOM_MEDIA_UDP")]
     pub media_udp: Option<SocketAddr>,
 

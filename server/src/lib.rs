@@ -40,11 +40,8 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         metrics::install();
     }
     let node = Arc::new(Node::new(config.hub_config()));
-    let media = if config.media_mode.mode() == app::protocol::MediaMode::Sfu {
-        Some(start_media(&config, addr, &node)?)
-    } else {
-        None
-    };
+    // Always on: a host may route any room through the server.
+    let media = start_media(&config, addr, &node)?;
     if let Some(url) = &config.redis_url {
         cluster::Cluster::start(url, &node)
             .map_err(|e| std::io::Error::other(format!("--redis-url: {e}")))?;
@@ -53,9 +50,7 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     let app = router(&config, addr, node.clone());
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("noom listening on {scheme}://{addr}");
-    if let Some(media) = media {
-        println!("noom media on udp://{media}");
-    }
+    println!("noom media on udp://{media}");
     tracing::info!(%addr, scheme, "listening");
     tracing::info!(fd_limit, limits = ?admission.limits(), "connection limits");
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);

@@ -1,5 +1,5 @@
 use super::initials;
-use crate::protocol::{ClientMsg, Member, PeerId};
+use crate::protocol::{ClientMsg, MediaMode, Member, PeerId};
 use crate::session::use_session;
 use leptos::prelude::*;
 
@@ -15,6 +15,9 @@ pub fn MemberList() -> impl IntoView {
     let host = Memo::new(move |_| session.model.with(|m| m.room.as_ref().and_then(|r| r.host().cloned())));
     let i_host = Memo::new(move |_| session.model.with(|m| m.is_host()));
     let locked = Memo::new(move |_| session.model.with(|m| m.room.as_ref().is_some_and(|r| r.locked)));
+    let via_server = Memo::new(move |_| {
+        session.model.with(|m| m.room.as_ref().is_some_and(|r| r.media == MediaMode::Sfu))
+    });
     let remove = move |id: PeerId| session.send(ClientMsg::RemovePeer { id });
     let row = move |member: Member| {
         let id = member.id.clone();
@@ -56,6 +59,16 @@ pub fn MemberList() -> impl IntoView {
                         on:click=move |_| session.send(ClientMsg::LockRoom { locked: !locked.get_untracked() })
                     >{move || if locked.get() { "Unlock room" } else { "Lock room" }}</button>
                     <button class="secondary small" on:click=move |_| session.send(ClientMsg::MuteAll)>"Mute everyone"</button>
+                    <button
+                        class="secondary small"
+                        aria-pressed=move || via_server.get().to_string()
+                        title="Through the server: bigger rooms, less upload for everyone, but the server decrypts media. \
+                               Browser to browser: end-to-end encrypted."
+                        on:click=move |_| {
+                            let media = if via_server.get_untracked() { MediaMode::Mesh } else { MediaMode::Sfu };
+                            session.send(ClientMsg::SetRoomMedia { media })
+                        }
+                    >"Route through server"</button>
                 </div>
             </Show>
             <ul class="member-list" data-testid="member-list">

@@ -40,6 +40,8 @@ struct Engine {
     /// In a room whose call goes through the server: our two connections
     /// to it (instead of `peers`).
     sfu: Option<Rc<SfuLink>>,
+    /// How the call we are in carries media (`None` outside a call).
+    mode: Option<MediaMode>,
     /// In an SFU room, the person asked for direct chat and files: keep a
     /// data-only connection to everyone.
     direct_wanted: bool,
@@ -119,10 +121,21 @@ pub fn install(call: Call) {
         })
     });
     Effect::new(move |_| match (phase.get(), roster.get()) {
-        (Phase::InCall, Some((me, (members, MediaMode::Mesh, _)))) => sync_peers(call, &me, &members),
-        // Each join (a rejoin after a reconnect too) gets its own link.
-        (Phase::InCall, Some((me, (members, MediaMode::Sfu, _joins)))) => sync_sfu(call, &me, &members),
-        _ => close_all_peers(call),
+        (Phase::InCall, Some((me, (members, media, _joins)))) => {
+            // The host switched the room: the old connections go first.
+            if with(|e| e.mode.replace(media)).is_some_and(|was| was != media) {
+                close_all_peers(call);
+            }
+            match media {
+                MediaMode::Mesh => sync_peers(call, &me, &members),
+                // Each join (a rejoin after a reconnect too) gets its own link.
+                MediaMode::Sfu => sync_sfu(call, &me, &members),
+            }
+        }
+        _ => {
+            with(|e| e.mode = None);
+            close_all_peers(call);
+        }
     });
     expose_debug_counts();
 }

@@ -411,6 +411,21 @@ impl Model {
                 let message = format!("{} removed you from {room}", by.nickname);
                 self.problem = Some(Problem { code: ErrorCode::NotInRoom, message });
             }
+            RoomMsg::RoomMedia { media, by } => {
+                if let Some(room) = self.room.as_mut() {
+                    room.media = media;
+                    let text = match media {
+                        MediaMode::Sfu => format!("{} routed the call through the server", by.nickname),
+                        MediaMode::Mesh => {
+                            format!(
+                                "{} made the call browser to browser again (end-to-end encrypted)",
+                                by.nickname
+                            )
+                        }
+                    };
+                    push_log(room, LogEntry::Notice { text, ts: now_ms });
+                }
+            }
             RoomMsg::MuteRequested { by } => {
                 self.mute_requests += 1;
                 if let Some(room) = self.room.as_mut() {

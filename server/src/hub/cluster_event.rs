@@ -1,5 +1,5 @@
 use super::Passcode;
-use app::protocol::{Member, PeerId, SignalPayload};
+use app::protocol::{MediaMode, Member, PeerId, SignalPayload};
 use serde::{Deserialize, Serialize};
 
 /// A change one node tells the others about. Room events go to everyone
@@ -45,11 +45,14 @@ pub enum ClusterEvent {
         from: PeerId,
         payload: SignalPayload,
     },
-    /// A room's passcode (as a digest) and lock, on creation and on change.
+    /// A room's passcode (as a digest), lock and media mode, on creation
+    /// and on change.
     Settings {
         room: String,
         passcode: Option<Passcode>,
         locked: bool,
+        #[serde(default)]
+        media: MediaMode,
     },
     /// To the node holding `id`: the host removed them.
     Remove {

@@ -32,6 +32,8 @@ pub enum HubError {
     TooManyRooms(usize),
     #[error("this room's call does not go through the server")]
     NotSfuRoom,
+    #[error("too many people for a browser-to-browser call ({0} at most); the call stays routed through the server")]
+    TooManyForMesh(usize),
 }
 
 impl HubError {
@@ -57,6 +59,7 @@ impl HubError {
             HubError::NotHost => ErrorCode::NotHost,
             HubError::Unavailable => ErrorCode::Unavailable,
             HubError::NotSfuRoom => ErrorCode::NotSfuRoom,
+            HubError::TooManyForMesh(_) => ErrorCode::TooManyForMesh,
         }
     }
 }

@@ -1,9 +1,11 @@
 //! What the host (the room's first member) may do, and nobody else: lock
-//! the room, remove a participant, ask everyone to mute. The server checks
+//! the room, remove a participant, ask everyone to mute, route the call
+//! through the server or back to a mesh. The server checks
 //! the role on every request; the page only decides what to show.
 
 use super::{ClusterEvent, Delivery, Hub, HubError};
-use app::protocol::{Member, PeerId, ServerMsg};
+use crate::media::MediaCmd;
+use app::protocol::{MediaMode, Member, PeerId, ServerMsg};
 
 impl Hub {
     /// The host of the sender's room, if the sender is it.
@@ -52,6 +54,38 @@ impl Hub {
         out.push(Delivery::one(id, ServerMsg::Removed { room: room.to_owned(), by }));
         out.push(Delivery::one(id, ServerMsg::Rooms { rooms: self.lobby_list() }));
         out
+    }
+
+    pub(super) fn set_room_media(
+        &mut self,
+        from: &PeerId,
+        media: MediaMode,
+    ) -> Result<Vec<Delivery>, HubError> {
+        let room = self.hosted_room(from)?;
+        let r = self.rooms.get(&room).expect("hosted");
+        if r.media == media {
+            return Ok(Vec::new());
+        }
+        if media == MediaMode::Mesh && r.members.len() > self.config.max_peers_per_room {
+            return Err(HubError::TooManyForMesh(self.config.max_peers_per_room));
+        }
+        self.switch_media(&room, media);
+        let event = self.settings_of(&room).expect("hosted");
+        self.publish(None, event);
+        let by = self.member(from);
+        Ok(vec![Delivery::many(self.members(&room), ServerMsg::RoomMedia { media, by })])
+    }
+
+    /// Moves the room's local members onto this node's SFU, or off it.
+    pub(super) fn switch_media(&mut self, room: &str, media: MediaMode) {
+        let Some(r) = self.rooms.get_mut(room) else { return };
+        r.media = media;
+        for peer in self.local_members_of(room) {
+            self.media.push(match media {
+                MediaMode::Sfu => MediaCmd::Join { room: room.to_owned(), peer },
+                MediaMode::Mesh => MediaCmd::Leave { peer },
+            });
+        }
     }
 
     pub(super) fn mute_all(&mut self, from: &PeerId) -> Result<Vec<Delivery>, HubError> {

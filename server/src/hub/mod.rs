@@ -10,6 +10,8 @@ mod delivery;
 mod error;
 mod host;
 mod ice;
+#[cfg(test)]
+mod media_tests;
 mod output;
 mod passcode;
 mod remote;
@@ -218,6 +220,7 @@ impl Hub {
             ClientMsg::RemovePeer { id } => self.remove_peer(from, &id),
             ClientMsg::MuteAll => self.mute_all(from),
             ClientMsg::Media { transport, payload } => self.media_signal(from, transport, payload),
+            ClientMsg::SetRoomMedia { media } => self.set_room_media(from, media),
         }
     }
 
@@ -294,7 +297,12 @@ impl Hub {
     /// A room's passcode and lock as other nodes learn them.
     fn settings_of(&self, room: &str) -> Option<ClusterEvent> {
         let r = self.rooms.get(room)?;
-        Some(ClusterEvent::Settings { room: room.to_owned(), passcode: r.passcode.clone(), locked: r.locked })
+        Some(ClusterEvent::Settings {
+            room: room.to_owned(),
+            passcode: r.passcode.clone(),
+            locked: r.locked,
+            media: r.media,
+        })
     }
 
     /// How the lobby lists `name`; `None` once nobody is in it.

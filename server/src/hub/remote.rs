@@ -143,24 +143,30 @@ impl Hub {
                 }
                 Vec::new()
             }
-            ClusterEvent::Settings { room, passcode, locked } => {
+            ClusterEvent::Settings { room, passcode, locked, media } => {
                 let Some(r) = self.rooms.get_mut(&room) else { return Vec::new() };
                 let lock_changed = r.locked != locked;
+                let media_changed = r.media != media;
                 r.passcode = passcode;
                 r.locked = locked;
                 self.dirty.insert(room.clone());
-                // Who locked it is not carried; the room learns it changed.
-                let host = r.members.first().cloned();
-                match (lock_changed, host) {
-                    (true, Some(host)) => {
-                        let by = self.member(&host);
-                        vec![Delivery::many(
-                            self.local_members_of(&room),
-                            ServerMsg::RoomLocked { locked, by },
-                        )]
-                    }
-                    _ => Vec::new(),
+                if media_changed {
+                    self.switch_media(&room, media);
                 }
+                // Who changed it is not carried; the room learns it changed.
+                let Some(host) = self.rooms.get(&room).and_then(|r| r.members.first().cloned()) else {
+                    return Vec::new();
+                };
+                let by = self.member(&host);
+                let to = self.local_members_of(&room);
+                let mut out = Vec::new();
+                if lock_changed {
+                    out.push(Delivery::many(to.clone(), ServerMsg::RoomLocked { locked, by: by.clone() }));
+                }
+                if media_changed {
+                    out.push(Delivery::many(to, ServerMsg::RoomMedia { media, by }));
+                }
+                out
             }
             ClusterEvent::Remove { room, id, by } => self.remove_local(&room, &id, by),
             ClusterEvent::MuteAll { room, by } => {
@@ -223,7 +229,7 @@ impl Hub {
         self.rooms.get(room).is_some_and(|r| r.members.iter().any(|p| !self.is_local(p)))
     }
 
-    fn local_members_of(&self, room: &str) -> Vec<PeerId> {
+    pub(super) fn local_members_of(&self, room: &str) -> Vec<PeerId> {
         self.rooms
             .get(room)
             .map(|r| r.members.iter().filter(|p| self.is_local(p)).cloned().collect())

@@ -239,15 +239,24 @@ fn a_replica_comes_with_its_passcode() {
     a.set_clustered();
     local(&mut a, "ada");
     a.reconcile("vault", vec![placed("bob", "B")]);
-    let settings =
-        ClusterEvent::Settings { room: "vault".into(), passcode: Some(Passcode::new("pw")), locked: false };
+    let settings = ClusterEvent::Settings {
+        room: "vault".into(),
+        passcode: Some(Passcode::new("pw")),
+        locked: false,
+        media: MediaMode::Mesh,
+    };
     a.apply("", settings);
     let join = |p: Option<&str>| ClientMsg::Join { room: "vault".into(), passcode: p.map(Into::into) };
     assert_eq!(a.handle(&id("ada"), join(None), 0).unwrap_err(), HubError::PasscodeRequired);
     a.reconcile("vault", vec![placed("bob", "B")]);
     a.apply(
         "",
-        ClusterEvent::Settings { room: "vault".into(), passcode: Some(Passcode::new("pw")), locked: false },
+        ClusterEvent::Settings {
+            room: "vault".into(),
+            passcode: Some(Passcode::new("pw")),
+            locked: false,
+            media: MediaMode::Mesh,
+        },
     );
     assert!(a.handle(&id("ada"), join(Some("pw")), 0).is_ok());
 }
