@@ -2,7 +2,7 @@ import { Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { expect, test } from './support/fixtures';
 import { chatLog, sendChat } from './support/pages';
-import { decodingVideoStreams, expectGrowing, inbound, joinCall, probedPage, tileOf, tiles } from './support/call';
+import { decodingVideoStreams, expectGrowing, inbound, joinCall, probedPage, selectedPairs, tileOf, tiles } from './support/call';
 
 // Every room's call goes through the server's media engine (the SFU).
 test.use({ serverArgs: ['--media-mode', 'sfu'] });
@@ -13,26 +13,8 @@ async function person(browser: any, name: string, room: string, url: string) {
   return p;
 }
 
-/** Per connected RTCPeerConnection: the selected pair's two ends, with ports. */
-async function mediaEnds(page: Page): Promise<{ local: string; remote: string }[]> {
-  return page.evaluate(async () => {
-    const ends: { local: string; remote: string }[] = [];
-    for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
-      if (pc.connectionState !== 'connected') continue;
-      const stats = await pc.getStats();
-      const byId = new Map<string, any>();
-      stats.forEach((s: any) => byId.set(s.id, s));
-      stats.forEach((s: any) => {
-        if (s.type !== 'transport' || !s.selectedCandidatePairId) return;
-        const pair = byId.get(s.selectedCandidatePairId);
-        const local = byId.get(pair.localCandidateId);
-        const remote = byId.get(pair.remoteCandidateId);
-        ends.push({ local: local.address ?? local.ip, remote: `${remote.address ?? remote.ip}:${remote.port}` });
-      });
-    }
-    return ends;
-  });
-}
+/** Per connected RTCPeerConnection: the selected pair's two ends, the remote with its port. */
+const mediaEnds = (page: Page) => selectedPairs(page, true);
 
 const peerConnectionsMade = (page: Page) => page.evaluate(() => (window as any).__pcs.length as number);
 

@@ -1,6 +1,7 @@
 //! Small wasm-bindgen helpers shared by the engine.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -29,6 +30,26 @@ impl Listener {
 impl Drop for Listener {
     fn drop(&mut self) {
         LIVE_LISTENERS.with(|n| n.set(n.get() - 1));
+    }
+}
+
+/// JS objects whose event handlers call back into a Rust owner: a handler
+/// reaches the owner only while it lives and is not closed, and is kept in
+/// the owner's list, so closing (clearing it) releases them all.
+pub trait Handlers: Sized + 'static {
+    fn is_closed(&self) -> bool;
+    fn listeners(&self) -> &RefCell<Vec<Listener>>;
+
+    /// Installs `f` through `set` (e.g. `|f| pc.set_ontrack(Some(f))`).
+    fn on(self: &Rc<Self>, set: impl FnOnce(&js_sys::Function), f: impl Fn(&Rc<Self>, JsValue) + 'static) {
+        let weak: Weak<Self> = Rc::downgrade(self);
+        let listener = Listener::new(move |event| {
+            if let Some(owner) = weak.upgrade().filter(|o| !o.is_closed()) {
+                f(&owner, event);
+            }
+        });
+        set(listener.function());
+        self.listeners().borrow_mut().push(listener);
     }
 }
 

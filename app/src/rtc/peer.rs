@@ -1,12 +1,12 @@
 //! One RTCPeerConnection to one remote peer, negotiated with the rules in
 //! `call::negotiation` over the server's `signal` relay.
 
-use super::js::{self, Listener};
+use super::js::{self, Handlers, Listener};
 use crate::call::negotiation::{Negotiation, OnCandidate, OnDescription};
 use crate::call::PeerLink;
 use crate::protocol::{IceServer, PeerId, SdpType, SignalPayload};
 use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     MediaStream, MediaStreamTrack, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit,
@@ -67,6 +67,20 @@ pub fn rtc_config(ice_servers: &[IceServer]) -> RtcConfiguration {
     config
 }
 
+/// Sets the description `made` (a createOffer or createAnswer promise) as
+/// `pc`'s local one; returns its SDP for the other side.
+pub async fn set_local(
+    pc: &RtcPeerConnection,
+    kind: RtcSdpType,
+    made: js_sys::Promise,
+) -> Result<String, JsValue> {
+    let sdp = sdp_of(&js::wait(made).await?);
+    let description = RtcSessionDescriptionInit::new(kind);
+    description.set_sdp(&sdp);
+    js::wait(pc.set_local_description(&description)).await?;
+    Ok(sdp)
+}
+
 fn sdp_type(kind: SdpType) -> RtcSdpType {
     match kind {
         SdpType::Offer => RtcSdpType::Offer,
@@ -76,11 +90,21 @@ fn sdp_type(kind: SdpType) -> RtcSdpType {
     }
 }
 
-pub fn sdp_of(description: &JsValue) -> String {
+fn sdp_of(description: &JsValue) -> String {
     js_sys::Reflect::get(description, &JsValue::from_str("sdp"))
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_default()
+}
+
+impl Handlers for Peer {
+    fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    fn listeners(&self) -> &RefCell<Vec<Listener>> {
+        &self.listeners
+    }
 }
 
 impl Peer {
@@ -111,17 +135,6 @@ impl Peer {
         });
         peer.listen();
         Ok(peer)
-    }
-
-    fn on(self: &Rc<Self>, set: impl FnOnce(&js_sys::Function), f: impl Fn(&Rc<Peer>, JsValue) + 'static) {
-        let weak: Weak<Peer> = Rc::downgrade(self);
-        let listener = Listener::new(move |event| {
-            if let Some(peer) = weak.upgrade().filter(|p| !p.closed.get()) {
-                f(&peer, event);
-            }
-        });
-        set(listener.function());
-        self.listeners.borrow_mut().push(listener);
     }
 
     fn listen(self: &Rc<Self>) {
@@ -301,15 +314,7 @@ impl Peer {
         if self.media {
             self.send_local(audio.as_ref(), video.as_ref());
         }
-        let result: Result<String, JsValue> = async {
-            let answer = js::wait(self.pc.create_answer()).await?;
-            let sdp = sdp_of(&answer);
-            let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-            description.set_sdp(&sdp);
-            js::wait(self.pc.set_local_description(&description)).await?;
-            Ok(sdp)
-        }
-        .await;
+        let result = set_local(&self.pc, RtcSdpType::Answer, self.pc.create_answer()).await;
         match result {
             Ok(sdp) => {
                 (self.emit)(PeerEvent::Signal(SignalPayload::Description { sdp_type: SdpType::Answer, sdp }))

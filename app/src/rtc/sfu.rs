@@ -5,14 +5,14 @@
 //! on each, so there is nothing to collide. Which slot is whose comes from
 //! `slot_map` ([`SlotTable`]), not from the SDP.
 
-use super::js::{self, Listener};
-use super::peer::{rtc_config, sdp_of};
+use super::js::{self, Handlers, Listener};
+use super::peer::{rtc_config, set_local};
 use crate::call::slots::SlotTable;
 use crate::call::PeerLink;
 use crate::protocol::{IceServer, MediaTransport, PeerId, SdpType, SignalPayload, Slot};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
@@ -46,6 +46,16 @@ pub struct SfuLink {
     emit: Emit,
 }
 
+impl Handlers for SfuLink {
+    fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    fn listeners(&self) -> &RefCell<Vec<Listener>> {
+        &self.listeners
+    }
+}
+
 impl SfuLink {
     pub fn new(ice_servers: &[IceServer], emit: Emit) -> Result<Rc<SfuLink>, JsValue> {
         let config = rtc_config(ice_servers);
@@ -62,17 +72,6 @@ impl SfuLink {
         });
         link.listen();
         Ok(link)
-    }
-
-    fn on(self: &Rc<Self>, set: impl FnOnce(&js_sys::Function), f: impl Fn(&Rc<SfuLink>, JsValue) + 'static) {
-        let weak: Weak<SfuLink> = Rc::downgrade(self);
-        let listener = Listener::new(move |event| {
-            if let Some(link) = weak.upgrade().filter(|l| !l.closed.get()) {
-                f(&link, event);
-            }
-        });
-        set(listener.function());
-        self.listeners.borrow_mut().push(listener);
     }
 
     fn listen(self: &Rc<Self>) {
@@ -141,15 +140,7 @@ impl SfuLink {
         let pc = self.publish.clone();
         let state = pc.clone();
         self.on(|f| state.set_onconnectionstatechange(Some(f)), |link, _| link.on_connection_state());
-        let offered: Result<String, JsValue> = async {
-            let offer = js::wait(pc.create_offer()).await?;
-            let sdp = sdp_of(&offer);
-            let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-            description.set_sdp(&sdp);
-            js::wait(pc.set_local_description(&description)).await?;
-            Ok(sdp)
-        }
-        .await;
+        let offered = set_local(&pc, RtcSdpType::Offer, pc.create_offer()).await;
         match offered {
             Ok(sdp) if !self.closed.get() => (self.emit)(SfuEvent::Signal(
                 MediaTransport::Publish,
@@ -212,12 +203,7 @@ impl SfuLink {
                 let description = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
                 description.set_sdp(&sdp);
                 js::wait(pc.set_remote_description(&description)).await?;
-                let answer = js::wait(pc.create_answer()).await?;
-                let sdp = sdp_of(&answer);
-                let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-                description.set_sdp(&sdp);
-                js::wait(pc.set_local_description(&description)).await?;
-                Ok(sdp)
+                set_local(&pc, RtcSdpType::Answer, pc.create_answer()).await
             }
             .await;
             match answered {

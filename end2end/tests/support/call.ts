@@ -83,9 +83,10 @@ export async function expectGrowing(page: Page, kind: 'audio' | 'video', field: 
   await expect.poll(async () => (await inbound(page, kind, field)) - start, { timeout: 20_000 }).toBeGreaterThan(by);
 }
 
-/** Per open connection: the addresses of the selected candidate pair. */
-export async function selectedPairs(page: Page): Promise<{ local: string; remote: string }[]> {
-  return page.evaluate(async () => {
+/** Per open connection: the addresses of the selected candidate pair
+ *  (`remotePort`: the remote end as `address:port`). */
+export async function selectedPairs(page: Page, remotePort = false): Promise<{ local: string; remote: string }[]> {
+  return page.evaluate(async (remotePort) => {
     const pairs: { local: string; remote: string }[] = [];
     for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
       if (pc.connectionState !== 'connected') continue;
@@ -97,11 +98,12 @@ export async function selectedPairs(page: Page): Promise<{ local: string; remote
         const pair = byId.get(s.selectedCandidatePairId);
         const local = byId.get(pair.localCandidateId);
         const remote = byId.get(pair.remoteCandidateId);
-        pairs.push({ local: local.address ?? local.ip, remote: remote.address ?? remote.ip });
+        const address = remote.address ?? remote.ip;
+        pairs.push({ local: local.address ?? local.ip, remote: remotePort ? `${address}:${remote.port}` : address });
       });
     }
     return pairs;
-  });
+  }, remotePort);
 }
 
 export async function connectedPeerConnections(page: Page): Promise<number> {

@@ -22,6 +22,18 @@ fn negotiate(rooms: &mut Rooms, peer: &str, next_mid: &mut usize) -> Vec<Change>
     rooms.answered(&id(peer))
 }
 
+/// a and b in room "r"; a publishes video on mid "0"; b's slot for it is
+/// negotiated (as "s1").
+fn b_receives_a_video() -> (Rooms, usize) {
+    let mut rooms = Rooms::new(16);
+    let mut mids = 0;
+    rooms.join("r", &id("a"));
+    rooms.join("r", &id("b"));
+    rooms.publish(&id("a"), "0", TrackKind::Video);
+    negotiate(&mut rooms, "b", &mut mids);
+    (rooms, mids)
+}
+
 fn routes(rooms: &Rooms, k: &TrackKey) -> Vec<(String, String)> {
     let mut r: Vec<_> = rooms.route(k).map(|(p, m)| (p.0.clone(), m.to_owned())).collect();
     r.sort();
@@ -120,12 +132,7 @@ fn slots_added_while_an_offer_is_out_go_in_the_next_one() {
 
 #[test]
 fn a_failed_subscribe_connection_starts_over_with_the_same_occupants() {
-    let mut rooms = Rooms::new(16);
-    let mut mids = 0;
-    rooms.join("r", &id("a"));
-    rooms.join("r", &id("b"));
-    rooms.publish(&id("a"), "0", TrackKind::Video);
-    negotiate(&mut rooms, "b", &mut mids);
+    let (mut rooms, mut mids) = b_receives_a_video();
     assert_eq!(rooms.reset_subscriber(&id("b")), vec![Change::Negotiate(id("b"))]);
     assert!(routes(&rooms, &key("a", "0")).is_empty());
     negotiate(&mut rooms, "b", &mut mids);
@@ -134,12 +141,7 @@ fn a_failed_subscribe_connection_starts_over_with_the_same_occupants() {
 
 #[test]
 fn unpublishing_frees_the_publishers_slots_everywhere() {
-    let mut rooms = Rooms::new(16);
-    let mut mids = 0;
-    rooms.join("r", &id("a"));
-    rooms.join("r", &id("b"));
-    rooms.publish(&id("a"), "0", TrackKind::Video);
-    negotiate(&mut rooms, "b", &mut mids);
+    let (mut rooms, _) = b_receives_a_video();
     assert_eq!(rooms.unpublish_all(&id("a")), vec![Change::SlotMap(id("b"))]);
     assert!(routes(&rooms, &key("a", "0")).is_empty());
 }
