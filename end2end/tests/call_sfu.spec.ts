@@ -1,7 +1,8 @@
 import { Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { expect, test } from './support/fixtures';
-import { chatLog, sendChat } from './support/pages';
+import { chatLog, expectJoined, sendChat } from './support/pages';
+import { NoomServer } from './support/server';
 import { decodingVideoStreams, expectGrowing, inbound, joinCall, probedPage, selectedPairs, tileOf, tiles } from './support/call';
 
 // Every room's call goes through the server's media engine (the SFU).
@@ -122,6 +123,24 @@ test('three people in an SFU room see and hear each other through the server; a 
   );
   expect(tracksOnDirect).toBe(0);
   await expect.poll(() => decodingVideoStreams(ann.page)).toBe(2);
+});
+
+test('after a server restart (SIGTERM) the SFU call comes back on new connections', async ({ browser }) => {
+  let server = await NoomServer.start('127.0.0.1:0', ['--media-mode', 'sfu']);
+  const ann = await person(browser, 'Ann', 'deploy-day', server.url);
+  const ben = await person(browser, 'Ben', 'deploy-day', server.url);
+  await expectEveryoneThroughServer([ann.page, ben.page], await server.mediaAddr());
+  expect(await server.terminate()).toBe(0);
+  server = await server.startAgain();
+  const media = await server.mediaAddr();
+  for (const { page } of [ann, ben]) {
+    await expect(page.getByTestId('conn-status')).toHaveAttribute('data-state', 'open', { timeout: 30_000 });
+    await expectJoined(page);
+  }
+  // The rejoin opened new connections, to the new process's media port.
+  await expectEveryoneThroughServer([ann.page, ben.page], media);
+  await expectGrowing(ann.page, 'video', 'framesDecoded', 10);
+  await server.stop();
 });
 
 test.describe('a mesh room the host routes through the server', () => {
