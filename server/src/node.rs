@@ -126,8 +126,7 @@ impl Node {
 
     /// A message from the media thread for one of this node's connections.
     pub fn deliver_media(&self, event: MediaEvent) {
-        let deliveries = vec![Delivery::one(&event.to, event.msg)];
-        self.lock().deliver(Output { deliveries, ..Output::default() });
+        self.send_one(&event.to, event.msg);
     }
 
     pub fn apply_remote(&self, from_node: &str, event: ClusterEvent) {
@@ -346,7 +345,12 @@ impl Node {
     }
 
     pub fn reply_error(&self, to: &PeerId, code: ErrorCode, message: String) {
-        let deliveries = vec![Delivery::one(to, ServerMsg::Error { code, message })];
+        self.send_one(to, ServerMsg::Error { code, message });
+    }
+
+    /// One message for one connection of this node, outside any hub input.
+    fn send_one(&self, to: &PeerId, msg: ServerMsg) {
+        let deliveries = vec![Delivery::one(to, msg)];
         self.lock().deliver(Output { deliveries, ..Output::default() });
     }
 
