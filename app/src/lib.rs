@@ -15,8 +15,7 @@ pub mod endpoint;
 pub mod nav;
 mod pages;
 pub mod protocol;
-#[cfg(feature = "browser")]
-mod rtc;
+pub mod rtc;
 pub mod rules;
 pub mod session;
 #[cfg(feature = "browser")]

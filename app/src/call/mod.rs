@@ -1,15 +1,21 @@
 //! The video call as components see it: plain reactive state plus actions.
 //!
-//! The actions run in the browser-only `rtc` engine (feature `browser`);
-//! during server rendering they do nothing, so components carry no WebRTC
+//! Decisions about connections are [`core::CallCore`]'s (plain state,
+//! unit-tested); the browser-only `engine` (feature `browser`) carries
+//! events into it and its actions out to the transports in `rtc`. During
+//! server rendering the actions do nothing, so components carry no WebRTC
 //! or media code and never touch web-sys themselves.
 
-pub mod negotiation;
-pub mod p2p;
+pub mod core;
+#[cfg(feature = "browser")]
+mod engine;
 pub mod quality;
-pub mod slots;
 pub mod speaker;
 pub mod tile;
+
+pub use crate::rtc::devices::{Device, MediaProblem};
+pub use crate::rtc::link::PeerLink;
+pub use crate::rtc::p2p::human_size;
 
 use crate::protocol::{MediaState, PeerId};
 use crate::session::Session;
@@ -18,9 +24,6 @@ use leptos::web_sys::{HtmlInputElement, HtmlVideoElement};
 use quality::{Quality, StatSample};
 use std::collections::VecDeque;
 
-#[cfg(feature = "browser")]
-use crate::rtc as engine;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     /// Nothing started (server rendering, or before the pre-join screen).
@@ -28,44 +31,6 @@ pub enum Phase {
     /// The pre-join screen: local preview, pickers, level meter.
     Preview,
     InCall,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MediaProblem {
-    /// The person or the browser refused camera/microphone access.
-    Denied,
-    /// No camera or microphone exists.
-    NoDevice,
-    Other(String),
-}
-
-impl MediaProblem {
-    pub fn message(&self) -> String {
-        match self {
-            MediaProblem::Denied => {
-                "Noom can't use your camera or microphone: access was blocked. Allow it in the \
-                                     browser's address bar, or join without them."
-                    .into()
-            }
-            MediaProblem::NoDevice => "No camera or microphone was found.".into(),
-            MediaProblem::Other(e) => format!("The camera or microphone could not start: {e}"),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Device {
-    pub id: String,
-    pub label: String,
-}
-
-/// How a remote peer's connection is doing, shown on its tile.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PeerLink {
-    Connecting,
-    Connected,
-    /// ICE dropped or failed; a restart is under way.
-    Reconnecting,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,6 +1,7 @@
 //! Call statistics per remote peer: samples from `getStats` and a
 //! good / fair / poor verdict people can read at a glance.
 
+use crate::rtc::readings::Counters;
 use std::collections::VecDeque;
 
 /// One minute of history at one sample a second.
@@ -44,16 +45,6 @@ impl Quality {
             Quality::Poor => "poor",
         }
     }
-}
-
-/// Running totals from one `getStats` report, to turn into a rate.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Counters {
-    pub at_ms: f64,
-    pub bytes: f64,
-    pub packets_received: f64,
-    pub packets_lost: f64,
-    pub frames_decoded: f64,
 }
 
 /// The sample for the interval between two reports.

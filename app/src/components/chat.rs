@@ -1,6 +1,6 @@
 use super::icons;
 use crate::browser;
-use crate::call::p2p::human_size;
+use crate::call::human_size;
 use crate::call::{use_call, Phase, Transfer};
 use crate::protocol::{MediaMode, MAX_CHAT_CHARS};
 use crate::session::{use_session, LogEntry, Logged};

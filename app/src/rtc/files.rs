@@ -2,7 +2,7 @@
 //! and reassembly into a Blob (and a download link) on the receiving side.
 
 use super::js;
-use crate::call::p2p::{self, Incoming, P2pMsg, CHUNK_BYTES, HIGH_WATER_BYTES, LOW_WATER_BYTES};
+use super::p2p::{self, P2pMsg, CHUNK_BYTES, HIGH_WATER_BYTES, LOW_WATER_BYTES};
 use wasm_bindgen::JsValue;
 use web_sys::{Blob, BlobPropertyBag, File, RtcDataChannel, RtcDataChannelState, Url};
 
@@ -48,30 +48,23 @@ async fn drained(dc: &RtcDataChannel) {
     dc.set_onbufferedamountlow(None);
 }
 
-/// A file being received from one peer.
+/// The chunks of a file being received from one peer (its size and
+/// limits are the call model's to check).
+#[derive(Default)]
 pub struct Receiving {
-    pub meta: Incoming,
-    pub key: String,
     chunks: js_sys::Array,
 }
 
 impl Receiving {
-    pub fn new(meta: Incoming, key: String) -> Self {
-        Receiving { meta, key, chunks: js_sys::Array::new() }
-    }
-
     /// Takes one chunk's data (a view into the received buffer).
-    pub fn push(&mut self, data: &js_sys::Uint8Array) -> Result<(), p2p::TransferError> {
-        self.meta.accept(data.length() as usize)?;
+    pub fn push(&mut self, data: &js_sys::Uint8Array) {
         self.chunks.push(data);
-        Ok(())
     }
 
     /// The complete file as an object URL for a download link.
-    pub fn finish(self) -> Result<String, String> {
-        self.meta.finish().map_err(|e| e.to_string())?;
+    pub fn finish(self, mime: &str) -> Result<String, String> {
         let options = BlobPropertyBag::new();
-        options.set_type(&self.meta.mime);
+        options.set_type(mime);
         let blob = Blob::new_with_u8_array_sequence_and_options(&self.chunks, &options)
             .map_err(|e| js::error_name(&e))?;
         Url::create_object_url_with_blob(&blob).map_err(|e| js::error_name(&e))

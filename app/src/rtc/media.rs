@@ -1,8 +1,8 @@
 //! The camera and microphone: acquiring tracks, listing devices, and the
 //! level meter on the pre-join screen.
 
+use super::devices::{Device, MediaProblem};
 use super::js::{self, Listener};
-use crate::call::{Device, MediaProblem};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AnalyserNode, AudioContext, MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamTrack};
 

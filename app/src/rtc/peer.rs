@@ -1,9 +1,9 @@
 //! One RTCPeerConnection to one remote peer, negotiated with the rules in
-//! `call::negotiation` over the server's `signal` relay.
+//! [`super::negotiation`] over the server's `signal` relay.
 
 use super::js::{self, Handlers, Listener};
-use crate::call::negotiation::{Negotiation, OnCandidate, OnDescription};
-use crate::call::PeerLink;
+use super::link::PeerLink;
+use super::negotiation::{Negotiation, OnCandidate, OnDescription};
 use crate::protocol::{IceServer, PeerId, SdpType, SignalPayload};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

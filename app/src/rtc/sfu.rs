@@ -6,9 +6,9 @@
 //! `slot_map` ([`SlotTable`]), not from the SDP.
 
 use super::js::{self, Handlers, Listener};
+use super::link::PeerLink;
 use super::peer::{rtc_config, set_local};
-use crate::call::slots::SlotTable;
-use crate::call::PeerLink;
+use super::slots::SlotTable;
 use crate::protocol::{IceServer, MediaTransport, PeerId, SdpType, SignalPayload, Slot};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};

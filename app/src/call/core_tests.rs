@@ -1,0 +1,353 @@
+use super::*;
+use crate::protocol::{MediaState, MediaTransport, SdpType, Slot, TrackKind};
+
+fn id(s: &str) -> PeerId {
+    PeerId(s.into())
+}
+
+fn member(s: &str) -> Member {
+    Member { id: id(s), nickname: s.to_uppercase(), media: MediaState::default() }
+}
+
+fn roster(me: &str, members: &[&str], media: MediaMode) -> Input {
+    Input::Roster(Some(Roster { me: id(me), members: members.iter().map(|m| id(m)).collect(), media }))
+}
+
+fn offer() -> SignalPayload {
+    SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() }
+}
+
+struct Call {
+    core: CallCore,
+    view: CallState,
+}
+
+impl Call {
+    fn new() -> Self {
+        Call { core: CallCore::default(), view: CallState::default() }
+    }
+
+    fn on(&mut self, input: Input) -> Vec<Action> {
+        self.core.handle(&mut self.view, input)
+    }
+
+    fn tiles(&self) -> Vec<&str> {
+        self.view.peers.iter().map(|p| p.id.0.as_str()).collect()
+    }
+
+    fn open_channel(&mut self, peer: &str) {
+        self.on(Input::Channel { peer: id(peer), open: true });
+    }
+}
+
+#[test]
+fn in_a_mesh_the_later_member_offers_to_each_earlier_one() {
+    let mut call = Call::new();
+    let out = call.on(roster("c", &["a", "b", "c"], MediaMode::Mesh));
+    assert_eq!(
+        out,
+        vec![
+            Action::Connect { id: id("a"), media: true, offer: true },
+            Action::Connect { id: id("b"), media: true, offer: true },
+        ]
+    );
+    assert_eq!(call.tiles(), ["a", "b"]);
+    assert!(call.on(roster("c", &["a", "b", "c"], MediaMode::Mesh)).is_empty(), "a repeat changes nothing");
+}
+
+#[test]
+fn in_a_mesh_a_later_member_is_answered_on_a_new_connection() {
+    let mut call = Call::new();
+    assert!(call.on(roster("a", &["a", "b"], MediaMode::Mesh)).is_empty(), "b offers, not us");
+    let out = call.on(Input::Signal { from: id("b"), payload: offer() });
+    assert_eq!(
+        out,
+        vec![
+            Action::Connect { id: id("b"), media: true, offer: false },
+            Action::ToPeer { id: id("b"), payload: offer() },
+        ]
+    );
+    let again = call.on(Input::Signal { from: id("b"), payload: offer() });
+    assert_eq!(again, vec![Action::ToPeer { id: id("b"), payload: offer() }]);
+}
+
+#[test]
+fn someone_leaving_closes_their_connection_and_tile() {
+    let mut call = Call::new();
+    call.on(roster("c", &["a", "b", "c"], MediaMode::Mesh));
+    let out = call.on(roster("c", &["b", "c"], MediaMode::Mesh));
+    assert_eq!(out, vec![Action::Disconnect(id("a"))]);
+    assert_eq!(call.tiles(), ["b"]);
+}
+
+#[test]
+fn signals_outside_a_call_are_ignored() {
+    let mut call = Call::new();
+    assert!(call.on(Input::Signal { from: id("b"), payload: offer() }).is_empty());
+    call.on(roster("a", &["a", "b"], MediaMode::Mesh));
+    call.on(Input::Leave);
+    assert!(call.on(Input::Signal { from: id("b"), payload: offer() }).is_empty());
+}
+
+#[test]
+fn an_sfu_room_opens_one_link_with_a_tile_per_member_and_replays_early_messages() {
+    let mut call = Call::new();
+    let early = RoomMsg::Media { transport: MediaTransport::Subscribe, payload: offer() };
+    assert!(call.on(Input::FromSfu(early.clone())).is_empty(), "held until the link exists");
+    let out = call.on(roster("a", &["a", "b", "c"], MediaMode::Sfu));
+    assert_eq!(out, vec![Action::OpenSfu, Action::ToSfu(early)]);
+    assert_eq!(call.tiles(), ["b", "c"]);
+    assert!(call.view.peers.iter().all(|p| p.link == PeerLink::Connecting));
+    let slots = RoomMsg::SlotMap {
+        slots: vec![Slot { mid: "0".into(), kind: TrackKind::Video, peer: Some(id("b")) }],
+    };
+    assert_eq!(call.on(Input::FromSfu(slots.clone())), vec![Action::ToSfu(slots)]);
+    call.on(Input::SfuLink(PeerLink::Connected));
+    assert!(call.view.peers.iter().all(|p| p.link == PeerLink::Connected));
+    let out = call.on(roster("a", &["a", "c", "d"], MediaMode::Sfu));
+    assert!(out.is_empty(), "a join or leave needs no new connection: {out:?}");
+    assert_eq!(call.tiles(), ["c", "d"]);
+    assert_eq!(
+        call.view.peer(&id("d")).map(|p| p.link),
+        Some(PeerLink::Connected),
+        "a newcomer's tile takes the link"
+    );
+}
+
+#[test]
+fn a_rejoin_starts_a_new_link_to_the_server() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b"], MediaMode::Sfu));
+    assert_eq!(call.on(Input::Joined), vec![Action::CloseSfu]);
+    let stale = RoomMsg::Media { transport: MediaTransport::Subscribe, payload: offer() };
+    call.on(Input::FromSfu(stale.clone()));
+    assert_eq!(
+        call.on(roster("a", &["a", "b"], MediaMode::Sfu)),
+        vec![Action::OpenSfu, Action::ToSfu(stale)]
+    );
+}
+
+#[test]
+fn a_link_that_could_not_open_is_tried_again_on_the_next_change() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b"], MediaMode::Sfu));
+    call.on(Input::SfuFailed);
+    assert_eq!(call.on(roster("a", &["a", "b", "c"], MediaMode::Sfu)), vec![Action::OpenSfu]);
+}
+
+#[test]
+fn the_host_switching_the_route_closes_the_old_connections_first() {
+    let mut call = Call::new();
+    call.on(roster("b", &["a", "b"], MediaMode::Mesh));
+    let out = call.on(roster("b", &["a", "b"], MediaMode::Sfu));
+    assert_eq!(out, vec![Action::Disconnect(id("a")), Action::OpenSfu]);
+    let out = call.on(roster("b", &["a", "b"], MediaMode::Mesh));
+    assert_eq!(out, vec![Action::CloseSfu, Action::Connect { id: id("a"), media: true, offer: true }]);
+    assert_eq!(call.tiles(), ["a"]);
+}
+
+#[test]
+fn direct_chat_in_an_sfu_room_opens_data_only_connections_that_leave_the_tiles_alone() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b", "c"], MediaMode::Sfu));
+    let out = call.on(Input::OpenDirect);
+    assert_eq!(
+        out,
+        vec![
+            Action::Connect { id: id("b"), media: false, offer: true },
+            Action::Connect { id: id("c"), media: false, offer: true },
+        ]
+    );
+    assert!(call.on(Input::OpenDirect).is_empty(), "asked once");
+    call.on(Input::SfuLink(PeerLink::Connected));
+    call.on(Input::PeerLink { peer: id("b"), link: PeerLink::Connecting });
+    call.on(Input::PeerTracks(id("b")));
+    let b = call.view.peer(&id("b")).unwrap();
+    assert_eq!((b.link, b.stream_rev), (PeerLink::Connected, 0), "the server's link and stream");
+    call.open_channel("b");
+    assert!(call.view.peer(&id("b")).unwrap().p2p_open);
+    // A newcomer gets a direct connection too; someone leaving loses theirs.
+    let out = call.on(roster("a", &["a", "c", "d"], MediaMode::Sfu));
+    assert_eq!(
+        out,
+        vec![Action::Disconnect(id("b")), Action::Connect { id: id("d"), media: false, offer: true }]
+    );
+    assert_eq!(call.tiles(), ["c", "d"]);
+}
+
+#[test]
+fn a_direct_offer_in_an_sfu_room_is_answered_data_only() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b"], MediaMode::Sfu));
+    let out = call.on(Input::Signal { from: id("b"), payload: offer() });
+    assert_eq!(
+        out,
+        vec![
+            Action::Connect { id: id("b"), media: false, offer: false },
+            Action::ToPeer { id: id("b"), payload: offer() },
+        ]
+    );
+    assert_eq!(call.tiles(), ["b"], "still one tile");
+}
+
+#[test]
+fn a_connection_that_could_not_be_created_is_forgotten() {
+    let mut call = Call::new();
+    call.on(roster("b", &["a", "b"], MediaMode::Mesh));
+    call.on(Input::ConnectFailed(id("a")));
+    assert!(call.tiles().is_empty());
+    let out = call.on(roster("b", &["a", "b"], MediaMode::Mesh));
+    assert_eq!(out, vec![Action::Connect { id: id("a"), media: true, offer: true }], "tried again");
+}
+
+#[test]
+fn chat_goes_to_open_channels_only_and_needs_one() {
+    let mut call = Call::new();
+    call.on(roster("c", &["a", "b", "c"], MediaMode::Mesh));
+    let out = call.on(Input::SendChat { me: member("c"), text: "hi".into() });
+    assert!(matches!(&out[..], [Action::ChatRefused(_)]), "{out:?}");
+    call.open_channel("b");
+    let out = call.on(Input::SendChat { me: member("c"), text: "hi".into() });
+    assert_eq!(
+        out,
+        vec![
+            Action::SendText { to: vec![id("b")], frame: r#"{"kind":"chat","text":"hi"}"#.into() },
+            Action::ShowChat { from: member("c"), text: "hi".into(), mine: true },
+        ]
+    );
+    let out = call.on(Input::SendChat { me: member("c"), text: "   ".into() });
+    assert!(matches!(&out[..], [Action::ChatRefused(_)]), "blank is refused: {out:?}");
+}
+
+#[test]
+fn chat_received_is_shown_and_garbage_is_not() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b"], MediaMode::Mesh));
+    let chat = Input::Text { from: member("b"), text: r#"{"kind":"chat","text":"hello"}"#.into() };
+    assert_eq!(
+        call.on(chat),
+        vec![Action::ShowChat { from: member("b"), text: "hello".into(), mine: false }]
+    );
+    assert!(call.on(Input::Text { from: member("b"), text: "{not json".into() }).is_empty());
+    assert!(call
+        .on(Input::Text { from: member("b"), text: r#"{"kind":"chat","text":""}"#.into() })
+        .is_empty());
+}
+
+fn file_start(id: u32, size: u64) -> Input {
+    Input::Text {
+        from: member("b"),
+        text: format!(
+            r#"{{"kind":"file_start","id":{id},"name":"../a.txt","size":{size},"mime":"text/plain"}}"#
+        ),
+    }
+}
+
+#[test]
+fn a_file_received_whole_is_saved_with_its_progress_shown() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b"], MediaMode::Mesh));
+    assert_eq!(call.on(file_start(7, 10)), vec![Action::Receive { from: id("b"), id: 7 }]);
+    assert_eq!(call.view.transfers[0].name, "a.txt", "a path is cut to its name");
+    assert_eq!(call.view.transfers[0].peer_name, "B");
+    assert!(call.on(Input::Chunk { from: id("b"), id: 7, len: 6 }).is_empty());
+    call.on(Input::Chunk { from: id("b"), id: 7, len: 4 });
+    assert_eq!(call.view.transfers[0].done, 10);
+    let out = call.on(Input::Text { from: member("b"), text: r#"{"kind":"file_end","id":7}"#.into() });
+    let key = "in-b-7".to_owned();
+    assert_eq!(out, vec![Action::Save { from: id("b"), id: 7, key: key.clone(), mime: "text/plain".into() }]);
+    call.on(Input::Saved { key, result: Ok("blob:x".into()) });
+    assert_eq!(call.view.transfers[0].url.as_deref(), Some("blob:x"));
+}
+
+#[test]
+fn a_file_that_overruns_or_ends_short_is_an_error_not_a_download() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b"], MediaMode::Mesh));
+    call.on(file_start(1, 4));
+    assert_eq!(
+        call.on(Input::Chunk { from: id("b"), id: 1, len: 5 }),
+        vec![Action::Discard { from: id("b"), id: 1 }]
+    );
+    assert!(call.view.transfers[0].error.is_some());
+    assert!(call.on(Input::Chunk { from: id("b"), id: 1, len: 1 }).is_empty(), "forgotten");
+    call.on(file_start(2, 4));
+    call.on(Input::Chunk { from: id("b"), id: 2, len: 3 });
+    let out = call.on(Input::Text { from: member("b"), text: r#"{"kind":"file_end","id":2}"#.into() });
+    assert_eq!(out, vec![Action::Discard { from: id("b"), id: 2 }]);
+    assert!(call.view.transfers[1].error.as_deref().is_some_and(|e| e.contains("3 of 4")));
+}
+
+#[test]
+fn a_file_too_large_is_refused_before_any_data() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b"], MediaMode::Mesh));
+    assert!(call.on(file_start(1, u64::MAX)).is_empty());
+    assert!(call.view.transfers[0].error.is_some());
+    assert!(call.on(Input::Chunk { from: id("b"), id: 1, len: 1 }).is_empty());
+}
+
+#[test]
+fn a_peer_leaving_mid_file_drops_what_was_coming() {
+    let mut call = Call::new();
+    call.on(roster("c", &["a", "b", "c"], MediaMode::Mesh));
+    call.on(Input::Text {
+        from: member("a"),
+        text: r#"{"kind":"file_start","id":1,"name":"x","size":4,"mime":""}"#.into(),
+    });
+    call.on(roster("c", &["b", "c"], MediaMode::Mesh));
+    assert!(call.on(Input::Chunk { from: id("a"), id: 1, len: 4 }).is_empty());
+}
+
+#[test]
+fn files_go_to_everyone_reachable_each_with_its_own_transfer() {
+    let mut call = Call::new();
+    call.on(roster("c", &["a", "b", "c"], MediaMode::Mesh));
+    call.open_channel("a");
+    call.open_channel("b");
+    let files = vec![Outgoing { name: "x.png".into(), size: 3 }, Outgoing { name: "y".into(), size: 5 }];
+    let out = call.on(Input::SendFiles { files, people: vec![member("a"), member("b"), member("c")] });
+    let sends: Vec<_> = out
+        .iter()
+        .map(|a| match a {
+            Action::SendFile { to, file, id, .. } => (to.0.clone(), *file, *id),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(sends, [("a".into(), 0, 1), ("b".into(), 0, 2), ("a".into(), 1, 3), ("b".into(), 1, 4)]);
+    let names: Vec<_> = call.view.transfers.iter().map(|t| t.peer_name.as_str()).collect();
+    assert_eq!(names, ["A", "B", "A", "B"]);
+    call.on(Input::Progress { key: "out-a-1".into(), done: 2 });
+    call.on(Input::SendFailed { key: "out-b-2".into(), error: "closed".into() });
+    assert_eq!(call.view.transfers[0].done, 2);
+    assert_eq!(call.view.transfers[1].error.as_deref(), Some("closed"));
+}
+
+#[test]
+fn transports_signals_go_out_through_the_server() {
+    let mut call = Call::new();
+    call.on(roster("b", &["a", "b"], MediaMode::Mesh));
+    let out = call.on(Input::PeerSignal { to: id("a"), payload: offer() });
+    assert_eq!(out, vec![Action::Relay { to: id("a"), payload: offer() }]);
+}
+
+#[test]
+fn leaving_closes_everything() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b", "c"], MediaMode::Sfu));
+    call.on(Input::OpenDirect);
+    let out = call.on(Input::Leave);
+    assert_eq!(out, vec![Action::Disconnect(id("b")), Action::Disconnect(id("c")), Action::CloseSfu]);
+    assert!(call.tiles().is_empty());
+}
+
+#[test]
+fn only_signaling_leaves_the_view_untouched() {
+    assert!(!Input::Signal { from: id("a"), payload: offer() }.touches_view());
+    assert!(!Input::PeerSignal { to: id("a"), payload: offer() }.touches_view());
+    assert!(
+        Input::Text { from: member("a"), text: String::new() }.touches_view(),
+        "a file start adds a transfer"
+    );
+    assert!(Input::Chunk { from: id("a"), id: 1, len: 1 }.touches_view());
+}
