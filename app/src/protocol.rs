@@ -201,6 +201,9 @@ pub enum ClientMsg {
     SetRoomMedia {
         media: MediaMode,
     },
+    /// Your connections to the server failed (SFU rooms): drop both and
+    /// start over. Answered with `media_restarted`.
+    RestartMedia,
 }
 
 impl ClientMsg {
@@ -220,6 +223,7 @@ impl ClientMsg {
             ClientMsg::MuteAll => "mute_all",
             ClientMsg::Media { .. } => "media",
             ClientMsg::SetRoomMedia { .. } => "set_room_media",
+            ClientMsg::RestartMedia => "restart_media",
         }
     }
 
@@ -239,6 +243,7 @@ impl ClientMsg {
         "mute_all",
         "media",
         "set_room_media",
+        "restart_media",
     ];
 }
 
@@ -385,6 +390,9 @@ pub enum ServerMsg {
         media: MediaMode,
         by: Member,
     },
+    /// Your old connections to the server are gone (after `restart_media`):
+    /// every `media` and `slot_map` from here on is for new ones.
+    MediaRestarted,
 }
 }
 
@@ -618,6 +626,7 @@ named_enum! {
         Media { transport: MediaTransport, payload: SignalPayload },
         SlotMap { slots: Vec<Slot> },
         RoomMedia { media: MediaMode, by: Member },
+        MediaRestarted,
     }
 }
 
@@ -664,7 +673,8 @@ impl ServerMsg {
             | ServerMsg::MuteRequested { .. }
             | ServerMsg::Media { .. }
             | ServerMsg::SlotMap { .. }
-            | ServerMsg::RoomMedia { .. }) => Err(msg),
+            | ServerMsg::RoomMedia { .. }
+            | ServerMsg::MediaRestarted) => Err(msg),
         }
     }
 
@@ -689,6 +699,7 @@ impl ServerMsg {
             ServerMsg::Media { transport, payload } => Ok(RoomMsg::Media { transport, payload }),
             ServerMsg::SlotMap { slots } => Ok(RoomMsg::SlotMap { slots }),
             ServerMsg::RoomMedia { media, by } => Ok(RoomMsg::RoomMedia { media, by }),
+            ServerMsg::MediaRestarted => Ok(RoomMsg::MediaRestarted),
             msg @ (ServerMsg::Welcome { .. }
             | ServerMsg::NicknameSet { .. }
             | ServerMsg::Rooms { .. }
@@ -794,6 +805,7 @@ mod tests {
                 ],
             },
             ServerMsg::RoomMedia { media: MediaMode::Sfu, by: member.clone() },
+            ServerMsg::MediaRestarted,
             ServerMsg::RoomLocked { locked: true, by: member.clone() },
             ServerMsg::Removed { room: "x".into(), by: member.clone() },
             ServerMsg::MuteRequested { by: member.clone() },
@@ -946,6 +958,7 @@ mod tests {
                 },
             },
             ClientMsg::SetRoomMedia { media: MediaMode::Sfu },
+            ClientMsg::RestartMedia,
         ];
         for msg in samples {
             let value: serde_json::Value = serde_json::from_str(&encode(&msg)).unwrap();
@@ -953,7 +966,7 @@ mod tests {
             assert!(ClientMsg::TYPES.contains(&tag), "{tag} missing from ClientMsg::TYPES");
             assert_eq!(msg.kind(), tag);
         }
-        assert_eq!(ClientMsg::TYPES.len(), 13);
+        assert_eq!(ClientMsg::TYPES.len(), 14);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { expect, test } from './support/fixtures';
-import { expectGrowing, joinCall, probedPage, tileOf } from './support/call';
+import { expectGrowing, joinCall, probedPage, selectedPairs, tileOf } from './support/call';
 
 // Runs inside the tests' own network namespace (see scripts/test.sh), so
 // these firewall rules only affect this test's loopback.
@@ -53,4 +53,46 @@ test('when the media path dies, tiles show "reconnecting" and an ICE restart bri
   expect(await ufrag(bob)).not.toBe(before[1]);
   await aCtx.close();
   await bCtx.close();
+});
+
+test.describe('a call through the server', () => {
+  test.use({ serverArgs: ['--media-mode', 'sfu'] });
+
+  const made = (page: any): Promise<number> => page.evaluate(() => (window as any).__pcs.length);
+
+  test('when the media path to the server dies, the call starts over on new connections and nobody leaves', async ({ browser, server }) => {
+    const media = await server.mediaAddr();
+    const { page: alice } = await probedPage(browser);
+    const { page: bob } = await probedPage(browser);
+    await joinCall(alice, server.url, 'Alice', 'flaky-sfu');
+    await joinCall(bob, server.url, 'Bob', 'flaky-sfu');
+    await expectGrowing(alice, 'video', 'framesDecoded', 10);
+    await expectGrowing(bob, 'video', 'framesDecoded', 10);
+    const before = [await made(alice), await made(bob)];
+
+    blockUdp();
+    try {
+      for (const [page, other] of [[alice, 'Bob'], [bob, 'Alice']] as const) {
+        await expect(tileOf(page, other)).toHaveAttribute('data-link', 'reconnecting', { timeout: 30_000 });
+      }
+      // Each page gives up on its link and opens new connections (publish
+      // and subscribe) while the path is still down.
+      await expect.poll(() => made(alice), { timeout: 30_000 }).toBeGreaterThanOrEqual(before[0] + 2);
+      await expect.poll(() => made(bob), { timeout: 30_000 }).toBeGreaterThanOrEqual(before[1] + 2);
+    } finally {
+      unblockUdp();
+    }
+
+    for (const [page, other] of [[alice, 'Bob'], [bob, 'Alice']] as const) {
+      await expect(tileOf(page, other)).toHaveAttribute('data-link', 'connected', { timeout: 45_000 });
+      await expectGrowing(page, 'video', 'framesDecoded', 10);
+      await expectGrowing(page, 'audio', 'packetsReceived', 20);
+      await expect.poll(() => selectedPairs(page, true), { timeout: 30_000 }).toEqual([
+        { local: '127.0.0.1', remote: media },
+        { local: '127.0.0.1', remote: media },
+      ]);
+      // The signaling socket never dropped: nobody left or joined again.
+      await expect(page.getByTestId('chat-log')).not.toContainText(`${other} left`);
+    }
+  });
 });

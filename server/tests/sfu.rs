@@ -92,6 +92,34 @@ async fn a_leavers_slot_goes_to_the_next_publisher_without_a_new_offer() {
 }
 
 #[tokio::test]
+async fn a_restart_brings_media_back_both_ways_on_new_connections_with_nobody_leaving() {
+    let server = sfu_server().await;
+    let mut a = peer(&server, "Ada", "restart", 1).await;
+    let mut b = peer(&server, "Bo", "restart", 2).await;
+    for p in [&mut a, &mut b] {
+        p.start_publishing().await;
+    }
+    run_until(&mut [&mut a, &mut b], LIMIT, |peers| has_all(peers, 20)).await;
+
+    b.restart().await;
+    a.received.clear();
+    run_until(&mut [&mut a, &mut b], LIMIT, |peers| has_all(peers, 20)).await;
+    for (to, from) in [(&a, &b), (&b, &a)] {
+        assert!(to.errors.is_empty(), "{:?}", to.errors);
+        for kind in [TrackKind::Audio, TrackKind::Video] {
+            let got: Vec<_> = frames(to, from, kind).iter().copied().filter(|g| g.tag == from.tag).collect();
+            assert!(
+                in_order(&got, kind == TrackKind::Video),
+                "{} from {}: {kind:?} {got:?}",
+                to.tag,
+                from.tag
+            );
+        }
+    }
+    assert_eq!((a.left, b.left), (0, 0), "nobody left the room");
+}
+
+#[tokio::test]
 async fn media_signaling_is_refused_outside_sfu_rooms_and_when_malformed() {
     let mesh = Server::start().await;
     let mut someone = Client::in_room(&mesh, "Mesh", "plain").await;

@@ -51,6 +51,8 @@ pub enum Input {
     /// A connection could not even be created.
     ConnectFailed(PeerId),
     SfuFailed,
+    /// Our link to the server failed, or stayed down past its grace.
+    SfuLost,
     // What the transports report.
     PeerSignal {
         to: PeerId,
@@ -133,6 +135,8 @@ pub enum Action {
     Disconnect(PeerId),
     OpenSfu,
     CloseSfu,
+    /// Ask the server to drop our connections to it (`restart_media`).
+    RestartMedia,
     /// Signaling for our connection to `id`.
     ToPeer {
         id: PeerId,
@@ -233,6 +237,9 @@ pub struct CallCore {
     others: Vec<PeerId>,
     peers: Connections,
     sfu: Option<PeerLink>,
+    /// Our link to the server was lost and the server asked to start over:
+    /// until it confirms, its media messages are for the old connections.
+    restarting: bool,
     /// In a room through the server, direct chat and files were asked for:
     /// keep a data-only connection to everyone.
     direct_wanted: bool,
@@ -258,7 +265,22 @@ impl CallCore {
                 }
                 self.sfu_backlog.clear();
                 self.direct_wanted = false;
+                self.restarting = false;
             }
+            Input::SfuLost => {
+                if self.sfu.take().is_some() {
+                    self.restarting = true;
+                    out.push(Action::CloseSfu);
+                    out.push(Action::RestartMedia);
+                    view.peers.iter_mut().for_each(|p| p.link = PeerLink::Reconnecting);
+                }
+            }
+            Input::FromSfu(RoomMsg::MediaRestarted) => {
+                if std::mem::take(&mut self.restarting) && self.mode == Some(MediaMode::Sfu) {
+                    self.open_sfu(PeerLink::Reconnecting, &mut out);
+                }
+            }
+            Input::FromSfu(_) if self.restarting => {}
             Input::Signal { from, payload } => self.on_signal(view, from, payload, &mut out),
             Input::FromSfu(msg) => match self.sfu {
                 Some(_) => out.push(Action::ToSfu(msg)),
@@ -345,10 +367,8 @@ impl CallCore {
     /// One link to the server for everyone, a tile per member, and direct
     /// connections only when asked for.
     fn sync_sfu(&mut self, view: &mut CallState, out: &mut Vec<Action>) {
-        if self.sfu.is_none() {
-            self.sfu = Some(PeerLink::Connecting);
-            out.push(Action::OpenSfu);
-            out.extend(self.sfu_backlog.drain(..).map(Action::ToSfu));
+        if self.sfu.is_none() && !self.restarting {
+            self.open_sfu(PeerLink::Connecting, out);
         }
         let gone: Vec<PeerId> = self.peers.ids().filter(|id| !self.others.contains(id)).cloned().collect();
         for id in gone {
@@ -357,7 +377,8 @@ impl CallCore {
         if self.direct_wanted {
             self.connect_direct(out);
         }
-        let link = self.sfu.unwrap_or(PeerLink::Connecting);
+        let link =
+            self.sfu.unwrap_or(if self.restarting { PeerLink::Reconnecting } else { PeerLink::Connecting });
         view.peers.retain(|p| self.others.contains(&p.id));
         for id in &self.others {
             if view.peer(id).is_none() {
@@ -366,6 +387,12 @@ impl CallCore {
                 view.peers.push(tile);
             }
         }
+    }
+
+    fn open_sfu(&mut self, link: PeerLink, out: &mut Vec<Action>) {
+        self.sfu = Some(link);
+        out.push(Action::OpenSfu);
+        out.extend(self.sfu_backlog.drain(..).map(Action::ToSfu));
     }
 
     /// Data-only connections to every tile that has none.
@@ -405,6 +432,7 @@ impl CallCore {
         }
         self.sfu_backlog.clear();
         self.direct_wanted = false;
+        self.restarting = false;
         self.receiving.clear();
         self.others.clear();
         view.peers.clear();

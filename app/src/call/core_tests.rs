@@ -351,3 +351,39 @@ fn only_signaling_leaves_the_view_untouched() {
     );
     assert!(Input::Chunk { from: id("a"), id: 1, len: 1 }.touches_view());
 }
+
+#[test]
+fn a_lost_link_to_the_server_starts_over_once_the_server_confirms() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b"], MediaMode::Sfu));
+    call.on(Input::SfuLink(PeerLink::Connected));
+    assert_eq!(call.on(Input::SfuLost), vec![Action::CloseSfu, Action::RestartMedia]);
+    assert_eq!(call.view.peer(&id("b")).map(|p| p.link), Some(PeerLink::Reconnecting));
+    assert!(call.on(Input::SfuLost).is_empty(), "one restart at a time");
+    // What the server sent the old connections before it confirmed is stale.
+    let stale = RoomMsg::Media { transport: MediaTransport::Subscribe, payload: offer() };
+    assert!(call.on(Input::FromSfu(stale)).is_empty());
+    assert!(
+        call.on(roster("a", &["a", "b", "c"], MediaMode::Sfu)).is_empty(),
+        "no link before the confirmation"
+    );
+    assert_eq!(call.on(Input::FromSfu(RoomMsg::MediaRestarted)), vec![Action::OpenSfu]);
+    assert_eq!(call.view.peer(&id("c")).map(|p| p.link), Some(PeerLink::Reconnecting));
+    let fresh = RoomMsg::Media { transport: MediaTransport::Subscribe, payload: offer() };
+    assert_eq!(call.on(Input::FromSfu(fresh.clone())), vec![Action::ToSfu(fresh)]);
+    call.on(Input::SfuLink(PeerLink::Connected));
+    assert!(call.view.peers.iter().all(|p| p.link == PeerLink::Connected));
+    assert!(call.on(Input::FromSfu(RoomMsg::MediaRestarted)).is_empty(), "a stray confirmation");
+}
+
+#[test]
+fn a_rejoin_or_leaving_ends_a_restart() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b"], MediaMode::Sfu));
+    call.on(Input::SfuLost);
+    call.on(Input::Joined);
+    assert_eq!(call.on(roster("a", &["a", "b"], MediaMode::Sfu)), vec![Action::OpenSfu]);
+    call.on(Input::SfuLost);
+    call.on(Input::Leave);
+    assert!(call.on(Input::FromSfu(RoomMsg::MediaRestarted)).is_empty());
+}

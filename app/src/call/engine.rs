@@ -74,6 +74,7 @@ fn execute(call: Call, action: Action) {
             }
         }
         Action::CloseSfu => transports::close_sfu(),
+        Action::RestartMedia => call.session.send(ClientMsg::RestartMedia),
         Action::ToPeer { id, payload } => transports::to_peer(&id, payload),
         Action::ToSfu(msg) => transports::to_sfu(msg),
         Action::Relay { to, payload } => call.session.send(ClientMsg::Signal { to, payload }),
@@ -120,6 +121,7 @@ fn from_transport(call: Call, event: Event) -> Input {
         Event::Sfu(SfuEvent::Signal(transport, payload)) => Input::SfuSignal { transport, payload },
         Event::Sfu(SfuEvent::Link(link)) => Input::SfuLink(link),
         Event::Sfu(SfuEvent::StreamsChanged(ids)) => Input::SfuStreams(ids),
+        Event::Sfu(SfuEvent::Lost) => Input::SfuLost,
     }
 }
 
@@ -163,7 +165,7 @@ pub fn install(call: Call) {
 fn on_room_message(call: Call, text: String) {
     match protocol::decode_server_some::<RoomMsgs>(&text).map(|msg| msg.map(protocol::ServerMsg::into_room)) {
         Ok(Some(Ok(RoomMsg::Signal { from, payload }))) => dispatch(call, Input::Signal { from, payload }),
-        Ok(Some(Ok(msg @ (RoomMsg::Media { .. } | RoomMsg::SlotMap { .. })))) => {
+        Ok(Some(Ok(msg @ (RoomMsg::Media { .. } | RoomMsg::SlotMap { .. } | RoomMsg::MediaRestarted)))) => {
             dispatch(call, Input::FromSfu(msg))
         }
         Ok(Some(Ok(msg))) => {

@@ -18,7 +18,7 @@ use web_sys::{
 
 /// How long a "disconnected" connection gets to recover on its own before
 /// we restart ICE.
-const DISCONNECTED_GRACE_MS: u32 = 3_000;
+pub(super) const DISCONNECTED_GRACE_MS: u32 = 3_000;
 
 /// What a peer connection tells the engine.
 pub enum PeerEvent {

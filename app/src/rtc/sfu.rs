@@ -7,7 +7,7 @@
 
 use super::js::{self, Handlers, Listener};
 use super::link::PeerLink;
-use super::peer::{rtc_config, set_local};
+use super::peer::{rtc_config, set_local, DISCONNECTED_GRACE_MS};
 use super::slots::SlotTable;
 use crate::protocol::{IceServer, MediaTransport, PeerId, SdpType, SignalPayload, Slot};
 use std::cell::{Cell, RefCell};
@@ -28,6 +28,9 @@ pub enum SfuEvent {
     Link(PeerLink),
     /// These people's media changed: re-attach their tiles.
     StreamsChanged(Vec<PeerId>),
+    /// A connection failed, or stayed disconnected past its grace: this
+    /// link is done (said once).
+    Lost,
 }
 
 pub type Emit = Rc<dyn Fn(SfuEvent)>;
@@ -41,6 +44,7 @@ pub struct SfuLink {
     /// Offers from the server, answered one at a time.
     offers: RefCell<VecDeque<String>>,
     answering: Cell<bool>,
+    lost: Cell<bool>,
     closed: Cell<bool>,
     listeners: RefCell<Vec<Listener>>,
     emit: Emit,
@@ -66,6 +70,7 @@ impl SfuLink {
             tracks: RefCell::default(),
             offers: RefCell::default(),
             answering: Cell::new(false),
+            lost: Cell::new(false),
             closed: Cell::new(false),
             listeners: RefCell::default(),
             emit,
@@ -121,8 +126,28 @@ impl SfuLink {
         }
     }
 
-    fn on_connection_state(&self) {
+    fn on_connection_state(self: &Rc<Self>) {
+        use RtcPeerConnectionState as S;
         (self.emit)(SfuEvent::Link(self.link()));
+        let states = [self.publish.connection_state(), self.subscribe.connection_state()];
+        if states.contains(&S::Failed) {
+            self.lose();
+        } else if states.contains(&S::Disconnected) {
+            // A blip may heal by itself, as in the mesh.
+            let link = self.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                js::sleep_ms(DISCONNECTED_GRACE_MS).await;
+                if link.link() == PeerLink::Reconnecting {
+                    link.lose();
+                }
+            });
+        }
+    }
+
+    fn lose(&self) {
+        if !self.closed.get() && !self.lost.replace(true) {
+            (self.emit)(SfuEvent::Lost);
+        }
     }
 
     /// Offers our microphone and camera to the server.

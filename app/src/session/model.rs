@@ -492,7 +492,10 @@ impl Model {
             // The call engine takes signals before they reach the model;
             // the SFU's belong to its transport, which the page does not
             // have yet (the server side of SFU rooms comes first).
-            RoomMsg::Signal { .. } | RoomMsg::Media { .. } | RoomMsg::SlotMap { .. } => {}
+            RoomMsg::Signal { .. }
+            | RoomMsg::Media { .. }
+            | RoomMsg::SlotMap { .. }
+            | RoomMsg::MediaRestarted => {}
         }
     }
 

@@ -2,7 +2,7 @@
 //! the media engine, and the host's switch between mesh and SFU.
 
 use super::*;
-use app::protocol::{ErrorCode, SdpType};
+use app::protocol::{ErrorCode, MediaTransport, SdpType};
 
 fn id(s: &str) -> PeerId {
     PeerId(s.into())
@@ -70,11 +70,15 @@ fn media_signaling_reaches_the_engine_only_from_an_sfu_room() {
         out.media,
         vec![MediaCmd::Signal { peer: id("a"), transport: MediaTransport::Publish, payload: offer() }]
     );
+    let out = hub.handle(&id("a"), ClientMsg::RestartMedia, 0);
+    assert_eq!(out.media, vec![MediaCmd::Restart { peer: id("a") }]);
     let mut mesh = hub_with(HubConfig::default(), &["a"]);
     joined(&mut mesh, "a", "x");
-    let out = mesh.handle(&id("a"), msg(), 0);
-    assert_eq!(out.refused, Some(HubError::NotSfuRoom));
-    assert!(out.media.is_empty());
+    for msg in [msg(), ClientMsg::RestartMedia] {
+        let out = mesh.handle(&id("a"), msg, 0);
+        assert_eq!(out.refused, Some(HubError::NotSfuRoom));
+        assert!(out.media.is_empty());
+    }
 }
 
 #[test]

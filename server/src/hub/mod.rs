@@ -29,7 +29,7 @@ pub use passcode::{Passcode, Prepared};
 
 use crate::media::MediaCmd;
 use app::protocol::{
-    ClientMsg, MediaMode, MediaState, MediaTransport, Member, PeerId, RoomSummary, ServerMsg, SignalPayload,
+    ClientMsg, MediaMode, MediaState, Member, PeerId, RoomSummary, ServerMsg, SignalPayload,
 };
 use app::rules;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -219,7 +219,10 @@ impl Hub {
             ClientMsg::LockRoom { locked } => self.lock_room(from, locked),
             ClientMsg::RemovePeer { id } => self.remove_peer(from, &id),
             ClientMsg::MuteAll => self.mute_all(from),
-            ClientMsg::Media { transport, payload } => self.media_signal(from, transport, payload),
+            ClientMsg::Media { transport, payload } => {
+                self.media_cmd(from, MediaCmd::Signal { peer: from.clone(), transport, payload })
+            }
+            ClientMsg::RestartMedia => self.media_cmd(from, MediaCmd::Restart { peer: from.clone() }),
             ClientMsg::SetRoomMedia { media } => self.set_room_media(from, media),
         }
     }
@@ -633,17 +636,13 @@ impl Hub {
     }
 
     /// SDP or ICE for the sender's own connections to this node's SFU.
-    fn media_signal(
-        &mut self,
-        from: &PeerId,
-        transport: MediaTransport,
-        payload: SignalPayload,
-    ) -> Result<Vec<Delivery>, HubError> {
+    /// For the media engine, from a member of an SFU room only.
+    fn media_cmd(&mut self, from: &PeerId, cmd: MediaCmd) -> Result<Vec<Delivery>, HubError> {
         let room = self.room_of(from).ok_or(HubError::NotInRoom)?;
         if self.rooms.get(room).is_none_or(|r| r.media != MediaMode::Sfu) {
             return Err(HubError::NotSfuRoom);
         }
-        self.media.push(MediaCmd::Signal { peer: from.clone(), transport, payload });
+        self.media.push(cmd);
         Ok(Vec::new())
     }
 

@@ -12,6 +12,9 @@ pub enum MediaCmd {
     Leave { peer: PeerId },
     /// SDP or ICE from `peer` for one of its connections to us.
     Signal { peer: PeerId, transport: MediaTransport, payload: SignalPayload },
+    /// `peer`'s browser lost its connections to us: drop both and start
+    /// over (it opens new ones after `media_restarted`).
+    Restart { peer: PeerId },
 }
 
 /// From the media thread, for one connection of this node.

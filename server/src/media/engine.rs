@@ -22,6 +22,8 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output};
 enum End {
     Closed,
     Lost,
+    /// The browser asked for new connections.
+    Restarted,
     Refused,
     Error,
     Panicked,
@@ -97,6 +99,24 @@ impl Engine {
             }
             MediaCmd::Leave { peer } => self.leave(now, &peer),
             MediaCmd::Signal { peer, transport, payload } => self.signal(now, &peer, transport, payload),
+            MediaCmd::Restart { peer } => self.restart(now, &peer),
+        }
+    }
+
+    /// The browser gave up on its connections: the confirmation goes first,
+    /// so that everything after it reaches its new ones; dropping the old
+    /// subscribe session offers the slots again on a new one.
+    fn restart(&mut self, now: Instant, peer: &PeerId) {
+        if !self.rooms.contains(peer) {
+            return;
+        }
+        self.events.push(MediaEvent { to: peer.clone(), msg: ServerMsg::MediaRestarted });
+        for transport in [MediaTransport::Publish, MediaTransport::Subscribe] {
+            let key = SessionKey::new(peer, transport);
+            if let Some(session) = self.sessions.get_mut(&key) {
+                let _ = session.guarded(|rtc| rtc.disconnect());
+                self.fail(now, &key, End::Restarted);
+            }
         }
     }
 
@@ -222,6 +242,7 @@ impl Engine {
         match why {
             End::Closed => tracing::debug!(%peer, ?transport, "media session closed"),
             End::Lost => tracing::info!(%peer, ?transport, "media session lost (ICE)"),
+            End::Restarted => tracing::info!(%peer, ?transport, "media session restarted by the browser"),
             End::Refused => tracing::info!(%peer, ?transport, "media session dropped after bad signaling"),
             End::Error => tracing::warn!(%peer, ?transport, "media session dropped on an error"),
             End::Panicked => tracing::error!(%peer, ?transport, "str0m panicked: media session dropped"),

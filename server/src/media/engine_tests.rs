@@ -164,3 +164,53 @@ fn leaving_closes_both_connections() {
     assert_eq!(engine.session_count(), 2, "b's publish and subscribe stay");
     assert_eq!(engine.rooms.slot_map(&id("b")).iter().filter(|s| s.peer.is_some()).count(), 0);
 }
+
+#[test]
+fn a_restart_confirms_first_then_drops_both_sessions_and_offers_the_slots_anew() {
+    let mut engine = engine();
+    let now = Instant::now();
+    engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("a") });
+    engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("b") });
+    let mut a = Publisher::offer(&mut engine, now, "a", 5000);
+    let mut b = Publisher::offer(&mut engine, now, "b", 5001);
+    run(&mut engine, &mut [&mut a, &mut b], now, 300);
+    assert_eq!(engine.session_count(), 4);
+
+    let later = now + Duration::from_millis(300);
+    engine.command(later, MediaCmd::Restart { peer: id("b") });
+    let mut events = engine.take_events();
+    assert_eq!(events.first().map(|e| (&e.to, &e.msg)), Some((&id("b"), &ServerMsg::MediaRestarted)));
+    assert_eq!(engine.session_count(), 2, "only a's two connections are left");
+    // a loses b's tracks; b's new subscribe connection is offered a's.
+    events.extend(run(&mut engine, &mut [&mut a], later, 50));
+    assert!(events.iter().any(|e| e.to == id("a")
+        && matches!(&e.msg, ServerMsg::SlotMap { slots } if slots.iter().all(|s| s.peer.is_none()))));
+    let to_b: Vec<&ServerMsg> = events.iter().filter(|e| e.to == id("b")).map(|e| &e.msg).skip(1).collect();
+    assert!(
+        to_b.iter().any(
+            |m| matches!(m, ServerMsg::SlotMap { slots } if slots.iter().any(|s| s.peer == Some(id("a"))))
+        ),
+        "{to_b:?}"
+    );
+    assert!(
+        to_b.iter().any(|m| matches!(
+            m,
+            ServerMsg::Media {
+                transport: MediaTransport::Subscribe,
+                payload: SignalPayload::Description { sdp_type: SdpType::Offer, .. }
+            }
+        )),
+        "{to_b:?}"
+    );
+    // And b publishes again on a new connection.
+    let mut b = Publisher::offer(&mut engine, later, "b", 5002);
+    run(&mut engine, &mut [&mut a, &mut b], later, 300);
+    assert!(engine.sessions.contains_key(&SessionKey::new(&id("b"), MediaTransport::Publish)));
+}
+
+#[test]
+fn a_restart_from_outside_an_sfu_room_does_nothing() {
+    let mut engine = engine();
+    engine.command(Instant::now(), MediaCmd::Restart { peer: id("x") });
+    assert!(engine.take_events().is_empty());
+}

@@ -83,6 +83,8 @@ pub struct SfuPeer {
     /// Offers the server made for the subscribe connection.
     pub subscribe_offers: usize,
     pub errors: Vec<ServerMsg>,
+    /// `peer_left` messages seen.
+    pub left: usize,
 }
 
 /// A frame every 20 ms (50 fps of audio; video alongside at the same rate).
@@ -108,7 +110,32 @@ impl SfuPeer {
             received: HashMap::new(),
             subscribe_offers: 0,
             errors: Vec::new(),
+            left: 0,
         }
+    }
+
+    /// What a browser does when its connections to the server fail: asks
+    /// the server to start over, drops what came before its confirmation
+    /// (it was for the old connections), then publishes on new ones.
+    pub async fn restart(&mut self) {
+        self.ws.send(&ClientMsg::RestartMedia).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            assert!(Instant::now() < deadline, "no media_restarted");
+            match self.ws.try_recv(Duration::from_millis(50)).await {
+                Some(ServerMsg::MediaRestarted) => break,
+                Some(msg @ ServerMsg::Error { .. }) => self.errors.push(msg),
+                _ => {}
+            }
+        }
+        let now = Instant::now();
+        self.publish = Conn::new(now).await;
+        self.subscribe = Conn::new(now).await;
+        self.pending = None;
+        self.slots.clear();
+        self.received.clear();
+        self.keyframe_wanted = true;
+        self.start_publishing().await;
     }
 
     pub fn id(&self) -> &PeerId {
@@ -216,6 +243,7 @@ impl SfuPeer {
             }
             ServerMsg::SlotMap { slots } => self.slots = slots,
             msg @ ServerMsg::Error { .. } => self.errors.push(msg),
+            ServerMsg::PeerLeft { .. } => self.left += 1,
             _ => {}
         }
     }
