@@ -46,6 +46,11 @@ test('three people in an SFU room see and hear each other through the server; a 
     await expect(page.getByTestId('route-badge')).toHaveText(/Through the server/);
   }
   await ann.page.screenshot({ path: 'screenshots/call-sfu.png' });
+  // The same call on a phone: every tile and the route badge still fit.
+  await ann.page.setViewportSize({ width: 390, height: 844 });
+  await expect(ann.page.getByTestId('route-badge')).toBeInViewport();
+  await ann.page.screenshot({ path: 'screenshots/call-sfu-phone.png' });
+  await ann.page.setViewportSize({ width: 960, height: 640 });
 
   // Mute: Ann stops receiving Ben's audio energy, and sees the indicator.
   await expectGrowing(ann.page, 'audio', 'totalAudioEnergy');
