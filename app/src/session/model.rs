@@ -448,6 +448,11 @@ impl Model {
             RoomMsg::ShareStopped { id } => {
                 if let Some(room) = self.room.as_mut().filter(|r| r.sharer.as_ref() == Some(&id)) {
                     room.sharer = None;
+                    let who = room.members.iter().find(|m| m.id == id).map(|m| m.nickname.clone());
+                    if let Some(who) = who {
+                        let text = format!("{who} stopped sharing their screen");
+                        push_log(room, LogEntry::Notice { text, ts: now_ms });
+                    }
                 }
             }
             RoomMsg::Left { room } => {

@@ -268,6 +268,12 @@ fn screen_share_state_follows_the_server() {
     assert!(
         matches!(&room.log.last().unwrap().entry, LogEntry::Notice { text, .. } if text == "Bob is sharing their screen")
     );
+    m.on_server(ServerMsg::ShareStopped { id: b.clone() }, 0);
+    let room = m.room.as_ref().unwrap();
+    assert!(
+        matches!(&room.log.last().unwrap().entry, LogEntry::Notice { text, .. } if text == "Bob stopped sharing their screen")
+    );
+    m.on_server(ServerMsg::ShareStarted { id: b.clone() }, 0);
     m.on_server(ServerMsg::PeerLeft { peer: member("b", "Bob") }, 0);
     assert_eq!(m.room.as_ref().unwrap().sharer, None, "a sharer who leaves stops sharing");
 }
