@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expect, test } from './support/fixtures';
-import { chatLog, sendChat } from './support/pages';
+import { chatLog, joinFromPreJoin, sendChat } from './support/pages';
 import {
   connectedPeerConnections,
   expectGrowing,
@@ -113,6 +113,14 @@ test('two people in a call: video, loopback ICE, mute, camera off/on/switch, P2P
     engine: (window as any).__noomRtc(),
   }));
   expect(leftovers).toEqual({ liveTracks: 0, openConnections: 0, engine: { peers: 0, listeners: 0, liveTracks: 0 } });
+
+  // "Rejoin" on the screen after leaving goes back through the pre-join
+  // screen into the same call.
+  await expect(bob.getByTestId('left-call')).toBeVisible();
+  await bob.getByRole('button', { name: 'Rejoin' }).click();
+  await joinFromPreJoin(bob);
+  await expect(tiles(alice)).toHaveCount(2);
+  await expectGrowing(alice, 'video', 'framesDecoded', 10);
 
   // The whole call ran under the server's Content-Security-Policy.
   for (const page of [alice, bob]) expect(await page.evaluate(() => (window as any).__csp)).toEqual([]);

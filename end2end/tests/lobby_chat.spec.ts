@@ -60,8 +60,12 @@ test('two people meet in a room, chat both ways, and one leaves', async ({ brows
   await expect(chatLog(aliceRoom).locator('.msg.pending')).toHaveCount(0);
   await aliceRoom.screenshot({ path: 'screenshots/room.png' });
 
-  // Bob leaves with the button: he is back in the lobby and Alice is alone.
+  // Bob leaves with the button: a "you left" screen, then back to the
+  // lobby; Alice is alone.
   await bobRoom.getByRole('button', { name: 'Leave room' }).click();
+  await expect(bobRoom.getByRole('heading', { name: 'You left the call' })).toBeVisible();
+  await expect(bobRoom.getByRole('button', { name: 'Rejoin' })).toBeVisible();
+  await bobRoom.getByRole('link', { name: 'Back to the lobby' }).click();
   await expect(bobRoom).toHaveURL(`${server.url}/`);
   await expect(chatLog(aliceRoom)).toContainText('Bob left');
   await expect(memberNames(aliceRoom)).toHaveText(['Alice']);
