@@ -132,8 +132,12 @@ test('the pre-join screen shows a live preview, a moving level meter and device 
   expect(moved).toBe(true);
   await p.page.screenshot({ path: 'screenshots/prejoin.png' });
   // Joining muted with the camera off is honoured in the call.
-  await p.page.getByRole('button', { name: 'Mic on' }).click();
-  await p.page.getByRole('button', { name: 'Camera on' }).click();
+  for (const name of ['Microphone', 'Camera']) {
+    const toggle = p.page.getByRole('switch', { name, exact: true });
+    await expect(toggle).toHaveAttribute('aria-checked', 'true');
+    await toggle.click();
+    await expect(toggle).toHaveAttribute('aria-checked', 'false');
+  }
   await joinFromPreJoin(p.page);
   const me = p.page.locator('.tile.me');
   await expect(me).toHaveAttribute('data-audio', 'false');

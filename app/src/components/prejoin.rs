@@ -49,7 +49,7 @@ pub fn PreJoin(room: String) -> impl IntoView {
     };
 
     view! {
-        <main class="prejoin">
+        <main id="main" tabindex="-1" class="prejoin">
             <section class="card prejoin-card" aria-labelledby="prejoin-title">
                 <div class="preview">
                     <Show when=move || camera_on.get() fallback=move || view! {
@@ -83,21 +83,32 @@ pub fn PreJoin(room: String) -> impl IntoView {
                     {device_select("Camera", cameras, camera_id, move |id| call.use_camera(id))}
                     {device_select("Microphone", mics, mic_id, move |id| call.use_mic(id))}
                     <div class="row toggles">
+                        // Switches named for what they control, their state in
+                        // aria-checked (and shown beside the name), so the
+                        // name never contradicts the state.
                         <button
                             class="toggle" class:off=move || !mic_on.get()
-                            aria-pressed=move || (!mic_on.get()).to_string()
+                            role="switch"
+                            aria-checked=move || (has_mic.get() && mic_on.get()).to_string()
                             disabled=move || !has_mic.get()
                             on:click=move |_| call.toggle_mic()
-                        >{move || match (has_mic.get(), mic_on.get()) {
-                            (false, _) => "No microphone",
-                            (true, true) => "Mic on",
-                            (true, false) => "Join muted",
-                        }}</button>
+                        >
+                            "Microphone"
+                            <span class="state" aria-hidden="true">{move || match (has_mic.get(), mic_on.get()) {
+                                (false, _) => "none found",
+                                (true, true) => "on",
+                                (true, false) => "muted",
+                            }}</span>
+                        </button>
                         <button
                             class="toggle" class:off=move || !camera_on.get()
-                            aria-pressed=move || (!camera_on.get()).to_string()
+                            role="switch"
+                            aria-checked=move || camera_on.get().to_string()
                             on:click=move |_| call.toggle_camera()
-                        >{move || if camera_on.get() { "Camera on" } else { "Camera off" }}</button>
+                        >
+                            "Camera"
+                            <span class="state" aria-hidden="true">{move || if camera_on.get() { "on" } else { "off" }}</span>
+                        </button>
                     </div>
                     <button class="primary wide" on:click=join disabled=move || starting.get()>"Join now"</button>
                 </div>

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 #[component]
 pub fn TopBar(#[prop(optional)] children: Option<Children>) -> impl IntoView {
     view! {
+        <a class="skip-link" href="#main">"Skip to main content"</a>
         <header class="topbar">
             <a href="/" class="brand" aria-label="Noom home">
                 <span class="brand-mark" aria-hidden="true"></span>

@@ -87,7 +87,7 @@ pub fn LobbyPage() -> AnyView {
         <div class="page lobby">
             <TopBar/>
             <ProblemBanner/>
-            <main class="lobby-main" on:focusin=move |_| warm() on:pointerover=move |_| warm()>
+            <main id="main" tabindex="-1" class="lobby-main" on:focusin=move |_| warm() on:pointerover=move |_| warm()>
                 <section class="hero">
                     <h1>"Video calls that just open."</h1>
                     <p class="muted">"Pick a name, open a room, share the link. Nothing to install."</p>

@@ -7,7 +7,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <div class="page">
             <TopBar/>
-            <main class="center">
+            <main id="main" tabindex="-1" class="center">
                 <div class="card narrow">
                     <h1>"Nothing here"</h1>
                     <p class="muted">"That page does not exist. Rooms live at /r/room-name."</p>

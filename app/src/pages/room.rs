@@ -26,7 +26,7 @@ pub fn room_page(room: String) -> AnyView {
     view! {
         {move || match ready.get().then(loaded).flatten() {
             Some(page) => page(room.clone()),
-            None => view! { <main class="center"><p class="muted">"Opening the room…"</p></main> }.into_any(),
+            None => view! { <main id="main" tabindex="-1" class="center"><p class="muted">"Opening the room…"</p></main> }.into_any(),
         }}
     }
     .into_any()
@@ -143,7 +143,7 @@ fn RoomPage(room: String) -> AnyView {
             return view! { <LeftCall room=room.get_untracked() rejoin=rejoin/> }.into_any();
         }
         match phase.get() {
-        Phase::Idle => view! { <main class="center"><p class="muted">"Getting ready…"</p></main> }.into_any(),
+        Phase::Idle => view! { <main id="main" tabindex="-1" class="center"><p class="muted">"Getting ready…"</p></main> }.into_any(),
         Phase::Preview => view! {
             <Show when=move || needs_passcode.get()>
                 <PasscodePrompt room=room.get_untracked()/>
@@ -152,7 +152,7 @@ fn RoomPage(room: String) -> AnyView {
         }
         .into_any(),
         Phase::InCall => view! {
-            <main class="room-main" data-joined=move || joined.get().to_string()>
+            <main id="main" tabindex="-1" class="room-main" data-joined=move || joined.get().to_string()>
                 <div class="call-area">
                     <Show when=move || joined.get() fallback=|| view! { <div class="stage waiting"><p class="muted">"Joining…"</p></div> }>
                         <Stage/>
@@ -176,7 +176,7 @@ fn RoomPage(room: String) -> AnyView {
                 <Show when=move || joined.get()>
                     <span class="badge" aria-label="people in the room">{move || count.get()}</span>
                 </Show>
-                <button class="secondary" on:click=copy_link aria-label="Copy room link">
+                <button class="secondary" on:click=copy_link>
                     {move || if copied.get() { "Link copied" } else { "Copy link" }}
                 </button>
                 <Show when=move || !left.get()>
@@ -199,7 +199,7 @@ fn RoomPage(room: String) -> AnyView {
 #[component]
 fn LeftCall(room: String, rejoin: impl Fn(leptos::ev::MouseEvent) + 'static) -> impl IntoView {
     view! {
-        <main class="center">
+        <main id="main" tabindex="-1" class="center">
             <div class="card narrow left-call" data-testid="left-call">
                 <h2>"You left the call"</h2>
                 <p class="muted">{format!("You were in {room}.")}</p>
@@ -235,7 +235,7 @@ fn PasscodePrompt(room: String) -> impl IntoView {
 #[component]
 fn BadRoomName() -> impl IntoView {
     view! {
-        <main class="center">
+        <main id="main" tabindex="-1" class="center">
             <div class="card narrow">
                 <h2>"That isn't a room name"</h2>
                 <p class="muted">"Room names are 1 to 64 letters, digits, '-', '_' or '.'."</p>
