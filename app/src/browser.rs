@@ -66,6 +66,31 @@ mod imp {
         }
     }
 
+    /// Watches an element's content size, until dropped.
+    pub struct SizeObserver {
+        observer: web_sys::ResizeObserver,
+        _callback: Closure<dyn FnMut(js_sys::Array)>,
+    }
+
+    impl Drop for SizeObserver {
+        fn drop(&mut self) {
+            self.observer.disconnect();
+        }
+    }
+
+    /// `f(width, height)` now and whenever `el`'s content box changes size.
+    pub fn observe_size(el: &web_sys::Element, f: impl Fn(f64, f64) + 'static) -> Option<SizeObserver> {
+        let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            if let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() {
+                let rect = entry.content_rect();
+                f(rect.width(), rect.height());
+            }
+        });
+        let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+        observer.observe(el);
+        Some(SizeObserver { observer, _callback: callback })
+    }
+
     pub fn on_shortcut(f: impl Fn(&str) + 'static) -> KeyListener {
         let closure = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
             if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
@@ -115,9 +140,18 @@ mod imp {
     pub fn on_shortcut(_f: impl Fn(&str) + 'static) -> KeyListener {
         KeyListener
     }
+    pub struct SizeObserver;
+    pub fn observe_size(
+        _el: &leptos::web_sys::Element,
+        _f: impl Fn(f64, f64) + 'static,
+    ) -> Option<SizeObserver> {
+        None
+    }
 }
 
-pub use imp::{clock, copy_text, now_ms, on_shortcut, page_url, scroll_to_end, KeyListener};
+pub use imp::{
+    clock, copy_text, now_ms, observe_size, on_shortcut, page_url, scroll_to_end, KeyListener, SizeObserver,
+};
 
 pub fn load_nickname() -> Option<String> {
     imp::load(NICKNAME_KEY).filter(|n| !n.trim().is_empty())

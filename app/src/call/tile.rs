@@ -109,10 +109,105 @@ pub fn tile_view(facts: &StageFacts, call: &CallState, id: &PeerId) -> TileView 
     }
 }
 
+/// Tile shapes the grid may use: camera video as it comes, and a portrait
+/// crop for tall stages (a phone held upright), as Meet does.
+pub const TILE_ASPECTS: [f64; 2] = [16.0 / 9.0, 3.0 / 4.0];
+
+/// The shapes worth trying on a stage: portrait crops only on a portrait
+/// stage (on a wide one they win by a few pixels and cut faces for nothing).
+pub fn tile_aspects(width: f64, height: f64) -> &'static [f64] {
+    if height > width {
+        &TILE_ASPECTS
+    } else {
+        &TILE_ASPECTS[..1]
+    }
+}
+
+/// How `n` tiles fill a stage: so many columns of tiles this large.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GridFit {
+    pub columns: usize,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// The largest equal tiles, of one of `aspects` (width / height), that fit
+/// `n` of them in a `width` × `height` stage with `gap` between them: tried
+/// for every column count, as Jitsi's tile view does, so the grid grows to
+/// the stage instead of leaving it empty.
+pub fn grid_fit(n: usize, width: f64, height: f64, gap: f64, aspects: &[f64]) -> GridFit {
+    let n = n.max(1);
+    let mut best = GridFit { columns: 1, width: 0.0, height: 0.0 };
+    for columns in 1..=n {
+        let rows = n.div_ceil(columns);
+        let cell_w = (width - gap * (columns - 1) as f64) / columns as f64;
+        let cell_h = (height - gap * (rows - 1) as f64) / rows as f64;
+        if cell_w <= 0.0 || cell_h <= 0.0 {
+            continue;
+        }
+        for &aspect in aspects {
+            let (w, h) =
+                if cell_w / cell_h > aspect { (cell_h * aspect, cell_h) } else { (cell_w, cell_w / aspect) };
+            if w * h > best.width * best.height {
+                best = GridFit { columns, width: w.floor(), height: h.floor() };
+            }
+        }
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::call::PeerView;
+
+    fn fits(fit: GridFit, n: usize, width: f64, height: f64, gap: f64) -> bool {
+        let rows = n.div_ceil(fit.columns) as f64;
+        let cols = fit.columns as f64;
+        fit.width * cols + gap * (cols - 1.0) <= width && fit.height * rows + gap * (rows - 1.0) <= height
+    }
+
+    #[test]
+    fn the_grid_grows_to_fill_the_stage() {
+        let video = &TILE_ASPECTS[..1];
+        // One person in a 16:9 stage takes all of it.
+        assert_eq!(
+            grid_fit(1, 1280.0, 720.0, 12.0, video),
+            GridFit { columns: 1, width: 1280.0, height: 720.0 }
+        );
+        // Three in a 1000x600 stage: two columns, tiles far larger than three in a row.
+        let three = grid_fit(3, 1000.0, 600.0, 12.0, video);
+        assert_eq!(three.columns, 2);
+        assert!(three.width > 480.0, "{three:?}");
+        // Every count up to a big room fits inside the stage, and covers most
+        // of it while the shape allows.
+        for n in 1..=50 {
+            for (w, h) in [(860.0, 620.0), (1280.0, 560.0), (366.0, 520.0), (600.0, 1000.0)] {
+                let fit = grid_fit(n, w, h, 12.0, tile_aspects(w, h));
+                assert!(fits(fit, n, w, h, 12.0), "{n} in {w}x{h}: {fit:?}");
+                let covered = n as f64 * fit.width * fit.height / (w * h);
+                if n <= 6 {
+                    assert!(covered > 0.45, "{n} in {w}x{h}: {covered:.2} of the stage");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_wide_stage_keeps_the_video_shape() {
+        assert_eq!(tile_aspects(870.0, 610.0), &[16.0 / 9.0]);
+        let three = grid_fit(3, 870.0, 610.0, 12.0, tile_aspects(870.0, 610.0));
+        assert_eq!((three.columns, three.width), (2, 429.0), "two by two, not three portrait strips");
+    }
+
+    #[test]
+    fn a_tall_stage_uses_portrait_tiles_when_they_are_larger() {
+        let one = grid_fit(1, 366.0, 520.0, 12.0, &TILE_ASPECTS);
+        assert_eq!((one.width, one.height), (366.0, 488.0));
+        let three = grid_fit(3, 366.0, 520.0, 12.0, &TILE_ASPECTS);
+        assert_eq!(three.columns, 1, "stacked landscape tiles beat portrait ones side by side: {three:?}");
+        assert_eq!(grid_fit(0, 0.0, 0.0, 12.0, &TILE_ASPECTS).width, 0.0, "no stage yet");
+    }
 
     fn id(s: &str) -> PeerId {
         PeerId(s.into())

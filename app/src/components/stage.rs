@@ -2,11 +2,15 @@ use super::icons;
 use super::initials;
 use super::stats::StatsPanel;
 use super::video::{LocalVideo, RemoteVideo};
-use crate::call::tile::{tile_view, StageFacts, TileView};
+use crate::browser;
+use crate::call::tile::{grid_fit, tile_aspects, tile_view, StageFacts, TileView};
 use crate::call::use_call;
 use crate::protocol::PeerId;
 use crate::session::use_session;
 use leptos::prelude::*;
+
+/// The stage's `gap` (0.75rem).
+const GAP_PX: f64 = 12.0;
 
 /// The call: one tile per person in the room, ourselves first.
 #[component]
@@ -17,8 +21,27 @@ pub fn Stage() -> impl IntoView {
     // changes the session, not this, and reaches no tile.
     let facts = Memo::new(move |_| session.model.with(StageFacts::of));
     let focus = Memo::new(move |_| facts.with(|f| call.state.with(|s| f.focused(s))));
+    // The grid is sized to the stage (re-fitted when the window or a panel
+    // changes it); until the stage is measured, CSS lays it out.
+    let stage = NodeRef::<leptos::html::Section>::new();
+    let size = RwSignal::new(None::<(f64, f64)>);
+    let observer = StoredValue::new_local(None::<browser::SizeObserver>);
+    Effect::new(move |_| {
+        if let Some(el) = stage.get() {
+            observer.set_value(browser::observe_size(&el, move |w, h| size.set(Some((w, h)))));
+        }
+    });
+    let fit = Memo::new(move |_| {
+        let (width, height) = size.get()?;
+        let n = facts.with(|f| f.members.len());
+        Some(grid_fit(n, width, height, GAP_PX, tile_aspects(width, height)))
+    });
+    let grid_style = move || {
+        fit.get().map(|f| format!("--tile-w:{}px;--tile-h:{}px", f.width, f.height)).unwrap_or_default()
+    };
     view! {
-        <section class="stage" class:focus=move || focus.get() aria-label="Call"
+        <section node_ref=stage class="stage" class:focus=move || focus.get() aria-label="Call"
+            class:fitted=move || fit.with(Option::is_some) style=grid_style
             data-count=move || facts.with(|f| f.members.len())>
             <For each=move || facts.with(StageFacts::tile_order) key=|id| id.clone() let:id>
                 <Tile id=id facts=facts/>
