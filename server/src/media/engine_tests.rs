@@ -150,16 +150,22 @@ fn a_session_that_panics_is_dropped_alone() {
     assert!(engine.sessions.contains_key(&key));
 }
 
-#[test]
-fn leaving_closes_both_connections() {
+/// a and b in room "r", each publishing and receiving the other.
+fn two_in_a_call(now: Instant) -> (Engine, Publisher, Publisher) {
     let mut engine = engine();
-    let now = Instant::now();
     engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("a") });
     engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("b") });
     let mut a = Publisher::offer(&mut engine, now, "a", 5000);
     let mut b = Publisher::offer(&mut engine, now, "b", 5001);
     run(&mut engine, &mut [&mut a, &mut b], now, 300);
     assert_eq!(engine.session_count(), 4);
+    (engine, a, b)
+}
+
+#[test]
+fn leaving_closes_both_connections() {
+    let now = Instant::now();
+    let (mut engine, _a, _b) = two_in_a_call(now);
     engine.command(now, MediaCmd::Leave { peer: id("a") });
     assert_eq!(engine.session_count(), 2, "b's publish and subscribe stay");
     assert_eq!(engine.rooms.slot_map(&id("b")).iter().filter(|s| s.peer.is_some()).count(), 0);
@@ -167,14 +173,8 @@ fn leaving_closes_both_connections() {
 
 #[test]
 fn a_restart_confirms_first_then_drops_both_sessions_and_offers_the_slots_anew() {
-    let mut engine = engine();
     let now = Instant::now();
-    engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("a") });
-    engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("b") });
-    let mut a = Publisher::offer(&mut engine, now, "a", 5000);
-    let mut b = Publisher::offer(&mut engine, now, "b", 5001);
-    run(&mut engine, &mut [&mut a, &mut b], now, 300);
-    assert_eq!(engine.session_count(), 4);
+    let (mut engine, mut a, _b) = two_in_a_call(now);
 
     let later = now + Duration::from_millis(300);
     engine.command(later, MediaCmd::Restart { peer: id("b") });
