@@ -259,14 +259,7 @@ impl CallCore {
                 self.mode = None;
                 self.close_all(view, &mut out);
             }
-            Input::Joined => {
-                if self.sfu.take().is_some() {
-                    out.push(Action::CloseSfu);
-                }
-                self.sfu_backlog.clear();
-                self.direct_wanted = false;
-                self.restarting = false;
-            }
+            Input::Joined => self.end_sfu_link(&mut out),
             Input::SfuLost => {
                 if self.sfu.take().is_some() {
                     self.restarting = true;
@@ -297,10 +290,10 @@ impl CallCore {
             Input::SfuSignal { transport, payload } => out.push(Action::RelayMedia { transport, payload }),
             // A direct connection in a room through the server carries no
             // media: the tile's link and stream are the server's.
-            Input::PeerLink { peer, link } if self.carries(&peer) == Some(Carries::Media) => {
+            Input::PeerLink { peer, link } if self.peers.get(&peer) == Some(Carries::Media) => {
                 update(view, &peer, |v| v.link = link)
             }
-            Input::PeerTracks(peer) if self.carries(&peer) == Some(Carries::Media) => {
+            Input::PeerTracks(peer) if self.peers.get(&peer) == Some(Carries::Media) => {
                 update(view, &peer, |v| v.stream_rev += 1)
             }
             Input::PeerLink { .. } | Input::PeerTracks(_) => {}
@@ -331,10 +324,6 @@ impl CallCore {
             Input::SendFailed { key, error } => set_transfer(view, &key, |t| t.error = Some(error)),
         }
         out
-    }
-
-    fn carries(&self, id: &PeerId) -> Option<Carries> {
-        self.peers.get(id)
     }
 
     fn sync(&mut self, view: &mut CallState, roster: Roster, out: &mut Vec<Action>) {
@@ -423,16 +412,23 @@ impl CallCore {
         }
     }
 
-    fn close_all(&mut self, view: &mut CallState, out: &mut Vec<Action>) {
-        for id in std::mem::take(&mut self.peers).into_ids() {
-            out.push(Action::Disconnect(id));
-        }
+    /// The link to the server and everything that belongs to it (its
+    /// backlog, a restart under way, the ask for direct connections) end
+    /// together: on a rejoin and when the call closes.
+    fn end_sfu_link(&mut self, out: &mut Vec<Action>) {
         if self.sfu.take().is_some() {
             out.push(Action::CloseSfu);
         }
         self.sfu_backlog.clear();
         self.direct_wanted = false;
         self.restarting = false;
+    }
+
+    fn close_all(&mut self, view: &mut CallState, out: &mut Vec<Action>) {
+        for id in std::mem::take(&mut self.peers).into_ids() {
+            out.push(Action::Disconnect(id));
+        }
+        self.end_sfu_link(out);
         self.receiving.clear();
         self.others.clear();
         view.peers.clear();
