@@ -20,6 +20,7 @@ pub mod rules;
 pub mod session;
 #[cfg(feature = "browser")]
 mod signaling;
+pub mod speaker;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -393,6 +393,11 @@ pub enum ServerMsg {
     /// Your old connections to the server are gone (after `restart_media`):
     /// every `media` and `slot_map` from here on is for new ones.
     MediaRestarted,
+    /// Who the server hears speaking in your SFU room now (`None`: nobody
+    /// any more, they left). Sent when it changes, and on joining the call.
+    ActiveSpeaker {
+        peer: Option<PeerId>,
+    },
 }
 }
 
@@ -627,6 +632,7 @@ named_enum! {
         SlotMap { slots: Vec<Slot> },
         RoomMedia { media: MediaMode, by: Member },
         MediaRestarted,
+        ActiveSpeaker { peer: Option<PeerId> },
     }
 }
 
@@ -674,7 +680,8 @@ impl ServerMsg {
             | ServerMsg::Media { .. }
             | ServerMsg::SlotMap { .. }
             | ServerMsg::RoomMedia { .. }
-            | ServerMsg::MediaRestarted) => Err(msg),
+            | ServerMsg::MediaRestarted
+            | ServerMsg::ActiveSpeaker { .. }) => Err(msg),
         }
     }
 
@@ -700,6 +707,7 @@ impl ServerMsg {
             ServerMsg::SlotMap { slots } => Ok(RoomMsg::SlotMap { slots }),
             ServerMsg::RoomMedia { media, by } => Ok(RoomMsg::RoomMedia { media, by }),
             ServerMsg::MediaRestarted => Ok(RoomMsg::MediaRestarted),
+            ServerMsg::ActiveSpeaker { peer } => Ok(RoomMsg::ActiveSpeaker { peer }),
             msg @ (ServerMsg::Welcome { .. }
             | ServerMsg::NicknameSet { .. }
             | ServerMsg::Rooms { .. }
@@ -806,6 +814,8 @@ mod tests {
             },
             ServerMsg::RoomMedia { media: MediaMode::Sfu, by: member.clone() },
             ServerMsg::MediaRestarted,
+            ServerMsg::ActiveSpeaker { peer: Some(PeerId("a".into())) },
+            ServerMsg::ActiveSpeaker { peer: None },
             ServerMsg::RoomLocked { locked: true, by: member.clone() },
             ServerMsg::Removed { room: "x".into(), by: member.clone() },
             ServerMsg::MuteRequested { by: member.clone() },

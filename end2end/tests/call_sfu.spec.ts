@@ -3,7 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { expect, test } from './support/fixtures';
 import { chatLog, expectJoined, sendChat } from './support/pages';
 import { NoomServer } from './support/server';
-import { decodingVideoStreams, expectGrowing, inbound, joinCall, probedPage, selectedPairs, tileOf, tiles } from './support/call';
+import {
+  decodingVideoStreams,
+  expectGrowing,
+  inbound,
+  installVoice,
+  joinCall,
+  probedPage,
+  selectedPairs,
+  tileOf,
+  tiles,
+} from './support/call';
 
 // Every room's call goes through the server's media engine (the SFU).
 test.use({ serverArgs: ['--media-mode', 'sfu'] });
@@ -12,6 +22,22 @@ async function person(browser: any, name: string, room: string, url: string) {
   const p = { name, ...(await probedPage(browser, { width: 960, height: 640 })) };
   await joinCall(p.page, url, name, room);
   return p;
+}
+
+/** Someone whose microphone is a tone the test turns on (`speak`). */
+async function voice(browser: any, name: string, room: string, url: string) {
+  const p = await probedPage(browser, { width: 960, height: 640 });
+  await installVoice(p.context);
+  // The server's `active_speaker` messages this page receives.
+  const said: string[] = [];
+  p.page.on('websocket', (ws) =>
+    ws.on('framereceived', ({ payload }) => {
+      if (typeof payload === 'string' && payload.includes('"active_speaker"')) said.push(payload);
+    }),
+  );
+  await joinCall(p.page, url, name, room);
+  const speak = (on: boolean) => p.page.evaluate((on) => (window as any).__voice(on), on);
+  return { name, said, speak, ...p };
 }
 
 /** Per connected RTCPeerConnection: the selected pair's two ends, the remote with its port. */
@@ -182,4 +208,37 @@ test.describe('a mesh room the host routes through the server', () => {
       await expectGrowing(page, 'video', 'framesDecoded', 10);
     }
   });
+});
+
+test('the server hears who speaks, and every page highlights them', async ({ browser, server }) => {
+  const media = await server.mediaAddr();
+  const people = [
+    await voice(browser, 'Ann', 'voices', server.url),
+    await voice(browser, 'Ben', 'voices', server.url),
+    await voice(browser, 'Cat', 'voices', server.url),
+  ];
+  const [, ben, cat] = people;
+  await expectEveryoneThroughServer(people.map((p) => p.page), media);
+  const expectSpeaker = async (speaker: string) => {
+    for (const { page } of people) {
+      for (const { name } of people) {
+        await expect(tileOf(page, name)).toHaveAttribute('data-speaking', String(name === speaker), {
+          timeout: 10_000,
+        });
+      }
+    }
+  };
+
+  await ben.speak(true);
+  await expectSpeaker('Ben');
+  await ben.speak(false);
+  await cat.speak(true);
+  await expectSpeaker('Cat');
+  // The pages did not decide it themselves: the server told each of them.
+  for (const { said } of people) expect(said.length).toBeGreaterThanOrEqual(2);
+
+  // Speaker view follows the server's choice too.
+  await ben.page.getByRole('button', { name: 'Speaker view' }).click();
+  await expect(tileOf(ben.page, 'Cat')).toHaveClass(/featured/);
+  await ben.page.screenshot({ path: 'screenshots/call-sfu-speaker.png' });
 });

@@ -124,9 +124,10 @@ impl Node {
         self.lock().media = Some(media);
     }
 
-    /// A message from the media thread for one of this node's connections.
+    /// A message from the media thread for this node's connections.
     pub fn deliver_media(&self, event: MediaEvent) {
-        self.send_one(&event.to, event.msg);
+        let deliveries = vec![Delivery::many(event.to, event.msg)];
+        self.lock().deliver(Output { deliveries, ..Output::default() });
     }
 
     pub fn apply_remote(&self, from_node: &str, event: ClusterEvent) {

@@ -5,7 +5,7 @@ mod sfu_peer;
 mod support;
 
 use app::protocol::{ClientMsg, ErrorCode, MediaTransport, SdpType, ServerMsg, SignalPayload, TrackKind};
-use sfu_peer::{in_order, run_until, SfuPeer};
+use sfu_peer::{in_order, run_until, SfuPeer, SILENT, SPEAKING};
 use std::time::Duration;
 use support::{Client, Server};
 
@@ -117,6 +117,54 @@ async fn a_restart_brings_media_back_both_ways_on_new_connections_with_nobody_le
         }
     }
     assert_eq!((a.left, b.left), (0, 0), "nobody left the room");
+}
+
+#[tokio::test]
+async fn the_server_hears_who_speaks_and_tells_the_room_once_per_change() {
+    let server = sfu_server().await;
+    let mut a = peer(&server, "Ada", "voices", 1).await;
+    let mut b = peer(&server, "Bo", "voices", 2).await;
+    let mut c = peer(&server, "Cy", "voices", 3).await;
+    for p in [&mut a, &mut b, &mut c] {
+        p.start_publishing().await;
+    }
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| has_all(peers, 10)).await;
+    assert!([&a, &b, &c].iter().all(|p| p.speakers.is_empty()), "silence: nobody speaks");
+
+    b.level = SPEAKING;
+    let b_id = b.id().clone();
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| {
+        peers.iter().all(|p| p.speakers.last() == Some(&Some(b_id.clone())))
+    })
+    .await;
+
+    // Bo stops (muted: silent packets); Cy speaks: the floor moves once.
+    b.level = SILENT;
+    c.level = SPEAKING;
+    let c_id = c.id().clone();
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| {
+        peers.iter().all(|p| p.speakers.last() == Some(&Some(c_id.clone())))
+    })
+    .await;
+    // A silent second more changes nothing.
+    c.level = SILENT;
+    let until = std::time::Instant::now() + Duration::from_secs(1);
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |_| std::time::Instant::now() >= until).await;
+    for p in [&a, &b, &c] {
+        assert_eq!(p.speakers, vec![Some(b_id.clone()), Some(c_id.clone())], "{}", p.tag);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+    }
+
+    // A newcomer is told who speaks; when the speaker leaves, everyone
+    // hears that nobody does.
+    let mut d = peer(&server, "Di", "voices", 4).await;
+    run_until(&mut [&mut a, &mut b, &mut c, &mut d], LIMIT, |peers| !peers[3].speakers.is_empty()).await;
+    assert_eq!(d.speakers, vec![Some(c_id.clone())]);
+    c.ws.send(&ClientMsg::Leave).await;
+    run_until(&mut [&mut a, &mut b, &mut d], LIMIT, |peers| {
+        peers.iter().all(|p| p.speakers.last() == Some(&None))
+    })
+    .await;
 }
 
 #[tokio::test]

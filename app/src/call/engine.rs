@@ -168,6 +168,9 @@ fn on_room_message(call: Call, text: String) {
         Ok(Some(Ok(msg @ (RoomMsg::Media { .. } | RoomMsg::SlotMap { .. } | RoomMsg::MediaRestarted)))) => {
             dispatch(call, Input::FromSfu(msg))
         }
+        // Through the server, the server hears everyone and decides; the
+        // stats loop decides only in a mesh.
+        Ok(Some(Ok(RoomMsg::ActiveSpeaker { peer }))) => call.state.update(|s| s.active_speaker = peer),
         Ok(Some(Ok(msg))) => {
             if let RoomMsg::Joined { .. } = msg {
                 dispatch(call, Input::Joined);

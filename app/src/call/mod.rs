@@ -10,7 +10,6 @@ pub mod core;
 #[cfg(feature = "browser")]
 mod engine;
 pub mod quality;
-pub mod speaker;
 pub mod tile;
 
 pub use crate::rtc::devices::{Device, MediaProblem};

@@ -494,13 +494,14 @@ impl Model {
                 }
             }
             RoomMsg::Chat { from, text, ts, nonce } => self.on_chat(from, text, ts, nonce),
-            // The call engine takes signals before they reach the model;
-            // the SFU's belong to its transport, which the page does not
-            // have yet (the server side of SFU rooms comes first).
+            // The call engine takes these before they reach the model:
+            // signals and the SFU's messages belong to the transports, the
+            // server's active speaker to the call's state.
             RoomMsg::Signal { .. }
             | RoomMsg::Media { .. }
             | RoomMsg::SlotMap { .. }
-            | RoomMsg::MediaRestarted => {}
+            | RoomMsg::MediaRestarted
+            | RoomMsg::ActiveSpeaker { .. } => {}
         }
     }
 

@@ -37,6 +37,45 @@ export async function installProbes(context: BrowserContext) {
   });
 }
 
+/**
+ * Replaces the microphone with a tone the test turns on and off
+ * (`__voice(true)` speaks, `__voice(false)` is silence): Chromium's fake
+ * microphone beeps alike in every page, so it cannot tell speakers apart.
+ * Install after the probes, so that they still see the camera's track.
+ */
+export async function installVoice(context: BrowserContext) {
+  await context.addInitScript(() => {
+    const w = window as any;
+    w.__gains = [];
+    const loud = () => (w.__voiceOn ? 0.5 : 0);
+    w.__voice = (on: boolean) => {
+      w.__voiceOn = on;
+      for (const gain of w.__gains) gain.gain.value = loud();
+    };
+    const gum = MediaDevices.prototype.getUserMedia;
+    MediaDevices.prototype.getUserMedia = async function (this: MediaDevices, constraints?: MediaStreamConstraints) {
+      const stream = await gum.call(this, constraints);
+      if (!constraints?.audio) return stream;
+      w.__voiceContext ??= new AudioContext();
+      const ctx: AudioContext = w.__voiceContext;
+      const tone = ctx.createOscillator();
+      tone.frequency.value = 440;
+      const gain = ctx.createGain();
+      gain.gain.value = loud();
+      w.__gains.push(gain);
+      const out = ctx.createMediaStreamDestination();
+      tone.connect(gain).connect(out);
+      tone.start();
+      for (const track of stream.getAudioTracks()) {
+        stream.removeTrack(track);
+        track.stop();
+      }
+      stream.addTrack(out.stream.getAudioTracks()[0]);
+      return stream;
+    };
+  });
+}
+
 /** A fresh browser context (one person) with the probes installed, and its page. */
 export async function probedPage(browser: Browser, viewport?: { width: number; height: number }) {
   const context = await browser.newContext(viewport ? { viewport } : {});

@@ -17,9 +17,20 @@ pub enum MediaCmd {
     Restart { peer: PeerId },
 }
 
-/// From the media thread, for one connection of this node.
+/// From the media thread, for connections of this node: one, or a room's
+/// (encoded once for all of them).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MediaEvent {
-    pub to: PeerId,
+    pub to: Vec<PeerId>,
     pub msg: ServerMsg,
+}
+
+impl MediaEvent {
+    pub fn one(to: &PeerId, msg: ServerMsg) -> Self {
+        MediaEvent { to: vec![to.clone()], msg }
+    }
+
+    pub fn is_for(&self, peer: &PeerId) -> bool {
+        self.to.contains(peer)
+    }
 }

@@ -8,6 +8,7 @@ use super::cmd::{MediaCmd, MediaEvent};
 use super::forward::{Frame, SlotTimeline};
 use super::rooms::{Change, Rooms, TrackKey};
 use super::session::{Session, SessionKey};
+use super::speakers::Speakers;
 use app::protocol::{ErrorCode, MediaTransport, PeerId, SdpType, ServerMsg, SignalPayload, TrackKind};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -57,6 +58,7 @@ pub struct Engine {
     events: Vec<MediaEvent>,
     /// When slots waiting for a keyframe last asked for one again.
     last_keyframe_sweep: Option<Instant>,
+    speakers: Speakers,
 }
 
 /// A slot waiting for a keyframe asks again this often: a request can be
@@ -79,6 +81,7 @@ impl Engine {
             to_negotiate: HashSet::new(),
             events: Vec::new(),
             last_keyframe_sweep: None,
+            speakers: Speakers::default(),
         }
     }
 
@@ -96,6 +99,10 @@ impl Engine {
             MediaCmd::Join { room, peer } => {
                 let changes = self.rooms.join(&room, &peer);
                 self.apply(now, changes);
+                if let Some(speaker) = self.speakers.current(&room) {
+                    let msg = ServerMsg::ActiveSpeaker { peer: Some(speaker.clone()) };
+                    self.events.push(MediaEvent::one(&peer, msg));
+                }
             }
             MediaCmd::Leave { peer } => self.leave(now, &peer),
             MediaCmd::Signal { peer, transport, payload } => self.signal(now, &peer, transport, payload),
@@ -110,7 +117,7 @@ impl Engine {
         if !self.rooms.contains(peer) {
             return;
         }
-        self.events.push(MediaEvent { to: peer.clone(), msg: ServerMsg::MediaRestarted });
+        self.events.push(MediaEvent::one(peer, ServerMsg::MediaRestarted));
         for transport in [MediaTransport::Publish, MediaTransport::Subscribe] {
             let key = SessionKey::new(peer, transport);
             if let Some(session) = self.sessions.get_mut(&key) {
@@ -138,7 +145,7 @@ impl Engine {
     fn refuse(&mut self, peer: &PeerId, message: String) {
         tracing::debug!(%peer, %message, "refused media signaling");
         let msg = ServerMsg::Error { code: ErrorCode::BadMedia, message };
-        self.events.push(MediaEvent { to: peer.clone(), msg });
+        self.events.push(MediaEvent::one(peer, msg));
     }
 
     fn signal(&mut self, now: Instant, peer: &PeerId, transport: MediaTransport, payload: SignalPayload) {
@@ -179,7 +186,7 @@ impl Engine {
                 let payload =
                     SignalPayload::Description { sdp_type: SdpType::Answer, sdp: answer.to_sdp_string() };
                 let msg = ServerMsg::Media { transport: MediaTransport::Publish, payload };
-                self.events.push(MediaEvent { to: peer.clone(), msg });
+                self.events.push(MediaEvent::one(peer, msg));
             }
             Ok(Err(err)) => self.refuse(peer, format!("offer refused: {err}")),
             Err(_) => self.fail(now, &key, End::Panicked),
@@ -265,7 +272,7 @@ impl Engine {
             match change {
                 Change::SlotMap(peer) => {
                     let msg = ServerMsg::SlotMap { slots: self.rooms.slot_map(&peer) };
-                    self.events.push(MediaEvent { to: peer, msg });
+                    self.events.push(MediaEvent::one(&peer, msg));
                 }
                 Change::Negotiate(peer) => {
                     self.to_negotiate.insert(peer);
@@ -313,7 +320,7 @@ impl Engine {
                 let payload =
                     SignalPayload::Description { sdp_type: SdpType::Offer, sdp: offer.to_sdp_string() };
                 let msg = ServerMsg::Media { transport: MediaTransport::Subscribe, payload };
-                self.events.push(MediaEvent { to: peer.clone(), msg });
+                self.events.push(MediaEvent::one(peer, msg));
             }
             Ok(None) => {}
             Err(_) => self.fail(now, &key, End::Panicked),
@@ -384,6 +391,10 @@ impl Engine {
                 self.request_keyframe(now, &track);
             }
         }
+        for (room, speaker) in self.speakers.tick(now, self.rooms.all()) {
+            let to = self.rooms.members_of(&room).to_vec();
+            self.events.push(MediaEvent { to, msg: ServerMsg::ActiveSpeaker { peer: speaker } });
+        }
         let due: Vec<SessionKey> =
             self.sessions.iter().filter(|(_, s)| s.next <= now).map(|(k, _)| k.clone()).collect();
         for key in due {
@@ -406,7 +417,8 @@ impl Engine {
             self.to_negotiate.remove(&peer);
             self.negotiate(now, &peer);
         }
-        self.sessions.values().map(|s| s.next).min().unwrap_or(now + IDLE).min(now + IDLE)
+        let next = self.sessions.values().map(|s| s.next).min().unwrap_or(now + IDLE).min(now + IDLE);
+        next.min(self.speakers.next_tick(now))
     }
 
     /// Polls one session until it has nothing more to say.
@@ -449,6 +461,9 @@ impl Engine {
                 }
             }
             Event::MediaData(data) if key.transport == MediaTransport::Publish => {
+                if let Some(dbov) = data.ext_vals.audio_level {
+                    self.speakers.heard(&key.peer, dbov);
+                }
                 self.forward(now, &key.peer, data)
             }
             Event::KeyframeRequest(req) if key.transport == MediaTransport::Subscribe => {

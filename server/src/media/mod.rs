@@ -4,7 +4,8 @@
 //! str0m (sans-IO WebRTC).
 //!
 //! Layout, state first and IO last: `rooms` (membership, tracks, receive
-//! slots) and `forward` (a slot's timeline) are plain state; `session`
+//! slots), `forward` (a slot's timeline) and `speakers` (who speaks in each
+//! room, from the levels in publishers' audio) are plain state; `session`
 //! guards one str0m `Rtc`; `engine` drives them all from commands,
 //! datagrams and time; `socket` is the one thread that owns the UDP socket
 //! and feeds the engine. The hub talks to it only through channels
@@ -16,6 +17,7 @@ mod forward;
 mod rooms;
 mod session;
 mod socket;
+mod speakers;
 
 pub use cmd::{MediaCmd, MediaEvent};
 pub use engine::{Engine, EngineConfig, Wire};

@@ -67,6 +67,15 @@ impl Rooms {
         self.members.contains_key(peer)
     }
 
+    /// Every room and its members.
+    pub fn all(&self) -> impl Iterator<Item = (&str, &[PeerId])> {
+        self.rooms.iter().map(|(room, members)| (room.as_str(), members.as_slice()))
+    }
+
+    pub fn members_of(&self, room: &str) -> &[PeerId] {
+        self.rooms.get(room).map_or(&[], Vec::as_slice)
+    }
+
     pub fn join(&mut self, room: &str, peer: &PeerId) -> Vec<Change> {
         let mut changes = Vec::new();
         match self.members.get(peer) {

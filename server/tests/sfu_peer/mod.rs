@@ -85,11 +85,19 @@ pub struct SfuPeer {
     pub errors: Vec<ServerMsg>,
     /// `peer_left` messages seen.
     pub left: usize,
+    /// The level (dBov, RFC 6464) our audio packets say they carry.
+    pub level: i8,
+    /// Every `active_speaker` the server sent, in order.
+    pub speakers: Vec<Option<PeerId>>,
 }
 
 /// A frame every 20 ms (50 fps of audio; video alongside at the same rate).
 const FRAME_EVERY: Duration = Duration::from_millis(20);
 const KEYFRAME_EVERY: u32 = 50;
+/// What a muted or quiet microphone's packets say.
+pub const SILENT: i8 = -127;
+/// A voice at a normal speaking level.
+pub const SPEAKING: i8 = -15;
 
 impl SfuPeer {
     /// Joined to `room` already (see `Client::in_room`).
@@ -111,6 +119,8 @@ impl SfuPeer {
             subscribe_offers: 0,
             errors: Vec::new(),
             left: 0,
+            level: SILENT,
+            speakers: Vec::new(),
         }
     }
 
@@ -214,7 +224,10 @@ impl SfuPeer {
             (self.audio, audio, MediaTime::new(ticks * 48, str0m::media::Frequency::FORTY_EIGHT_KHZ)),
         ] {
             let Some(mid) = mid else { continue };
-            let writer = self.publish.rtc.writer(mid).expect("a writer");
+            let mut writer = self.publish.rtc.writer(mid).expect("a writer");
+            if Some(mid) == self.audio {
+                writer = writer.audio_level(self.level, self.level > -40);
+            }
             let pt = writer.payload_params().next().expect("a codec").pt();
             writer.write(pt, now, time, data).expect("write");
         }
@@ -244,6 +257,7 @@ impl SfuPeer {
             ServerMsg::SlotMap { slots } => self.slots = slots,
             msg @ ServerMsg::Error { .. } => self.errors.push(msg),
             ServerMsg::PeerLeft { .. } => self.left += 1,
+            ServerMsg::ActiveSpeaker { peer } => self.speakers.push(peer),
             _ => {}
         }
     }

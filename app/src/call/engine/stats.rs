@@ -3,11 +3,11 @@
 //! RTT / loss / fps sample goes into each peer's history.
 
 use crate::call::quality::{self, Quality};
-use crate::call::speaker::SpeakerDetector;
 use crate::call::{Call, Phase};
 use crate::protocol::PeerId;
 use crate::rtc::readings::{level, Counters, Reading};
 use crate::rtc::{stats, transports};
+use crate::speaker::SpeakerDetector;
 use leptos::prelude::*;
 use std::collections::HashMap;
 
@@ -65,8 +65,14 @@ pub fn start_stats(call: Call) {
             }
             local_last = local_now;
             let speaker = detector.update(&levels);
+            // In an SFU room the server's `active_speaker` decides.
+            let mesh = call.session.model.with_untracked(|m| {
+                m.room.as_ref().is_none_or(|r| r.media == crate::protocol::MediaMode::Mesh)
+            });
             call.state.update(|s| {
-                s.active_speaker = speaker;
+                if mesh {
+                    s.active_speaker = speaker;
+                }
                 for (id, sample) in samples {
                     if let Some(view) = s.peers.iter_mut().find(|p| p.id == id) {
                         quality::push(&mut view.stats, sample);
