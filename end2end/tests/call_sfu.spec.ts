@@ -7,12 +7,14 @@ import {
   decodingVideoStreams,
   expectGrowing,
   inbound,
+  installCameraRate,
   installVoice,
   joinCall,
   probedPage,
   selectedPairs,
   tileOf,
   tiles,
+  widestVideo,
 } from './support/call';
 
 // Every room's call goes through the server's media engine (the SFU).
@@ -28,6 +30,7 @@ async function person(browser: any, name: string, room: string, url: string) {
 async function voice(browser: any, name: string, room: string, url: string) {
   const p = await probedPage(browser, { width: 960, height: 640 });
   await installVoice(p.context);
+  await installCameraRate(p.context, 10);
   // The server's `active_speaker` messages this page receives.
   const said: string[] = [];
   p.page.on('websocket', (ws) =>
@@ -113,7 +116,14 @@ test('three people in an SFU room see and hear each other through the server; a 
   // Screen share goes through the server like the camera.
   await ann.page.getByRole('button', { name: 'Share screen' }).click();
   await expect(tileOf(cat.page, 'Ann')).toHaveAttribute('data-presenting', 'true');
-  await expect.poll(() => inbound(cat.page, 'video', 'frameWidth'), { timeout: 20_000 }).toBeGreaterThan(640 + 640);
+  // The screen arrives at its full size (wider than any camera), whoever
+  // speaks: a presenter goes out in the top layer to everyone.
+  const screenWidth = await ann.page.evaluate(() => {
+    const screens = (window as any).__screens as MediaStreamTrack[];
+    return screens[screens.length - 1].getSettings().width!;
+  });
+  expect(screenWidth).toBeGreaterThan(640);
+  await expect.poll(() => widestVideo(cat.page), { timeout: 20_000 }).toBe(screenWidth);
   await ann.page.getByRole('button', { name: 'Stop sharing' }).click();
   await expect(tileOf(cat.page, 'Ann')).toHaveAttribute('data-presenting', 'false');
 
@@ -210,25 +220,47 @@ test.describe('a mesh room the host routes through the server', () => {
   });
 });
 
-test('the server hears who speaks, and every page highlights them', async ({ browser, server }) => {
+/** The height of the picture `page` shows on `name`'s tile. */
+const shownHeight = (page: Page, name: string) =>
+  tileOf(page, name)
+    .locator('video')
+    .evaluate((v: HTMLVideoElement) => v.videoHeight);
+
+// The camera as the app asks for it, 640x360, goes out in two layers.
+const LOW = 180;
+const HIGH = 360;
+
+test('the server hears who speaks: every page highlights them and gets them in high quality, the rest low', async ({
+  browser,
+  server,
+}) => {
   const media = await server.mediaAddr();
   const people = [
     await voice(browser, 'Ann', 'voices', server.url),
     await voice(browser, 'Ben', 'voices', server.url),
     await voice(browser, 'Cat', 'voices', server.url),
   ];
-  const [, ben, cat] = people;
+  const [ann, ben, cat] = people;
   await expectEveryoneThroughServer(people.map((p) => p.page), media);
-  const expectSpeaker = async (speaker: string) => {
-    for (const { page } of people) {
+  const expectSpeaker = async (speaker: string | null) => {
+    for (const { page, name: viewer } of people) {
       for (const { name } of people) {
-        await expect(tileOf(page, name)).toHaveAttribute('data-speaking', String(name === speaker), {
-          timeout: 10_000,
-        });
+        if (speaker) {
+          await expect(tileOf(page, name)).toHaveAttribute('data-speaking', String(name === speaker), {
+            timeout: 10_000,
+          });
+        }
+        if (name === viewer) continue;
+        await expect
+          .poll(() => shownHeight(page, name), { timeout: 10_000, message: `${viewer} sees ${name}` })
+          .toBe(name === speaker ? HIGH : LOW);
       }
     }
   };
 
+  // Nobody speaks: everyone downloads everyone else's lowest layer.
+  await expectSpeaker(null);
+  const freezes = await Promise.all(people.map(({ page }) => inbound(page, 'video', 'freezeCount')));
   await ben.speak(true);
   await expectSpeaker('Ben');
   await ben.speak(false);
@@ -236,6 +268,19 @@ test('the server hears who speaks, and every page highlights them', async ({ bro
   await expectSpeaker('Cat');
   // The pages did not decide it themselves: the server told each of them.
   for (const { said } of people) expect(said.length).toBeGreaterThanOrEqual(2);
+  // Switching layers cost nobody a frozen picture.
+  for (const [i, { page }] of people.entries()) {
+    await expectGrowing(page, 'video', 'framesDecoded', 10);
+    expect(await inbound(page, 'video', 'freezeCount')).toBe(freezes[i]);
+  }
+
+  // The call-quality panel says which size arrives.
+  const quality = tileOf(ann.page, 'Cat').locator('button.quality');
+  await quality.click();
+  await expect(tileOf(ann.page, 'Cat').getByTestId('stats-video-size')).toHaveText(`640×${HIGH}`, {
+    timeout: 10_000,
+  });
+  await quality.click();
 
   // Speaker view follows the server's choice too.
   await ben.page.getByRole('button', { name: 'Speaker view' }).click();

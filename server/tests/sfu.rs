@@ -167,6 +167,85 @@ async fn the_server_hears_who_speaks_and_tells_the_room_once_per_change() {
     .await;
 }
 
+/// Whether every page gets `speaker`'s video at the top layer and
+/// everyone else's at the lowest (by the last frame received).
+fn layers_follow(peers: &[&mut SfuPeer], speaker: Option<u8>) -> bool {
+    peers.iter().all(|to| {
+        peers.iter().filter(|from| from.tag != to.tag).all(|from| {
+            let want = if Some(from.tag) == speaker { b'f' } else { b'q' };
+            frames(to, from, TrackKind::Video).last().map(|g| g.layer) == Some(want)
+        })
+    })
+}
+
+#[tokio::test]
+async fn the_speaker_comes_in_the_top_layer_and_everyone_else_in_the_lowest() {
+    let server = sfu_server().await;
+    let mut a = peer(&server, "Ada", "layers", 1).await;
+    let mut b = peer(&server, "Bo", "layers", 2).await;
+    let mut c = peer(&server, "Cy", "layers", 3).await;
+    for p in [&mut a, &mut b, &mut c] {
+        p.simulcast = true;
+        p.start_publishing().await;
+    }
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| has_all(peers, 10)).await;
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| layers_follow(peers, None)).await;
+
+    b.level = SPEAKING;
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| layers_follow(peers, Some(2))).await;
+    b.level = SILENT;
+    c.level = SPEAKING;
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| layers_follow(peers, Some(3))).await;
+    // A little more, so the last switch has frames after it too.
+    let until = std::time::Instant::now() + Duration::from_millis(300);
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |_| std::time::Instant::now() >= until).await;
+
+    for to in [&a, &b, &c] {
+        assert!(to.errors.is_empty(), "{:?}", to.errors);
+        for from in [&a, &b, &c].into_iter().filter(|p| p.tag != to.tag) {
+            let got = frames(to, from, TrackKind::Video);
+            let start = got.iter().position(|g| g.keyframe).expect("a keyframe");
+            let mut switches = 0;
+            for w in got[start..].windows(2) {
+                let (before, after) = (w[0], w[1]);
+                assert!(after.tag == from.tag, "one publisher per slot");
+                // The same picture may come twice across a switch (both
+                // layers of one capture), never one missing or going back.
+                assert!(
+                    after.number == before.number || after.number == before.number + 1,
+                    "{} from {}: {before:?} then {after:?}",
+                    to.tag,
+                    from.tag
+                );
+                assert!(after.time >= before.time, "timestamps go back: {before:?} then {after:?}");
+                if after.layer != before.layer {
+                    assert!(after.keyframe, "a switch on a delta frame: {before:?} then {after:?}");
+                    switches += 1;
+                }
+            }
+            // Bo went up and back down; Cy up.
+            let least = match from.tag {
+                2 => 2,
+                3 => 1,
+                _ => 0,
+            };
+            assert!(switches >= least, "{} from {}: {switches} switches", to.tag, from.tag);
+        }
+    }
+
+    // Ada presents without speaking: everyone gets her in full size too.
+    a.ws.send(&ClientMsg::StartShare).await;
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| {
+        let layer =
+            |to: usize, from: usize| frames(peers[to], peers[from], TrackKind::Video).last().map(|g| g.layer);
+        layer(1, 0) == Some(b'f')
+            && layer(2, 0) == Some(b'f')
+            && layer(0, 2) == Some(b'f')
+            && layer(0, 1) == Some(b'q')
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn media_signaling_is_refused_outside_sfu_rooms_and_when_malformed() {
     let mesh = Server::start().await;

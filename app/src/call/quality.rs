@@ -16,6 +16,8 @@ pub struct StatSample {
     pub loss_pct: f64,
     /// Decoded video frames per second (None when no video is expected).
     pub fps: Option<f64>,
+    /// Width × height of the video received (the layer the server sends).
+    pub frame: Option<(u32, u32)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +60,7 @@ pub fn sample(prev: &Counters, now: &Counters, rtt_ms: Option<f64>, video_expect
         rtt_ms,
         loss_pct: if expected > 0.0 { lost * 100.0 / expected } else { 0.0 },
         fps: video_expected.then(|| (now.frames_decoded - prev.frames_decoded).max(0.0) / secs),
+        frame: now.frame_size.filter(|_| video_expected),
     }
 }
 
@@ -88,7 +91,8 @@ mod tests {
 
     #[test]
     fn verdicts() {
-        let good = StatSample { kbps: 800.0, rtt_ms: Some(20.0), loss_pct: 0.0, fps: Some(30.0) };
+        let good =
+            StatSample { kbps: 800.0, rtt_ms: Some(20.0), loss_pct: 0.0, fps: Some(30.0), frame: None };
         assert_eq!(Quality::of(&good), Quality::Good);
         assert_eq!(Quality::of(&StatSample { loss_pct: 4.0, ..good }), Quality::Fair);
         assert_eq!(Quality::of(&StatSample { rtt_ms: Some(250.0), ..good }), Quality::Fair);
@@ -105,6 +109,7 @@ mod tests {
             packets_received: 0.0,
             packets_lost: 0.0,
             frames_decoded: 0.0,
+            frame_size: None,
         };
         let b = Counters {
             at_ms: 1000.0,
@@ -112,15 +117,22 @@ mod tests {
             packets_received: 95.0,
             packets_lost: 5.0,
             frames_decoded: 30.0,
+            frame_size: Some((640, 480)),
         };
         let s = sample(&a, &b, Some(12.0), true);
         assert_eq!(s.kbps, 1000.0);
         assert_eq!(s.loss_pct, 5.0);
         assert_eq!(s.fps, Some(30.0));
         assert_eq!(s.rtt_ms, Some(12.0));
+        assert_eq!(s.frame, Some((640, 480)));
+        assert_eq!(
+            sample(&a, &b, None, false).frame,
+            None,
+            "no size when no video is expected (a frozen last frame's)"
+        );
         assert_eq!(
             sample(&a, &a, None, false),
-            StatSample { kbps: 0.0, rtt_ms: None, loss_pct: 0.0, fps: None }
+            StatSample { kbps: 0.0, rtt_ms: None, loss_pct: 0.0, fps: None, frame: None }
         );
     }
 

@@ -37,6 +37,15 @@ pub fn StatsPanel(peer: PeerId) -> impl IntoView {
             {move || row("RTT", "ms", series(|s| s.rtt_ms.unwrap_or(0.0)), 50.0)}
             {move || row("Loss", "%", series(|s| s.loss_pct), 5.0)}
             {move || row("FPS", "fps", series(|s| s.fps.unwrap_or(0.0)), 30.0)}
+            <div class="stat-row stat-text">
+                <span class="stat-label">"Video"</span>
+                <span class="stat-value" data-testid="stats-video-size">
+                    {move || history.with(|h| match h.last().and_then(|s| s.frame) {
+                        Some((w, h)) => format!("{w}×{h}"),
+                        None => "–".into(),
+                    })}
+                </span>
+            </div>
         </div>
     }
 }

@@ -9,6 +9,9 @@ pub struct Counters {
     pub packets_received: f64,
     pub packets_lost: f64,
     pub frames_decoded: f64,
+    /// The size of the video received now (through the server, the
+    /// layer it forwards), if any.
+    pub frame_size: Option<(u32, u32)>,
 }
 
 /// One report, summed over the connection's streams.

@@ -34,6 +34,8 @@ pub async fn capture(on_ended: impl Fn() + 'static) -> Result<Screen, String> {
     }
     .await;
     let track = result.map_err(|e| js::error_name(&e))?;
+    // Text and edges stay sharp: encoders keep resolution over frame rate.
+    let _ = js_sys::Reflect::set(&track, &JsValue::from_str("contentHint"), &JsValue::from_str("detail"));
     let ended = Listener::new(move |_| on_ended());
     track.set_onended(Some(ended.function()));
     Ok(Screen { track, on_air: false, _ended: ended })

@@ -159,6 +159,7 @@ impl SfuLink {
         let init = RtcRtpTransceiverInit::new();
         init.set_direction(RtcRtpTransceiverDirection::Sendonly);
         self.publish.add_transceiver_with_str_and_init("audio", &init);
+        init.set_send_encodings(&simulcast_layers(video.as_ref()));
         self.publish.add_transceiver_with_str_and_init("video", &init);
         self.replace("audio", audio.as_ref());
         self.replace("video", video.as_ref());
@@ -173,6 +174,39 @@ impl SfuLink {
             )),
             Ok(_) => {}
             Err(err) => leptos::logging::warn!("publish offer failed: {}", js::error_name(&err)),
+        }
+    }
+
+    /// Sends only the top simulcast layer (a screen: the server gives
+    /// everyone a presenter's top layer, and a smaller copy of a screen is
+    /// unreadable anyway), or every layer again (the camera).
+    pub fn top_layer_only(&self, only: bool) {
+        let Some(sender) = self.sender("video") else { return };
+        let call = |name: &str, args: &js_sys::Array| -> Result<JsValue, JsValue> {
+            let f: js_sys::Function = js_sys::Reflect::get(&sender, &JsValue::from_str(name))?.dyn_into()?;
+            f.apply(&sender, args)
+        };
+        let result = (|| {
+            let params = call("getParameters", &js_sys::Array::new())?;
+            let encodings: js_sys::Array =
+                js_sys::Reflect::get(&params, &JsValue::from_str("encodings"))?.dyn_into()?;
+            let layers = layers_of(encodings.length());
+            let set = |target: &JsValue, key: &str, value: JsValue| {
+                js_sys::Reflect::set(target, &JsValue::from_str(key), &value).map(|_| ())
+            };
+            for (i, encoding) in encodings.iter().enumerate() {
+                let top = i + 1 == layers.len();
+                set(&encoding, "active", JsValue::from_bool(!only || top))?;
+                // A screen's text needs more than a camera's top layer gets.
+                let bitrate = if only && top { SCREEN_BITRATE } else { layers.get(i).map_or(0.0, |l| l.2) };
+                set(&encoding, "maxBitrate", JsValue::from_f64(bitrate))?;
+            }
+            let keep = if only { "maintain-resolution" } else { "balanced" };
+            set(&params, "degradationPreference", JsValue::from_str(keep))?;
+            call("setParameters", &js_sys::Array::of1(&params))
+        })();
+        if let Err(err) = result {
+            leptos::logging::warn!("could not change the simulcast layers: {}", js::error_name(&err));
         }
     }
 
@@ -284,4 +318,37 @@ impl SfuLink {
         }
         self.listeners.borrow_mut().clear();
     }
+}
+
+/// A simulcast layer: rid, how much smaller than the camera, most bits/s.
+type Layer = (&'static str, f64, f64);
+
+/// The top layer's ceiling while it carries a screen.
+const SCREEN_BITRATE: f64 = 2_500_000.0;
+
+fn layers_of(count: u32) -> &'static [Layer] {
+    if count >= 3 {
+        &[("q", 4.0, 150_000.0), ("h", 2.0, 500_000.0), ("f", 1.0, 1_500_000.0)]
+    } else {
+        &[("q", 2.0, 250_000.0), ("f", 1.0, 1_000_000.0)]
+    }
+}
+
+/// Our camera in simulcast layers, lowest first: the server forwards the
+/// speaker's top layer and everyone else's lowest, so each person downloads
+/// one large picture rather than one per person. Chromium drops the largest
+/// of three layers from a camera under 960×540, so a smaller one gets two.
+fn simulcast_layers(camera: Option<&MediaStreamTrack>) -> js_sys::Array {
+    let height = camera.and_then(|t| t.get_settings().get_height()).unwrap_or(0);
+    layers_of(if height >= 540 { 3 } else { 2 })
+        .iter()
+        .map(|(rid, scale, bitrate)| {
+            let encoding = js::object(&[
+                ("rid", JsValue::from_str(rid)),
+                ("scaleResolutionDownBy", JsValue::from_f64(*scale)),
+                ("maxBitrate", JsValue::from_f64(*bitrate)),
+            ]);
+            JsValue::from(encoding)
+        })
+        .collect()
 }

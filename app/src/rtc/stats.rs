@@ -33,6 +33,10 @@ pub async fn read(pc: &web_sys::RtcPeerConnection, now_ms: f64, mids: Option<&[S
                 r.counters.packets_lost += num(&stat, "packetsLost").unwrap_or(0.0);
                 if kind == "video" {
                     r.counters.frames_decoded += num(&stat, "framesDecoded").unwrap_or(0.0);
+                    if let (Some(w), Some(h)) = (num(&stat, "frameWidth"), num(&stat, "frameHeight")) {
+                        let size = (w as u32, h as u32);
+                        r.counters.frame_size = r.counters.frame_size.max(Some(size));
+                    }
                 } else if kind == "audio" {
                     r.audio.0 += num(&stat, "totalAudioEnergy").unwrap_or(0.0);
                     r.audio.1 += num(&stat, "totalSamplesDuration").unwrap_or(0.0);

@@ -185,7 +185,13 @@ pub fn open_sfu(ice: &[IceServer]) -> Result<(), String> {
     if let Some(old) = old {
         old.close();
     }
-    wasm_bindgen_futures::spawn_local(link.start_publishing(audio, video));
+    let presenting = with(|t| t.screen.as_ref().is_some_and(|s| s.on_air));
+    wasm_bindgen_futures::spawn_local(async move {
+        link.clone().start_publishing(audio, video).await;
+        if presenting {
+            link.top_layer_only(true);
+        }
+    });
     Ok(())
 }
 
@@ -300,6 +306,9 @@ pub fn screen_on_air() -> bool {
             screen.on_air = true;
             let track = screen.track.clone();
             t.replace_everywhere("video", Some(&track));
+            if let Some(sfu) = &t.sfu {
+                sfu.top_layer_only(true);
+            }
             true
         }
         None => false,
@@ -316,6 +325,9 @@ pub fn stop_screen() -> bool {
     let screen = with(|t| {
         let screen = t.screen.take();
         t.replace_everywhere("video", t.local.video.clone().as_ref());
+        if let (Some(sfu), Some(_)) = (&t.sfu, &screen) {
+            sfu.top_layer_only(false);
+        }
         screen
     });
     // Dropped outside the borrow: it stops the track, whose handler is ours.

@@ -76,6 +76,25 @@ export async function installVoice(context: BrowserContext) {
   });
 }
 
+/**
+ * Caps the camera at `fps` frames a second. Three Chromium pages encoding
+ * two layers each at 20 fps fill both cores of a test machine, and their
+ * renderers then skip frames at random (133–233 ms gaps with no layer
+ * change, measured with requestVideoFrameCallback), which Chromium counts
+ * as freezes. A test that asserts on `freezeCount` needs a calm machine,
+ * not a faster one.
+ */
+export async function installCameraRate(context: BrowserContext, fps: number) {
+  await context.addInitScript((fps: number) => {
+    const gum = MediaDevices.prototype.getUserMedia;
+    MediaDevices.prototype.getUserMedia = async function (this: MediaDevices, constraints?: MediaStreamConstraints) {
+      const video = constraints?.video;
+      const capped = video ? { ...(typeof video === 'object' ? video : {}), frameRate: { max: fps } } : video;
+      return gum.call(this, { ...constraints, video: capped });
+    };
+  }, fps);
+}
+
 /** A fresh browser context (one person) with the probes installed, and its page. */
 export async function probedPage(browser: Browser, viewport?: { width: number; height: number }) {
   const context = await browser.newContext(viewport ? { viewport } : {});
@@ -96,6 +115,20 @@ export function tiles(page: Page) {
 
 export function tileOf(page: Page, nickname: string) {
   return tiles(page).filter({ hasText: nickname });
+}
+
+/** The widest video `page` receives now (`inbound-rtp.frameWidth`). */
+export async function widestVideo(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    let widest = 0;
+    for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s: any) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') widest = Math.max(widest, s.frameWidth ?? 0);
+      });
+    }
+    return widest;
+  });
 }
 
 /** Sum over all live peer connections of an inbound-rtp statistic. */

@@ -80,11 +80,16 @@ impl Hub {
     pub(super) fn switch_media(&mut self, room: &str, media: MediaMode) {
         let Some(r) = self.rooms.get_mut(room) else { return };
         r.media = media;
+        let sharer = r.sharer.clone();
         for peer in self.local_members_of(room) {
+            let presenting = media == MediaMode::Sfu && sharer.as_ref() == Some(&peer);
             self.media.push(match media {
-                MediaMode::Sfu => MediaCmd::Join { room: room.to_owned(), peer },
-                MediaMode::Mesh => MediaCmd::Leave { peer },
+                MediaMode::Sfu => MediaCmd::Join { room: room.to_owned(), peer: peer.clone() },
+                MediaMode::Mesh => MediaCmd::Leave { peer: peer.clone() },
             });
+            if presenting {
+                self.media.push(MediaCmd::Presenting { peer, on: true });
+            }
         }
     }
 

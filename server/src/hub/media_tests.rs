@@ -128,3 +128,37 @@ fn a_room_too_big_for_a_mesh_stays_through_the_server() {
     assert_eq!(out.refused.as_ref().map(HubError::code), Some(ErrorCode::TooManyForMesh));
     assert!(out.media.is_empty());
 }
+
+#[test]
+fn the_engine_knows_who_presents_in_an_sfu_room_and_nobody_else_does() {
+    let mut hub = hub_with(sfu(), &["a", "b"]);
+    joined(&mut hub, "a", "x");
+    joined(&mut hub, "b", "x");
+    let out = hub.handle(&id("a"), ClientMsg::StartShare, 0);
+    assert_eq!(out.media, vec![MediaCmd::Presenting { peer: id("a"), on: true }]);
+    let out = hub.handle(&id("a"), ClientMsg::StopShare, 0);
+    assert_eq!(out.media, vec![MediaCmd::Presenting { peer: id("a"), on: false }]);
+    assert!(hub.handle(&id("a"), ClientMsg::StopShare, 0).media.is_empty(), "not sharing: nothing");
+
+    // A mesh has no engine to tell.
+    let mut mesh = hub_with(HubConfig::default(), &["a"]);
+    joined(&mut mesh, "a", "y");
+    assert!(mesh.handle(&id("a"), ClientMsg::StartShare, 0).media.is_empty());
+}
+
+#[test]
+fn a_call_moved_to_the_server_mid_share_keeps_its_presenter_in_full_size() {
+    let mut hub = hub_with(HubConfig::default(), &["host", "b"]);
+    joined(&mut hub, "host", "x");
+    joined(&mut hub, "b", "x");
+    assert!(hub.handle(&id("b"), ClientMsg::StartShare, 0).refused.is_none());
+    let out = hub.handle(&id("host"), ClientMsg::SetRoomMedia { media: MediaMode::Sfu }, 0);
+    assert_eq!(
+        out.media,
+        vec![
+            MediaCmd::Join { room: "x".into(), peer: id("host") },
+            MediaCmd::Join { room: "x".into(), peer: id("b") },
+            MediaCmd::Presenting { peer: id("b"), on: true },
+        ]
+    );
+}

@@ -524,6 +524,9 @@ impl Hub {
             _ => {
                 if let Some(room) = self.rooms.get_mut(&room_name) {
                     room.sharer = Some(from.clone());
+                    if room.media == MediaMode::Sfu {
+                        self.media.push(MediaCmd::Presenting { peer: from.clone(), on: true });
+                    }
                 }
                 self.publish(None, ClusterEvent::ShareStarted { room: room_name.clone(), id: from.clone() });
                 Ok(vec![Delivery::many(
@@ -542,6 +545,9 @@ impl Hub {
             return Vec::new();
         };
         room.sharer = None;
+        if room.media == MediaMode::Sfu {
+            self.media.push(MediaCmd::Presenting { peer: from.clone(), on: false });
+        }
         self.publish(None, ClusterEvent::ShareStopped { room: room_name.clone(), id: from.clone() });
         vec![Delivery::many(self.members(&room_name), ServerMsg::ShareStopped { id: from.clone() })]
     }

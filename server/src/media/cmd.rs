@@ -15,6 +15,9 @@ pub enum MediaCmd {
     /// `peer`'s browser lost its connections to us: drop both and start
     /// over (it opens new ones after `media_restarted`).
     Restart { peer: PeerId },
+    /// `peer` started (or stopped) presenting its screen: everyone gets
+    /// its top layer while it does.
+    Presenting { peer: PeerId, on: bool },
 }
 
 /// From the media thread, for connections of this node: one, or a room's

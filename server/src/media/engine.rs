@@ -6,6 +6,7 @@
 
 use super::cmd::{MediaCmd, MediaEvent};
 use super::forward::{Frame, SlotTimeline};
+use super::layers::{self, LayerSwitch, Layers};
 use super::rooms::{Change, Rooms, TrackKey};
 use super::session::{Session, SessionKey};
 use super::speakers::Speakers;
@@ -14,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, MediaTime, Mid};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, MediaTime, Mid, Rid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output};
 
@@ -29,6 +30,9 @@ enum End {
     Error,
     Panicked,
 }
+
+/// A subscriber's receive slot: the subscriber and the slot's mid.
+type SlotKey = (PeerId, String);
 
 /// Where datagrams go out.
 pub trait Wire {
@@ -49,7 +53,16 @@ pub struct Engine {
     /// Which session a remote address belongs to, once known.
     by_addr: HashMap<SocketAddr, SessionKey>,
     rooms: Rooms,
-    timelines: HashMap<(PeerId, String), SlotTimeline<TrackKey>>,
+    /// Each subscriber slot's timeline; its source is a track's layer.
+    timelines: HashMap<SlotKey, SlotTimeline<(TrackKey, Option<Rid>)>>,
+    /// Published video tracks sent in layers (simulcast), and which of
+    /// those layers arrive.
+    layers: HashMap<TrackKey, Layers>,
+    /// The layer each subscriber slot carrying a simulcast track gets, and
+    /// the track it was chosen for.
+    switches: HashMap<SlotKey, (TrackKey, LayerSwitch)>,
+    /// Members presenting their screen: everyone gets their top layer.
+    presenters: HashSet<PeerId>,
     /// Sessions with input since they were last polled.
     dirty: HashSet<SessionKey>,
     /// Subscribe connections that need an offer, made once per poll so
@@ -77,6 +90,9 @@ impl Engine {
             by_addr: HashMap::new(),
             rooms,
             timelines: HashMap::new(),
+            layers: HashMap::new(),
+            switches: HashMap::new(),
+            presenters: HashSet::new(),
             dirty: HashSet::new(),
             to_negotiate: HashSet::new(),
             events: Vec::new(),
@@ -107,6 +123,14 @@ impl Engine {
             MediaCmd::Leave { peer } => self.leave(now, &peer),
             MediaCmd::Signal { peer, transport, payload } => self.signal(now, &peer, transport, payload),
             MediaCmd::Restart { peer } => self.restart(now, &peer),
+            MediaCmd::Presenting { peer, on } => {
+                if on {
+                    self.presenters.insert(peer);
+                } else {
+                    self.presenters.remove(&peer);
+                }
+                self.aim_layers(now);
+            }
         }
     }
 
@@ -137,6 +161,9 @@ impl Engine {
         }
         self.by_addr.retain(|_, key| &key.peer != peer);
         self.timelines.retain(|(sub, _), _| sub != peer);
+        self.switches.retain(|(sub, _), _| sub != peer);
+        self.layers.retain(|track, _| &track.peer != peer);
+        self.presenters.remove(peer);
         self.to_negotiate.remove(peer);
         let changes = self.rooms.leave(peer);
         self.apply(now, changes);
@@ -258,9 +285,13 @@ impl Engine {
         self.dirty.remove(key);
         self.by_addr.retain(|_, k| k != key);
         let changes = match key.transport {
-            MediaTransport::Publish => self.rooms.unpublish_all(&key.peer),
+            MediaTransport::Publish => {
+                self.layers.retain(|track, _| track.peer != key.peer);
+                self.rooms.unpublish_all(&key.peer)
+            }
             MediaTransport::Subscribe => {
                 self.timelines.retain(|(sub, _), _| sub != &key.peer);
+                self.switches.retain(|(sub, _), _| sub != &key.peer);
                 self.rooms.reset_subscriber(&key.peer)
             }
         };
@@ -277,7 +308,16 @@ impl Engine {
                 Change::Negotiate(peer) => {
                     self.to_negotiate.insert(peer);
                 }
-                Change::Keyframe(track) => self.request_keyframe(now, &track),
+                // A new subscriber may start on any layer that arrives.
+                Change::Keyframe(track) => {
+                    let live = self.layers.get(&track).map(|l| l.live(now)).unwrap_or_default();
+                    if live.is_empty() {
+                        self.request_keyframe(now, &track, None);
+                    }
+                    for rid in live {
+                        self.request_keyframe(now, &track, Some(rid));
+                    }
+                }
             }
         }
     }
@@ -327,14 +367,15 @@ impl Engine {
         }
     }
 
-    fn request_keyframe(&mut self, now: Instant, track: &TrackKey) {
+    /// Asks `track`'s publisher for a keyframe of layer `rid` (throttled
+    /// per layer, so many subscribers never make a storm of requests).
+    fn request_keyframe(&mut self, now: Instant, track: &TrackKey, rid: Option<Rid>) {
         let key = SessionKey::new(&track.peer, MediaTransport::Publish);
         let Some(session) = self.sessions.get_mut(&key) else { return };
         let mid = Mid::from(track.mid.as_str());
-        if !session.may_request_keyframe(mid, now) {
+        if !session.may_request_keyframe(mid, rid, now) {
             return;
         }
-        let rid = session.chosen_rid.get(&mid).copied();
         match session
             .guarded(|rtc| rtc.writer(mid).map(|mut w| w.request_keyframe(rid, KeyframeRequestKind::Pli)))
         {
@@ -385,13 +426,23 @@ impl Engine {
     pub fn poll(&mut self, now: Instant, wire: &mut impl Wire) -> Instant {
         if self.last_keyframe_sweep.is_none_or(|at| now.saturating_duration_since(at) >= KEYFRAME_RETRY) {
             self.last_keyframe_sweep = Some(now);
-            let waiting: HashSet<TrackKey> =
+            self.aim_layers(now);
+            let mut waiting: HashSet<(TrackKey, Option<Rid>)> =
                 self.timelines.values().filter_map(|t| t.waiting_for().cloned()).collect();
-            for track in waiting {
-                self.request_keyframe(now, &track);
+            waiting.extend(
+                self.switches
+                    .values()
+                    .filter_map(|(track, s)| s.pending().map(|rid| (track.clone(), Some(rid)))),
+            );
+            for (track, rid) in waiting {
+                self.request_keyframe(now, &track, rid);
             }
         }
-        for (room, speaker) in self.speakers.tick(now, self.rooms.all()) {
+        let changes = self.speakers.tick(now, self.rooms.all());
+        if !changes.is_empty() {
+            self.aim_layers(now);
+        }
+        for (room, speaker) in changes {
             let to = self.rooms.members_of(&room).to_vec();
             self.events.push(MediaEvent { to, msg: ServerMsg::ActiveSpeaker { peer: speaker } });
         }
@@ -455,6 +506,10 @@ impl Engine {
             }
             Event::MediaAdded(added) if key.transport == MediaTransport::Publish => {
                 let kind = if added.kind.is_audio() { TrackKind::Audio } else { TrackKind::Video };
+                if let Some(simulcast) = &added.simulcast {
+                    let track = TrackKey { peer: key.peer.clone(), mid: added.mid.to_string() };
+                    self.layers.insert(track, Layers::new(simulcast.recv.iter().map(|l| l.rid).collect()));
+                }
                 if added.direction.is_receiving() {
                     let changes = self.rooms.publish(&key.peer, &added.mid.to_string(), kind);
                     self.apply(now, changes);
@@ -467,37 +522,77 @@ impl Engine {
                 self.forward(now, &key.peer, data)
             }
             Event::KeyframeRequest(req) if key.transport == MediaTransport::Subscribe => {
-                if let Some(track) = self.rooms.source(&key.peer, &req.mid.to_string()).cloned() {
-                    self.request_keyframe(now, &track);
+                let slot = (key.peer.clone(), req.mid.to_string());
+                if let Some(track) = self.rooms.source(&key.peer, &slot.1).cloned() {
+                    // The layer this subscriber gets now.
+                    let rid = self.switches.get(&slot).and_then(|(_, s)| s.current());
+                    self.request_keyframe(now, &track, rid);
                 }
             }
             _ => {}
         }
     }
 
-    /// One frame from a publisher to every slot its track is in.
-    fn forward(&mut self, now: Instant, publisher: &PeerId, data: MediaData) {
-        let pub_key = SessionKey::new(publisher, MediaTransport::Publish);
-        if let (Some(rid), Some(session)) = (data.rid, self.sessions.get_mut(&pub_key)) {
-            // One layer per track until layers are chosen per subscriber.
-            if *session.chosen_rid.entry(data.mid).or_insert(rid) != rid {
-                return;
+    /// The layer of `track` its subscribers should get now.
+    fn layer_for(&self, track: &TrackKey, now: Instant) -> Option<Rid> {
+        let live = self.layers.get(track).map(|l| l.live(now)).unwrap_or_default();
+        let speaker = self.rooms.room_of(&track.peer).and_then(|room| self.speakers.current(room));
+        let prominent = speaker == Some(&track.peer) || self.presenters.contains(&track.peer);
+        layers::choose(&live, prominent)
+    }
+
+    /// Points every simulcast slot at the layer it should carry now (the
+    /// speaker changed, someone presents, a layer came or went), and asks
+    /// for the keyframes the switches wait for.
+    fn aim_layers(&mut self, now: Instant) {
+        let aims: Vec<(SlotKey, Option<Rid>)> = self
+            .switches
+            .iter()
+            .map(|(slot, (track, _))| (slot.clone(), self.layer_for(track, now)))
+            .collect();
+        for (slot, target) in aims {
+            let Some((track, switch)) = self.switches.get_mut(&slot) else { continue };
+            if switch.aim(target) {
+                let (track, rid) = (track.clone(), switch.pending());
+                self.request_keyframe(now, &track, rid);
             }
         }
+    }
+
+    /// One frame from a publisher to every slot its track is in: of a
+    /// simulcast track, only to the slots that carry its layer.
+    fn forward(&mut self, now: Instant, publisher: &PeerId, data: MediaData) {
         let track = TrackKey { peer: publisher.clone(), mid: data.mid.to_string() };
+        if let Some(rid) = data.rid {
+            self.layers.entry(track.clone()).or_default().saw(rid, now);
+        }
         let targets: Vec<(PeerId, String)> =
             self.rooms.route(&track).map(|(sub, mid)| (sub.clone(), mid.to_owned())).collect();
         let video = data.params.spec().codec.is_video();
         let keyframe = data.is_keyframe();
+        let source = (track.clone(), data.rid);
         for (sub, slot) in targets {
+            let slot_key = (sub.clone(), slot.clone());
+            if let Some(rid) = data.rid {
+                // A slot new to this track starts from the layer it should get.
+                if self.switches.get(&slot_key).is_none_or(|(t, _)| *t != track) {
+                    let mut switch = LayerSwitch::default();
+                    switch.aim(self.layer_for(&track, now));
+                    self.switches.insert(slot_key.clone(), (track.clone(), switch));
+                }
+                let (_, switch) = self.switches.get_mut(&slot_key).expect("inserted above");
+                if !switch.admit(rid, keyframe) {
+                    continue;
+                }
+            }
             let frame = Frame {
-                source: &track,
+                source: &source,
                 video,
                 keyframe,
                 ticks: data.time.numer(),
                 clock_hz: data.time.denom(),
             };
-            let timeline = self.timelines.entry((sub.clone(), slot.clone())).or_default();
+            let timeline = self.timelines.entry(slot_key).or_default();
             let Some(ticks) = timeline.admit(frame, now) else { continue };
             let key = SessionKey::new(&sub, MediaTransport::Subscribe);
             let Some(session) = self.sessions.get_mut(&key) else { continue };
@@ -505,7 +600,9 @@ impl Engine {
             let written = session.guarded(|rtc| {
                 let writer = rtc.writer(Mid::from(slot.as_str()))?;
                 let pt = writer.match_params(data.params)?;
-                Some(writer.write(pt, data.network_time, time, data.data.clone()))
+                // Sent now, in the order written: str0m queues by this
+                // time, and two layers' frames reach us in either order.
+                Some(writer.write(pt, now, time, data.data.clone()))
             });
             match written {
                 Ok(Some(Err(err))) => tracing::debug!(peer = %sub, %err, "forwarding a frame"),

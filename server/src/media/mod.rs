@@ -4,8 +4,10 @@
 //! str0m (sans-IO WebRTC).
 //!
 //! Layout, state first and IO last: `rooms` (membership, tracks, receive
-//! slots), `forward` (a slot's timeline) and `speakers` (who speaks in each
-//! room, from the levels in publishers' audio) are plain state; `session`
+//! slots), `forward` (a slot's timeline), `layers` (which simulcast layer
+//! each subscriber gets, and switching on keyframes) and `speakers` (who
+//! speaks in each room, from the levels in publishers' audio) are plain
+//! state; `session`
 //! guards one str0m `Rtc`; `engine` drives them all from commands,
 //! datagrams and time; `socket` is the one thread that owns the UDP socket
 //! and feeds the engine. The hub talks to it only through channels
@@ -14,6 +16,7 @@
 mod cmd;
 mod engine;
 mod forward;
+mod layers;
 mod rooms;
 mod session;
 mod socket;

@@ -72,6 +72,10 @@ impl Rooms {
         self.rooms.iter().map(|(room, members)| (room.as_str(), members.as_slice()))
     }
 
+    pub fn room_of(&self, peer: &PeerId) -> Option<&str> {
+        self.members.get(peer).map(|m| m.room.as_str())
+    }
+
     pub fn members_of(&self, room: &str) -> &[PeerId] {
         self.rooms.get(room).map_or(&[], Vec::as_slice)
     }

@@ -37,10 +37,8 @@ pub struct Session {
     pub pending: Option<SdpPendingOffer>,
     /// When str0m next wants time to pass.
     pub next: Instant,
-    /// The simulcast layer forwarded per published track, until layers
-    /// are chosen per subscriber: the first one seen.
-    pub chosen_rid: HashMap<Mid, Rid>,
-    pub last_keyframe_request: HashMap<Mid, Instant>,
+    /// When each published track's layer was last asked for a keyframe.
+    last_keyframe_request: HashMap<(Mid, Option<Rid>), Instant>,
     /// Makes the next guarded call panic, as a str0m bug would.
     #[cfg(test)]
     pub poisoned: bool,
@@ -65,7 +63,6 @@ impl Session {
             rtc,
             pending: None,
             next: now,
-            chosen_rid: HashMap::new(),
             last_keyframe_request: HashMap::new(),
             #[cfg(test)]
             poisoned: false,
@@ -96,12 +93,13 @@ impl Session {
         self.rtc.is_alive()
     }
 
-    /// Whether a keyframe may be asked of `mid` now (and notes that it is).
-    pub fn may_request_keyframe(&mut self, mid: Mid, now: Instant) -> bool {
-        match self.last_keyframe_request.get(&mid) {
+    /// Whether a keyframe may be asked of `mid`'s layer `rid` now (and
+    /// notes that it is).
+    pub fn may_request_keyframe(&mut self, mid: Mid, rid: Option<Rid>, now: Instant) -> bool {
+        match self.last_keyframe_request.get(&(mid, rid)) {
             Some(at) if now.saturating_duration_since(*at) < KEYFRAME_INTERVAL => false,
             _ => {
-                self.last_keyframe_request.insert(mid, now);
+                self.last_keyframe_request.insert((mid, rid), now);
                 true
             }
         }

@@ -1,27 +1,35 @@
 //! A native SFU participant for tests: a WebSocket to the real server plus
 //! two str0m peer connections (publish and subscribe), each on its own UDP
 //! socket as a browser's would be. It publishes VP8-shaped video and
-//! Opus-sized audio whose payloads carry (publisher tag, frame number), and
-//! records what it receives per slot.
+//! Opus-sized audio whose payloads carry (publisher tag, frame number, and
+//! for simulcast video the layer), and records what it receives per slot.
 
 use crate::support::Client;
 use app::protocol::{ClientMsg, MediaTransport, PeerId, SdpType, ServerMsg, SignalPayload, Slot};
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
-use str0m::media::{Direction, MediaKind, MediaTime, Mid};
+use str0m::media::{Direction, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
-/// A frame as received: who sent it (tag) and its number.
+/// A frame as received: who sent it (tag), its number, the layer (rid's
+/// first letter, for simulcast video) and its RTP time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Got {
     pub tag: u8,
     pub number: u32,
     pub keyframe: bool,
+    pub layer: u8,
+    pub time: u64,
 }
+
+/// The simulcast layers a publisher can send, lowest first, as a browser
+/// whose camera is too small for three sends them.
+pub const LAYERS: [&str; 2] = ["q", "f"];
 
 struct Conn {
     rtc: Rtc,
@@ -77,6 +85,10 @@ pub struct SfuPeer {
     sent: u32,
     next_frame: Instant,
     keyframe_wanted: bool,
+    /// Layers asked for a keyframe (simulcast).
+    layer_keyframes: HashSet<Rid>,
+    /// Publish video in the `LAYERS` (set before `start_publishing`).
+    pub simulcast: bool,
     pub slots: Vec<Slot>,
     /// What arrived, by slot mid.
     pub received: HashMap<String, Vec<Got>>,
@@ -114,6 +126,8 @@ impl SfuPeer {
             sent: 0,
             next_frame: now,
             keyframe_wanted: true,
+            layer_keyframes: HashSet::new(),
+            simulcast: false,
             slots: Vec::new(),
             received: HashMap::new(),
             subscribe_offers: 0,
@@ -158,7 +172,15 @@ impl SfuPeer {
         let stream = format!("peer{}", self.tag);
         self.audio =
             Some(api.add_media(MediaKind::Audio, Direction::SendOnly, Some(stream.clone()), None, None));
-        self.video = Some(api.add_media(MediaKind::Video, Direction::SendOnly, Some(stream), None, None));
+        let simulcast = self.simulcast.then(|| {
+            let mut s = Simulcast::new();
+            for rid in LAYERS {
+                s.add_send_layer(SimulcastLayer::new(rid));
+            }
+            s
+        });
+        self.video =
+            Some(api.add_media(MediaKind::Video, Direction::SendOnly, Some(stream), None, simulcast));
         let (offer, pending) = api.apply().expect("an offer");
         self.pending = Some(pending);
         let payload = SignalPayload::Description { sdp_type: SdpType::Offer, sdp: offer.to_sdp_string() };
@@ -182,8 +204,13 @@ impl SfuPeer {
         }
         let now = Instant::now();
         for event in self.publish.pump(now) {
-            if let Event::KeyframeRequest(_) = event {
-                self.keyframe_wanted = true;
+            if let Event::KeyframeRequest(req) = event {
+                match req.rid {
+                    Some(rid) => {
+                        self.layer_keyframes.insert(rid);
+                    }
+                    None => self.keyframe_wanted = true,
+                }
             }
         }
         for event in self.subscribe.pump(now) {
@@ -192,7 +219,13 @@ impl SfuPeer {
                 let at = if video { 10 } else { 0 };
                 if data.data.len() >= at + 5 {
                     let number = u32::from_be_bytes(data.data[at + 1..at + 5].try_into().unwrap());
-                    let got = Got { tag: data.data[at], number, keyframe: data.is_keyframe() };
+                    let got = Got {
+                        tag: data.data[at],
+                        number,
+                        keyframe: data.is_keyframe(),
+                        layer: data.data.get(at + 5).copied().unwrap_or(0),
+                        time: data.time.numer(),
+                    };
                     self.received.entry(data.mid.to_string()).or_default().push(got);
                 }
             }
@@ -205,28 +238,56 @@ impl SfuPeer {
 
     fn send_frames(&mut self, now: Instant) {
         self.sent += 1;
-        let keyframe = self.keyframe_wanted || self.sent.is_multiple_of(KEYFRAME_EVERY);
-        self.keyframe_wanted = false;
+        let periodic = self.sent.is_multiple_of(KEYFRAME_EVERY);
+        let all_keyframes = std::mem::take(&mut self.keyframe_wanted) || periodic;
         let number = self.sent.to_be_bytes();
-        // A VP8 frame tag (P bit clear on keyframes), the keyframe start
-        // code and a 320x180 size, then our tag and the frame number.
-        let mut video =
-            vec![if keyframe { 0x10 } else { 0x11 }, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xb4, 0x00];
-        video.push(self.tag);
-        video.extend_from_slice(&number);
-        video.resize(600, 0x55);
+        let ticks = u64::from(self.sent) * 20;
+        let mut frames = Vec::new();
+        let layers: Vec<Option<&str>> =
+            if self.simulcast { LAYERS.iter().copied().map(Some).collect() } else { vec![None] };
+        for (index, layer) in layers.into_iter().enumerate() {
+            let rid = layer.map(Rid::from);
+            let keyframe = all_keyframes || rid.is_some_and(|r| self.layer_keyframes.remove(&r));
+            // A VP8 frame tag (P bit clear on keyframes), the keyframe start
+            // code and a 320x180 size, then our tag, the frame number and
+            // the layer.
+            let mut video = vec![
+                if keyframe { 0x10 } else { 0x11 },
+                0x02,
+                0x00,
+                0x9d,
+                0x01,
+                0x2a,
+                0x40,
+                0x01,
+                0xb4,
+                0x00,
+            ];
+            video.push(self.tag);
+            video.extend_from_slice(&number);
+            video.push(layer.map_or(0x55, |l| l.as_bytes()[0]));
+            video.resize(600, 0x55);
+            // Each layer has its own RTP clock, as a browser's do.
+            let base = index as u64 * 7_000_000;
+            frames.push((self.video, rid, video, MediaTime::from_90khz(base + ticks * 90)));
+        }
         let mut audio = vec![self.tag];
         audio.extend_from_slice(&number);
         audio.resize(80, 0x33);
-        let ticks = u64::from(self.sent) * 20;
-        for (mid, data, time) in [
-            (self.video, video, MediaTime::from_90khz(ticks * 90)),
-            (self.audio, audio, MediaTime::new(ticks * 48, str0m::media::Frequency::FORTY_EIGHT_KHZ)),
-        ] {
+        frames.push((
+            self.audio,
+            None,
+            audio,
+            MediaTime::new(ticks * 48, str0m::media::Frequency::FORTY_EIGHT_KHZ),
+        ));
+        for (mid, rid, data, time) in frames {
             let Some(mid) = mid else { continue };
             let mut writer = self.publish.rtc.writer(mid).expect("a writer");
             if Some(mid) == self.audio {
                 writer = writer.audio_level(self.level, self.level > -40);
+            }
+            if let Some(rid) = rid {
+                writer = writer.rid(rid);
             }
             let pt = writer.payload_params().next().expect("a codec").pt();
             writer.write(pt, now, time, data).expect("write");

@@ -1,0 +1,105 @@
+//! Simulcast: which layer of a publisher's video each subscriber gets, and
+//! moving between layers without a frozen or broken picture. Plain state.
+//!
+//! A publisher sends its camera at several sizes ("layers", named by rid).
+//! The person who speaks and the person who presents go out at the top
+//! layer, everyone else at the lowest, so a subscriber downloads one large
+//! picture, not one per person. Only layers that actually arrive count:
+//! Chromium drops layers when the camera is small or the CPU is busy.
+//!
+//! A subscriber's slot keeps getting the layer it has until the first
+//! keyframe of the one it should have; a switch on a delta frame would
+//! show garbage until the next keyframe (the freeze every SFU's users
+//! report). The engine asks the publisher for that keyframe.
+
+use std::time::{Duration, Instant};
+use str0m::media::Rid;
+
+/// A layer that has sent nothing for this long does not exist any more.
+pub const LAYER_GONE: Duration = Duration::from_millis(1500);
+
+/// One published video track's layers, as they arrive.
+#[derive(Debug, Default)]
+pub struct Layers {
+    /// Lowest first, as the publisher's offer lists them.
+    order: Vec<Rid>,
+    seen: Vec<(Rid, Instant)>,
+}
+
+impl Layers {
+    /// `order`: the rids of the offer's `a=simulcast`, lowest first.
+    pub fn new(order: Vec<Rid>) -> Self {
+        Layers { order, seen: Vec::new() }
+    }
+
+    pub fn saw(&mut self, rid: Rid, now: Instant) {
+        match self.seen.iter_mut().find(|(r, _)| *r == rid) {
+            Some((_, at)) => *at = now,
+            None => self.seen.push((rid, now)),
+        }
+    }
+
+    /// The layers sent lately, lowest first (a rid the offer did not list
+    /// goes after those it did, in order of arrival).
+    pub fn live(&self, now: Instant) -> Vec<Rid> {
+        let mut live: Vec<Rid> = self
+            .seen
+            .iter()
+            .filter(|(_, at)| now.saturating_duration_since(*at) < LAYER_GONE)
+            .map(|(rid, _)| *rid)
+            .collect();
+        live.sort_by_key(|rid| self.order.iter().position(|o| o == rid).unwrap_or(usize::MAX));
+        live
+    }
+}
+
+/// The layer a subscriber should get: the top one of the person who speaks
+/// or presents, the lowest of anyone else's.
+pub fn choose(live: &[Rid], prominent: bool) -> Option<Rid> {
+    if prominent {
+        live.last().copied()
+    } else {
+        live.first().copied()
+    }
+}
+
+/// One subscriber's slot that carries a simulcast track.
+#[derive(Debug, Default)]
+pub struct LayerSwitch {
+    /// What the slot forwards now (none before the first keyframe).
+    current: Option<Rid>,
+    /// What it should forward.
+    target: Option<Rid>,
+}
+
+impl LayerSwitch {
+    /// Aims at `target`; true when that is not what flows now, so a
+    /// keyframe of it is needed.
+    pub fn aim(&mut self, target: Option<Rid>) -> bool {
+        self.target = target;
+        self.pending().is_some()
+    }
+
+    pub fn current(&self) -> Option<Rid> {
+        self.current
+    }
+
+    /// The layer whose keyframe the slot waits for, if any.
+    pub fn pending(&self) -> Option<Rid> {
+        self.target.filter(|t| self.current != Some(*t))
+    }
+
+    /// Whether a frame of `rid` goes out on this slot: the current layer's,
+    /// until the target's first keyframe, which switches.
+    pub fn admit(&mut self, rid: Rid, keyframe: bool) -> bool {
+        if self.pending() == Some(rid) && keyframe {
+            self.current = Some(rid);
+            return true;
+        }
+        self.current == Some(rid)
+    }
+}
+
+#[cfg(test)]
+#[path = "layers_tests.rs"]
+mod tests;

@@ -1,0 +1,96 @@
+use super::*;
+
+fn rid(s: &str) -> Rid {
+    Rid::from(s)
+}
+
+#[test]
+fn the_speaker_and_the_presenter_get_the_top_layer_everyone_else_the_lowest() {
+    let live = [rid("q"), rid("h"), rid("f")];
+    assert_eq!(choose(&live, true), Some(rid("f")));
+    assert_eq!(choose(&live, false), Some(rid("q")));
+    // Whatever arrives: a camera too small for three layers sends two.
+    assert_eq!(choose(&live[..2], true), Some(rid("h")));
+    assert_eq!(choose(&[rid("f")], false), Some(rid("f")), "one layer is everyone's");
+    assert_eq!(choose(&[], true), None);
+}
+
+#[test]
+fn layers_are_ordered_as_offered_and_vanish_when_silent() {
+    let start = Instant::now();
+    let mut layers = Layers::new(vec![rid("q"), rid("h"), rid("f")]);
+    layers.saw(rid("f"), start);
+    layers.saw(rid("q"), start);
+    assert_eq!(layers.live(start), vec![rid("q"), rid("f")], "h never came");
+    let later = start + Duration::from_millis(1000);
+    layers.saw(rid("q"), later);
+    assert_eq!(layers.live(later), vec![rid("q"), rid("f")]);
+    // f stops (Chromium dropped it for CPU): after 1.5 s it does not exist.
+    let gone = start + LAYER_GONE;
+    assert_eq!(layers.live(gone), vec![rid("q")]);
+    layers.saw(rid("f"), gone);
+    assert_eq!(layers.live(gone), vec![rid("q"), rid("f")], "and comes back when it sends again");
+}
+
+#[test]
+fn a_rid_the_offer_did_not_list_goes_last() {
+    let now = Instant::now();
+    let mut layers = Layers::new(vec![rid("q"), rid("f")]);
+    layers.saw(rid("x"), now);
+    layers.saw(rid("f"), now);
+    layers.saw(rid("q"), now);
+    assert_eq!(layers.live(now), vec![rid("q"), rid("f"), rid("x")]);
+}
+
+#[test]
+fn a_slot_starts_on_a_keyframe_of_its_target() {
+    let mut s = LayerSwitch::default();
+    assert!(s.aim(Some(rid("q"))), "nothing flows yet: a keyframe is needed");
+    assert!(!s.admit(rid("q"), false), "a delta frame cannot start a picture");
+    assert!(!s.admit(rid("f"), true), "not the target");
+    assert!(s.admit(rid("q"), true));
+    assert_eq!(s.current(), Some(rid("q")));
+    assert_eq!(s.pending(), None);
+    assert!(s.admit(rid("q"), false));
+    assert!(!s.admit(rid("f"), false));
+}
+
+#[test]
+fn no_switch_before_the_target_layers_keyframe_and_no_gap_meanwhile() {
+    let mut s = LayerSwitch::default();
+    s.aim(Some(rid("q")));
+    s.admit(rid("q"), true);
+    // The person starts speaking: up to f.
+    assert!(s.aim(Some(rid("f"))));
+    for _ in 0..5 {
+        assert!(s.admit(rid("q"), false), "q keeps flowing while f's keyframe is awaited");
+        assert!(!s.admit(rid("f"), false), "f's delta frames are not a start");
+    }
+    assert_eq!(s.pending(), Some(rid("f")));
+    assert!(s.admit(rid("f"), true), "f's keyframe switches");
+    assert!(!s.admit(rid("q"), false), "and q stops at once: one layer per frame time");
+    assert!(s.admit(rid("f"), false));
+}
+
+#[test]
+fn aiming_back_before_the_switch_cancels_it() {
+    let mut s = LayerSwitch::default();
+    s.aim(Some(rid("q")));
+    s.admit(rid("q"), true);
+    s.aim(Some(rid("f")));
+    assert!(!s.aim(Some(rid("q"))), "back to what flows: nothing to wait for");
+    assert!(!s.admit(rid("f"), true), "f's keyframe no longer switches");
+    assert!(s.admit(rid("q"), false));
+}
+
+#[test]
+fn downgrades_wait_for_the_lower_keyframe_too() {
+    let mut s = LayerSwitch::default();
+    s.aim(Some(rid("f")));
+    s.admit(rid("f"), true);
+    assert!(s.aim(Some(rid("q"))));
+    assert!(s.admit(rid("f"), false), "f flows until q's keyframe");
+    assert!(!s.admit(rid("q"), false));
+    assert!(s.admit(rid("q"), true));
+    assert!(!s.admit(rid("f"), true), "even f's keyframes stop once switched");
+}
