@@ -398,6 +398,12 @@ pub enum ServerMsg {
     ActiveSpeaker {
         peer: Option<PeerId>,
     },
+    /// The simulcast layers of your camera (by rid) that nobody receives
+    /// now: stop encoding them until a `paused_layers` without them (empty:
+    /// send every layer). SFU rooms only.
+    PausedLayers {
+        rids: Vec<String>,
+    },
 }
 }
 
@@ -633,6 +639,7 @@ named_enum! {
         RoomMedia { media: MediaMode, by: Member },
         MediaRestarted,
         ActiveSpeaker { peer: Option<PeerId> },
+        PausedLayers { rids: Vec<String> },
     }
 }
 
@@ -681,7 +688,8 @@ impl ServerMsg {
             | ServerMsg::SlotMap { .. }
             | ServerMsg::RoomMedia { .. }
             | ServerMsg::MediaRestarted
-            | ServerMsg::ActiveSpeaker { .. }) => Err(msg),
+            | ServerMsg::ActiveSpeaker { .. }
+            | ServerMsg::PausedLayers { .. }) => Err(msg),
         }
     }
 
@@ -708,6 +716,7 @@ impl ServerMsg {
             ServerMsg::RoomMedia { media, by } => Ok(RoomMsg::RoomMedia { media, by }),
             ServerMsg::MediaRestarted => Ok(RoomMsg::MediaRestarted),
             ServerMsg::ActiveSpeaker { peer } => Ok(RoomMsg::ActiveSpeaker { peer }),
+            ServerMsg::PausedLayers { rids } => Ok(RoomMsg::PausedLayers { rids }),
             msg @ (ServerMsg::Welcome { .. }
             | ServerMsg::NicknameSet { .. }
             | ServerMsg::Rooms { .. }
@@ -816,6 +825,8 @@ mod tests {
             ServerMsg::MediaRestarted,
             ServerMsg::ActiveSpeaker { peer: Some(PeerId("a".into())) },
             ServerMsg::ActiveSpeaker { peer: None },
+            ServerMsg::PausedLayers { rids: vec!["f".into()] },
+            ServerMsg::PausedLayers { rids: vec![] },
             ServerMsg::RoomLocked { locked: true, by: member.clone() },
             ServerMsg::Removed { room: "x".into(), by: member.clone() },
             ServerMsg::MuteRequested { by: member.clone() },

@@ -287,3 +287,41 @@ test('the server hears who speaks: every page highlights them and gets them in h
   await expect(tileOf(ben.page, 'Cat')).toHaveClass(/featured/);
   await ben.page.screenshot({ path: 'screenshots/call-sfu-speaker.png' });
 });
+
+/** Whether `page` sends its camera's layer `rid` (`outbound-rtp.active`). */
+const sendsLayer = (page: Page, rid: string) =>
+  page.evaluate(async (rid) => {
+    for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
+      if (pc.connectionState === 'closed') continue;
+      let active: boolean | undefined;
+      (await pc.getStats()).forEach((s: any) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid === rid) active = s.active;
+      });
+      if (active !== undefined) return active;
+    }
+    return undefined;
+  }, rid);
+
+test.describe('larger layers nobody receives', () => {
+  test.use({ serverArgs: ['--media-mode', 'sfu', '--pause-unused-layers-secs', '2'] });
+
+  test('are paused in the browser, and resume when their owner speaks', async ({ browser, server }) => {
+    const media = await server.mediaAddr();
+    const people = [await voice(browser, 'Ann', 'upkeep', server.url), await voice(browser, 'Ben', 'upkeep', server.url)];
+    const [ann, ben] = people;
+    await expectEveryoneThroughServer([ann.page, ben.page], media);
+    // Nobody speaks: nobody receives anyone's full size, so nobody encodes it.
+    for (const { page } of people) {
+      await expect.poll(() => sendsLayer(page, 'f'), { timeout: 15_000 }).toBe(false);
+      expect(await sendsLayer(page, 'q')).toBe(true);
+    }
+    await expect.poll(() => shownHeight(ann.page, 'Ben')).toBe(LOW);
+
+    // Ben speaks: his full size starts again and reaches Ann; Ann's stays off.
+    await ben.speak(true);
+    await expect.poll(() => sendsLayer(ben.page, 'f'), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => shownHeight(ann.page, 'Ben'), { timeout: 10_000 }).toBe(HIGH);
+    expect(await sendsLayer(ann.page, 'f')).toBe(false);
+    await expectGrowing(ann.page, 'video', 'framesDecoded', 10);
+  });
+});

@@ -159,6 +159,12 @@ pub struct Config {
     /// how many others one can see and hear at once ("last N").
     #[arg(long, env = "NOOM_SFU_SLOTS", default_value_t = 16)]
     pub sfu_slots: usize,
+
+    /// Seconds after which a camera's larger simulcast layers that nobody
+    /// receives (its owner neither speaks nor presents) are paused in the
+    /// browser, saving its uplink and CPU; they resume as soon as needed.
+    #[arg(long, env = "NOOM_PAUSE_UNUSED_LAYERS_SECS", default_value_t = 10)]
+    pub pause_unused_layers_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

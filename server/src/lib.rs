@@ -71,7 +71,12 @@ pub async fn run(config: Config) -> std::io::Result<()> {
 fn start_media(config: &Config, addr: SocketAddr, node: &Arc<Node>) -> std::io::Result<SocketAddr> {
     let bind = config.media_udp.unwrap_or(SocketAddr::new(addr.ip(), 0));
     let (events, mut from_media) = tokio::sync::mpsc::unbounded_channel();
-    let handle = media::spawn(bind, config.media_public_ip, config.sfu_slots.max(1), events)
+    let engine = media::EngineConfig {
+        candidate: bind,
+        slots_per_kind: config.sfu_slots.max(1),
+        pause_unused_layers: std::time::Duration::from_secs(config.pause_unused_layers_secs),
+    };
+    let handle = media::spawn(bind, config.media_public_ip, engine, events)
         .map_err(|e| std::io::Error::other(format!("--media-udp {bind}: {e}")))?;
     node.attach_media(handle.commands.clone());
     let node = node.clone();

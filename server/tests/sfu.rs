@@ -247,6 +247,40 @@ async fn the_speaker_comes_in_the_top_layer_and_everyone_else_in_the_lowest() {
 }
 
 #[tokio::test]
+async fn layers_nobody_receives_are_paused_and_resume_when_their_owner_speaks() {
+    let mut server = Server::start_with(&["--media-mode", "sfu", "--pause-unused-layers-secs", "1"]).await;
+    server.media_addr().await;
+    let mut a = peer(&server, "Ada", "upkeep", 1).await;
+    let mut b = peer(&server, "Bo", "upkeep", 2).await;
+    for p in [&mut a, &mut b] {
+        p.simulcast = true;
+        p.start_publishing().await;
+    }
+    // Nobody speaks: after a second everyone's top layer is paused, and
+    // the others keep getting the lowest.
+    run_until(&mut [&mut a, &mut b], LIMIT, |peers| {
+        peers.iter().all(|p| p.paused.last().is_some_and(|rids| rids == &["f"]))
+    })
+    .await;
+    let received = |to: &SfuPeer, from: &SfuPeer| frames(to, from, TrackKind::Video).len();
+    let before = received(&a, &b);
+    run_until(&mut [&mut a, &mut b], LIMIT, |peers| received(peers[0], peers[1]) >= before + 20).await;
+    assert!(frames(&a, &b, TrackKind::Video)[before..].iter().all(|g| g.layer == b'q'));
+
+    // Bo speaks: he is told to resume at once, and Ada gets him in full.
+    b.level = SPEAKING;
+    run_until(&mut [&mut a, &mut b], LIMIT, |peers| {
+        peers[1].paused.last().is_some_and(Vec::is_empty)
+            && frames(peers[0], peers[1], TrackKind::Video).last().is_some_and(|g| g.layer == b'f')
+    })
+    .await;
+    assert_eq!(b.paused, vec![vec!["f".to_string()], vec![]], "paused once, resumed once");
+    assert_eq!(a.paused, vec![vec!["f".to_string()]], "Ada never spoke: hers stays paused");
+    let got = frames(&a, &b, TrackKind::Video);
+    assert!(got.windows(2).all(|w| w[1].number <= w[0].number + 1), "no frame lost across the pause");
+}
+
+#[tokio::test]
 async fn media_signaling_is_refused_outside_sfu_rooms_and_when_malformed() {
     let mesh = Server::start().await;
     let mut someone = Client::in_room(&mesh, "Mesh", "plain").await;

@@ -171,6 +171,8 @@ fn on_room_message(call: Call, text: String) {
         // Through the server, the server hears everyone and decides; the
         // stats loop decides only in a mesh.
         Ok(Some(Ok(RoomMsg::ActiveSpeaker { peer }))) => call.state.update(|s| s.active_speaker = peer),
+        // Only our camera's encoder is concerned: no decision to make.
+        Ok(Some(Ok(RoomMsg::PausedLayers { rids }))) => transports::pause_layers(rids),
         Ok(Some(Ok(msg))) => {
             if let RoomMsg::Joined { .. } = msg {
                 dispatch(call, Input::Joined);

@@ -46,6 +46,10 @@ pub struct SfuLink {
     answering: Cell<bool>,
     lost: Cell<bool>,
     closed: Cell<bool>,
+    /// A screen goes out instead of the camera: its top layer only.
+    screen: Cell<bool>,
+    /// Layers (rids) the server says nobody receives now.
+    paused: RefCell<Vec<String>>,
     listeners: RefCell<Vec<Listener>>,
     emit: Emit,
 }
@@ -72,6 +76,8 @@ impl SfuLink {
             answering: Cell::new(false),
             lost: Cell::new(false),
             closed: Cell::new(false),
+            screen: Cell::new(false),
+            paused: RefCell::default(),
             listeners: RefCell::default(),
             emit,
         });
@@ -179,8 +185,21 @@ impl SfuLink {
 
     /// Sends only the top simulcast layer (a screen: the server gives
     /// everyone a presenter's top layer, and a smaller copy of a screen is
-    /// unreadable anyway), or every layer again (the camera).
+    /// unreadable anyway), or the camera's layers again.
     pub fn top_layer_only(&self, only: bool) {
+        self.screen.set(only);
+        self.apply_layers();
+    }
+
+    /// Stops encoding the layers nobody receives (`rids`), and resumes
+    /// the others.
+    pub fn pause_layers(&self, rids: Vec<String>) {
+        *self.paused.borrow_mut() = rids;
+        self.apply_layers();
+    }
+
+    fn apply_layers(&self) {
+        let only = self.screen.get();
         let Some(sender) = self.sender("video") else { return };
         let call = |name: &str, args: &js_sys::Array| -> Result<JsValue, JsValue> {
             let f: js_sys::Function = js_sys::Reflect::get(&sender, &JsValue::from_str(name))?.dyn_into()?;
@@ -194,9 +213,12 @@ impl SfuLink {
             let set = |target: &JsValue, key: &str, value: JsValue| {
                 js_sys::Reflect::set(target, &JsValue::from_str(key), &value).map(|_| ())
             };
+            let paused = self.paused.borrow();
             for (i, encoding) in encodings.iter().enumerate() {
                 let top = i + 1 == layers.len();
-                set(&encoding, "active", JsValue::from_bool(!only || top))?;
+                let rid = js_sys::Reflect::get(&encoding, &JsValue::from_str("rid"))?.as_string();
+                let active = if only { top } else { !rid.is_some_and(|r| paused.contains(&r)) };
+                set(&encoding, "active", JsValue::from_bool(active))?;
                 // A screen's text needs more than a camera's top layer gets.
                 let bitrate = if only && top { SCREEN_BITRATE } else { layers.get(i).map_or(0.0, |l| l.2) };
                 set(&encoding, "maxBitrate", JsValue::from_f64(bitrate))?;

@@ -294,6 +294,13 @@ pub fn has_screen() -> bool {
     with(|t| t.screen.is_some())
 }
 
+/// The server's word on which of our camera's layers nobody receives.
+pub fn pause_layers(rids: Vec<String>) {
+    if let Some(sfu) = with(|t| t.sfu.clone()) {
+        sfu.pause_layers(rids);
+    }
+}
+
 /// A screen captured and waiting for the server's go-ahead.
 pub fn hold_screen(screen: Screen) {
     with(|t| t.screen = Some(screen));

@@ -501,7 +501,8 @@ impl Model {
             | RoomMsg::Media { .. }
             | RoomMsg::SlotMap { .. }
             | RoomMsg::MediaRestarted
-            | RoomMsg::ActiveSpeaker { .. } => {}
+            | RoomMsg::ActiveSpeaker { .. }
+            | RoomMsg::PausedLayers { .. } => {}
         }
     }
 

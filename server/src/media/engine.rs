@@ -6,7 +6,7 @@
 
 use super::cmd::{MediaCmd, MediaEvent};
 use super::forward::{Frame, SlotTimeline};
-use super::layers::{self, LayerSwitch, Layers};
+use super::layers::{self, LayerSwitch, Layers, Upkeep};
 use super::rooms::{Change, Rooms, TrackKey};
 use super::session::{Session, SessionKey};
 use super::speakers::Speakers;
@@ -45,6 +45,9 @@ pub struct EngineConfig {
     pub candidate: SocketAddr,
     /// Receive slots of each kind per subscriber.
     pub slots_per_kind: usize,
+    /// How long a publisher's larger layers go unreceived before its
+    /// browser is told to pause them.
+    pub pause_unused_layers: Duration,
 }
 
 pub struct Engine {
@@ -63,6 +66,8 @@ pub struct Engine {
     switches: HashMap<SlotKey, (TrackKey, LayerSwitch)>,
     /// Members presenting their screen: everyone gets their top layer.
     presenters: HashSet<PeerId>,
+    /// Whether each simulcast track's larger layers are paused.
+    upkeep: HashMap<TrackKey, Upkeep>,
     /// Sessions with input since they were last polled.
     dirty: HashSet<SessionKey>,
     /// Subscribe connections that need an offer, made once per poll so
@@ -93,6 +98,7 @@ impl Engine {
             layers: HashMap::new(),
             switches: HashMap::new(),
             presenters: HashSet::new(),
+            upkeep: HashMap::new(),
             dirty: HashSet::new(),
             to_negotiate: HashSet::new(),
             events: Vec::new(),
@@ -163,6 +169,7 @@ impl Engine {
         self.timelines.retain(|(sub, _), _| sub != peer);
         self.switches.retain(|(sub, _), _| sub != peer);
         self.layers.retain(|track, _| &track.peer != peer);
+        self.upkeep.retain(|track, _| &track.peer != peer);
         self.presenters.remove(peer);
         self.to_negotiate.remove(peer);
         let changes = self.rooms.leave(peer);
@@ -286,7 +293,9 @@ impl Engine {
         self.by_addr.retain(|_, k| k != key);
         let changes = match key.transport {
             MediaTransport::Publish => {
+                // A new publish connection starts with every layer on.
                 self.layers.retain(|track, _| track.peer != key.peer);
+                self.upkeep.retain(|track, _| track.peer != key.peer);
                 self.rooms.unpublish_all(&key.peer)
             }
             MediaTransport::Subscribe => {
@@ -533,18 +542,44 @@ impl Engine {
         }
     }
 
+    /// Whether everyone gets `track`'s top layer: its publisher speaks or
+    /// presents.
+    fn prominent(&self, track: &TrackKey) -> bool {
+        let speaker = self.rooms.room_of(&track.peer).and_then(|room| self.speakers.current(room));
+        speaker == Some(&track.peer) || self.presenters.contains(&track.peer)
+    }
+
     /// The layer of `track` its subscribers should get now.
     fn layer_for(&self, track: &TrackKey, now: Instant) -> Option<Rid> {
         let live = self.layers.get(track).map(|l| l.live(now)).unwrap_or_default();
-        let speaker = self.rooms.room_of(&track.peer).and_then(|room| self.speakers.current(room));
-        let prominent = speaker == Some(&track.peer) || self.presenters.contains(&track.peer);
-        layers::choose(&live, prominent)
+        layers::choose(&live, self.prominent(track))
+    }
+
+    /// Tells publishers to pause the larger layers nobody has received for
+    /// a while, and to resume them once somebody should.
+    fn upkeep_layers(&mut self, now: Instant) {
+        let grace = self.config.pause_unused_layers;
+        let tracks: Vec<(TrackKey, bool, Vec<Rid>)> = self
+            .layers
+            .iter()
+            .map(|(track, layers)| (track.clone(), self.prominent(track), layers.above_lowest()))
+            .filter(|(_, _, above)| !above.is_empty())
+            .collect();
+        for (track, needed, above) in tracks {
+            let Some(pause) = self.upkeep.entry(track.clone()).or_default().update(needed, now, grace) else {
+                continue;
+            };
+            let rids = if pause { above.iter().map(|r| r.to_string()).collect() } else { Vec::new() };
+            tracing::debug!(peer = %track.peer, ?rids, "paused layers");
+            self.events.push(MediaEvent::one(&track.peer, ServerMsg::PausedLayers { rids }));
+        }
     }
 
     /// Points every simulcast slot at the layer it should carry now (the
     /// speaker changed, someone presents, a layer came or went), and asks
     /// for the keyframes the switches wait for.
     fn aim_layers(&mut self, now: Instant) {
+        self.upkeep_layers(now);
         let aims: Vec<(SlotKey, Option<Rid>)> = self
             .switches
             .iter()
@@ -563,8 +598,9 @@ impl Engine {
     /// simulcast track, only to the slots that carry its layer.
     fn forward(&mut self, now: Instant, publisher: &PeerId, data: MediaData) {
         let track = TrackKey { peer: publisher.clone(), mid: data.mid.to_string() };
-        if let Some(rid) = data.rid {
-            self.layers.entry(track.clone()).or_default().saw(rid, now);
+        // A layer that appears (or resumes) may be what slots wait for.
+        if data.rid.is_some_and(|rid| self.layers.entry(track.clone()).or_default().saw(rid, now)) {
+            self.aim_layers(now);
         }
         let targets: Vec<(PeerId, String)> =
             self.rooms.route(&track).map(|(sub, mid)| (sub.clone(), mid.to_owned())).collect();

@@ -17,7 +17,11 @@ fn id(s: &str) -> PeerId {
 }
 
 fn engine() -> Engine {
-    Engine::new(EngineConfig { candidate: CANDIDATE.parse().unwrap(), slots_per_kind: 16 })
+    Engine::new(EngineConfig {
+        candidate: CANDIDATE.parse().unwrap(),
+        slots_per_kind: 16,
+        pause_unused_layers: Duration::from_secs(10),
+    })
 }
 
 const CANDIDATE: &str = "127.0.0.1:40000";

@@ -11,6 +11,9 @@
 //! keyframe of the one it should have; a switch on a delta frame would
 //! show garbage until the next keyframe (the freeze every SFU's users
 //! report). The engine asks the publisher for that keyframe.
+//!
+//! Larger layers nobody receives for a while are paused in the publisher's
+//! browser ([`Upkeep`]), and resumed as soon as somebody should get them.
 
 use std::time::{Duration, Instant};
 use str0m::media::Rid;
@@ -32,11 +35,26 @@ impl Layers {
         Layers { order, seen: Vec::new() }
     }
 
-    pub fn saw(&mut self, rid: Rid, now: Instant) {
+    /// Notes a frame of `rid`; true when the layer is new or back after
+    /// being gone (a resumed layer: slots waiting for it can switch now).
+    pub fn saw(&mut self, rid: Rid, now: Instant) -> bool {
         match self.seen.iter_mut().find(|(r, _)| *r == rid) {
-            Some((_, at)) => *at = now,
-            None => self.seen.push((rid, now)),
+            Some((_, at)) => {
+                let back = now.saturating_duration_since(*at) >= LAYER_GONE;
+                *at = now;
+                back
+            }
+            None => {
+                self.seen.push((rid, now));
+                true
+            }
         }
+    }
+
+    /// The layers the offer lists above the lowest: those worth pausing
+    /// when nobody receives them.
+    pub fn above_lowest(&self) -> Vec<Rid> {
+        self.order.iter().skip(1).copied().collect()
     }
 
     /// The layers sent lately, lowest first (a rid the offer did not list
@@ -97,6 +115,34 @@ impl LayerSwitch {
             return true;
         }
         self.current == Some(rid)
+    }
+}
+
+/// Whether a publisher's layers above the lowest are worth encoding: when
+/// nobody gets them (the publisher neither speaks nor presents) for a grace
+/// period, its browser is told to pause them, saving its uplink and CPU;
+/// the moment somebody needs them again, it is told to resume.
+#[derive(Debug, Default)]
+pub struct Upkeep {
+    unneeded_since: Option<Instant>,
+    paused: bool,
+}
+
+impl Upkeep {
+    /// `needed`: somebody gets (or is about to get) the top layer. Returns
+    /// what the publisher must be told, when that changes: `Some(true)`
+    /// pause, `Some(false)` resume.
+    pub fn update(&mut self, needed: bool, now: Instant, grace: Duration) -> Option<bool> {
+        if needed {
+            self.unneeded_since = None;
+            return std::mem::take(&mut self.paused).then_some(false);
+        }
+        let since = *self.unneeded_since.get_or_insert(now);
+        if !self.paused && now.saturating_duration_since(since) >= grace {
+            self.paused = true;
+            return Some(true);
+        }
+        None
     }
 }
 

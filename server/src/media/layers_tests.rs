@@ -28,7 +28,8 @@ fn layers_are_ordered_as_offered_and_vanish_when_silent() {
     // f stops (Chromium dropped it for CPU): after 1.5 s it does not exist.
     let gone = start + LAYER_GONE;
     assert_eq!(layers.live(gone), vec![rid("q")]);
-    layers.saw(rid("f"), gone);
+    assert!(layers.saw(rid("f"), gone), "back");
+    assert!(!layers.saw(rid("f"), gone), "and then just there");
     assert_eq!(layers.live(gone), vec![rid("q"), rid("f")], "and comes back when it sends again");
 }
 
@@ -93,4 +94,32 @@ fn downgrades_wait_for_the_lower_keyframe_too() {
     assert!(!s.admit(rid("q"), false));
     assert!(s.admit(rid("q"), true));
     assert!(!s.admit(rid("f"), true), "even f's keyframes stop once switched");
+}
+
+#[test]
+fn unwatched_top_layers_pause_after_the_grace_and_resume_at_once() {
+    let grace = Duration::from_secs(10);
+    let start = Instant::now();
+    let at = |ms: u64| start + Duration::from_millis(ms);
+    let mut u = Upkeep::default();
+    assert_eq!(u.update(true, at(0), grace), None, "wanted and sent: nothing to say");
+    assert_eq!(u.update(false, at(1_000), grace), None, "the grace starts");
+    assert_eq!(u.update(false, at(10_999), grace), None);
+    assert_eq!(u.update(false, at(11_000), grace), Some(true), "pause");
+    assert_eq!(u.update(false, at(20_000), grace), None, "said once");
+    assert_eq!(u.update(true, at(20_250), grace), Some(false), "the speaker again: resume at once");
+    assert_eq!(u.update(true, at(20_500), grace), None);
+}
+
+#[test]
+fn a_short_silence_does_not_pause_and_restarts_the_grace() {
+    let grace = Duration::from_secs(10);
+    let start = Instant::now();
+    let at = |s: u64| start + Duration::from_secs(s);
+    let mut u = Upkeep::default();
+    assert_eq!(u.update(false, at(0), grace), None);
+    assert_eq!(u.update(true, at(8), grace), None, "needed before the grace ran out");
+    assert_eq!(u.update(false, at(9), grace), None);
+    assert_eq!(u.update(false, at(18), grace), None, "the grace counts from 9 s");
+    assert_eq!(u.update(false, at(19), grace), Some(true));
 }

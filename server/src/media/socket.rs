@@ -25,10 +25,11 @@ const READ_BATCH: usize = 64;
 /// Binds `bind` and starts the media thread. `public_ip` is announced in
 /// place of the bound address (1:1 NAT, a cloud VM); a socket bound to
 /// every interface announces the address of the default route's interface.
+/// `config.candidate` is replaced by the address found here.
 pub fn spawn(
     bind: SocketAddr,
     public_ip: Option<IpAddr>,
-    slots_per_kind: usize,
+    config: EngineConfig,
     events: mpsc::UnboundedSender<MediaEvent>,
 ) -> io::Result<MediaHandle> {
     // Every session would otherwise build its own provider.
@@ -41,7 +42,7 @@ pub fn spawn(
             .unwrap_or_else(|| if bound.ip().is_unspecified() { default_route_ip() } else { bound.ip() });
     let candidate = SocketAddr::new(ip, bound.port());
     let (commands, rx) = mpsc::unbounded_channel();
-    let engine = Engine::new(EngineConfig { candidate, slots_per_kind });
+    let engine = Engine::new(EngineConfig { candidate, ..config });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     std::thread::Builder::new().name("noom-media".into()).spawn(move || {
         runtime.block_on(async move {

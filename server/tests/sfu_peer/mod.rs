@@ -101,6 +101,9 @@ pub struct SfuPeer {
     pub level: i8,
     /// Every `active_speaker` the server sent, in order.
     pub speakers: Vec<Option<PeerId>>,
+    /// Every `paused_layers` the server sent, in order; the layers of the
+    /// last one are not sent, as a browser would stop encoding them.
+    pub paused: Vec<Vec<String>>,
 }
 
 /// A frame every 20 ms (50 fps of audio; video alongside at the same rate).
@@ -135,6 +138,7 @@ impl SfuPeer {
             left: 0,
             level: SILENT,
             speakers: Vec::new(),
+            paused: Vec::new(),
         }
     }
 
@@ -245,7 +249,13 @@ impl SfuPeer {
         let mut frames = Vec::new();
         let layers: Vec<Option<&str>> =
             if self.simulcast { LAYERS.iter().copied().map(Some).collect() } else { vec![None] };
+        let paused = self.paused.last().cloned().unwrap_or_default();
         for (index, layer) in layers.into_iter().enumerate() {
+            if layer.is_some_and(|l| paused.iter().any(|p| p == l)) {
+                // A resumed layer starts on a keyframe, as an encoder does.
+                self.layer_keyframes.insert(Rid::from(layer.unwrap_or_default()));
+                continue;
+            }
             let rid = layer.map(Rid::from);
             let keyframe = all_keyframes || rid.is_some_and(|r| self.layer_keyframes.remove(&r));
             // A VP8 frame tag (P bit clear on keyframes), the keyframe start
@@ -319,6 +329,7 @@ impl SfuPeer {
             msg @ ServerMsg::Error { .. } => self.errors.push(msg),
             ServerMsg::PeerLeft { .. } => self.left += 1,
             ServerMsg::ActiveSpeaker { peer } => self.speakers.push(peer),
+            ServerMsg::PausedLayers { rids } => self.paused.push(rids),
             _ => {}
         }
     }
