@@ -9,18 +9,22 @@
 //! threshold, for a while. Silence keeps the current speaker.
 
 use crate::protocol::PeerId;
-use std::collections::HashMap;
 
 /// Below this (linear amplitude, 0–1, where 1 is 0 dBov: -40 dBov) nobody
 /// counts as speaking.
 pub const THRESHOLD: f32 = 0.01;
-/// How much of an envelope survives one second without sound.
-const DECAY_PER_SECOND: f32 = 0.36;
+/// How much of an envelope survives one millisecond without sound: 0.36
+/// of it survives a second. Per millisecond so that `powi` (a few
+/// multiplications) scales it, not `powf`, whose libm code would weigh on
+/// the browser's download.
+const DECAY_PER_MS: f64 = 0.998_978_870_5;
 /// How long someone else must lead before the highlight moves to them.
 const LEAD_MS: u32 = 750;
 
 pub struct SpeakerDetector {
-    envelopes: HashMap<PeerId, f32>,
+    /// A room's worth of people: a list is as fast as a map, and smaller
+    /// in the browser's download.
+    envelopes: Vec<(PeerId, f32)>,
     current: Option<PeerId>,
     challenger: Option<(PeerId, u32)>,
     /// The envelope's decay per update, and updates in a row a challenger
@@ -41,10 +45,10 @@ impl SpeakerDetector {
     pub fn every_ms(period_ms: u32) -> Self {
         let period_ms = period_ms.max(1);
         SpeakerDetector {
-            envelopes: HashMap::new(),
+            envelopes: Vec::new(),
             current: None,
             challenger: None,
-            decay: DECAY_PER_SECOND.powf(period_ms as f32 / 1000.0),
+            decay: DECAY_PER_MS.powi(period_ms.min(i32::MAX as u32) as i32) as f32,
             switch_after: LEAD_MS.div_ceil(period_ms).max(1),
         }
     }
@@ -62,19 +66,26 @@ impl SpeakerDetector {
     /// Takes this update's levels (people missing from it have left) and
     /// returns who is the active speaker now.
     pub fn update(&mut self, levels: &[(PeerId, f32)]) -> Option<PeerId> {
-        self.envelopes.retain(|id, _| levels.iter().any(|(l, _)| l == id));
+        self.envelopes.retain(|(id, _)| levels.iter().any(|(l, _)| l == id));
         for (id, level) in levels {
-            let envelope = self.envelopes.entry(id.clone()).or_insert(0.0);
+            let at = match self.envelopes.iter().position(|(e, _)| e == id) {
+                Some(at) => at,
+                None => {
+                    self.envelopes.push((id.clone(), 0.0));
+                    self.envelopes.len() - 1
+                }
+            };
+            let envelope = &mut self.envelopes[at].1;
             *envelope = level.max(*envelope * self.decay);
         }
-        if self.current.as_ref().is_some_and(|c| !self.envelopes.contains_key(c)) {
+        if self.current.as_ref().is_some_and(|c| !self.envelopes.iter().any(|(e, _)| e == c)) {
             self.current = None;
         }
         let loudest = self
             .envelopes
             .iter()
-            .filter(|(_, e)| **e >= THRESHOLD)
-            .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .filter(|(_, e)| *e >= THRESHOLD)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
             .map(|(id, _)| id.clone());
         // Only sound now makes someone the speaker, or counts towards taking
         // over: an envelope may lead for a while after a loud word (a cough)

@@ -9,7 +9,6 @@ use crate::rtc::readings::{level, Counters, Reading};
 use crate::rtc::{stats, transports};
 use crate::speaker::SpeakerDetector;
 use leptos::prelude::*;
-use std::collections::HashMap;
 
 const TICK_MS: u32 = 500;
 
@@ -17,8 +16,10 @@ pub fn start_stats(call: Call) {
     let started = transports::epoch();
     wasm_bindgen_futures::spawn_local(async move {
         let mut detector = SpeakerDetector::default();
-        let mut last: HashMap<PeerId, Reading> = HashMap::new();
-        let mut last_sample: HashMap<PeerId, Counters> = HashMap::new();
+        // By person; lists rather than maps, which would weigh more in the
+        // download than a room's worth of entries costs to scan.
+        let mut last: Vec<(PeerId, Reading)> = Vec::new();
+        let mut last_sample: Vec<(PeerId, Counters)> = Vec::new();
         let mut local_last: Option<(f64, f64)> = None;
         let mut tick = 0u32;
         loop {
@@ -36,7 +37,7 @@ pub fn start_stats(call: Call) {
                 local_now = local_now.or(reading.local_audio);
                 // Our own publish connection: only our microphone's level.
                 let Some(id) = id else { continue };
-                if let Some(prev) = last.get(&id) {
+                if let Some(prev) = find(&last, &id) {
                     levels.push((id.clone(), level(prev.audio, reading.audio)));
                 }
                 if tick.is_multiple_of(2) {
@@ -47,15 +48,15 @@ pub fn start_stats(call: Call) {
                             .is_some_and(|x| x.media.video)
                             || m.room.as_ref().and_then(|r| r.sharer.as_ref()) == Some(&id)
                     });
-                    if let Some(prev) = last_sample.get(&id) {
+                    if let Some(prev) = find(&last_sample, &id) {
                         samples.push((
                             id.clone(),
                             quality::sample(prev, &reading.counters, reading.rtt_ms, video_expected),
                         ));
                     }
-                    last_sample.insert(id.clone(), reading.counters);
+                    put(&mut last_sample, &id, reading.counters);
                 }
-                last.insert(id, reading);
+                put(&mut last, &id, reading);
             }
             let me = call.session.model.with_untracked(|m| m.me.clone());
             if let (Some(me), Some(now)) = (me, local_now) {
@@ -82,4 +83,15 @@ pub fn start_stats(call: Call) {
             });
         }
     });
+}
+
+fn find<'a, V>(list: &'a [(PeerId, V)], id: &PeerId) -> Option<&'a V> {
+    list.iter().find(|(k, _)| k == id).map(|(_, v)| v)
+}
+
+fn put<V>(list: &mut Vec<(PeerId, V)>, id: &PeerId, value: V) {
+    match list.iter_mut().find(|(k, _)| k == id) {
+        Some((_, v)) => *v = value,
+        None => list.push((id.clone(), value)),
+    }
 }
