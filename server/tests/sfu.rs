@@ -23,6 +23,21 @@ async fn peer(server: &Server, nickname: &str, room: &str, tag: u8) -> SfuPeer {
     SfuPeer::new(ws, tag).await
 }
 
+/// Ada, Bo and Cy (tags 1, 2, 3) in `room`, publishing audio and video,
+/// the video in simulcast layers if asked.
+async fn ada_bo_and_cy_publishing(server: &Server, room: &str, simulcast: bool) -> [SfuPeer; 3] {
+    let mut peers = [
+        peer(server, "Ada", room, 1).await,
+        peer(server, "Bo", room, 2).await,
+        peer(server, "Cy", room, 3).await,
+    ];
+    for p in &mut peers {
+        p.simulcast = simulcast;
+        p.start_publishing().await;
+    }
+    peers
+}
+
 /// Frames of `from`'s `kind` that `to` received, in arrival order.
 fn frames<'a>(to: &'a SfuPeer, from: &SfuPeer, kind: TrackKind) -> &'a [sfu_peer::Got] {
     to.slot_of(from.id(), kind).and_then(|mid| to.received.get(&mid)).map(Vec::as_slice).unwrap_or_default()
@@ -41,12 +56,7 @@ fn has_all(peers: &[&mut SfuPeer], frames_each: usize) -> bool {
 #[tokio::test]
 async fn every_subscriber_receives_every_publishers_frames_in_order() {
     let server = sfu_server().await;
-    let mut a = peer(&server, "Ada", "forward", 1).await;
-    let mut b = peer(&server, "Bo", "forward", 2).await;
-    let mut c = peer(&server, "Cy", "forward", 3).await;
-    for p in [&mut a, &mut b, &mut c] {
-        p.start_publishing().await;
-    }
+    let [mut a, mut b, mut c] = ada_bo_and_cy_publishing(&server, "forward", false).await;
     run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| has_all(peers, 50)).await;
     for to in [&a, &b, &c] {
         assert!(to.errors.is_empty(), "{:?}", to.errors);
@@ -122,12 +132,7 @@ async fn a_restart_brings_media_back_both_ways_on_new_connections_with_nobody_le
 #[tokio::test]
 async fn the_server_hears_who_speaks_and_tells_the_room_once_per_change() {
     let server = sfu_server().await;
-    let mut a = peer(&server, "Ada", "voices", 1).await;
-    let mut b = peer(&server, "Bo", "voices", 2).await;
-    let mut c = peer(&server, "Cy", "voices", 3).await;
-    for p in [&mut a, &mut b, &mut c] {
-        p.start_publishing().await;
-    }
+    let [mut a, mut b, mut c] = ada_bo_and_cy_publishing(&server, "voices", false).await;
     run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| has_all(peers, 10)).await;
     assert!([&a, &b, &c].iter().all(|p| p.speakers.is_empty()), "silence: nobody speaks");
 
@@ -181,13 +186,7 @@ fn layers_follow(peers: &[&mut SfuPeer], speaker: Option<u8>) -> bool {
 #[tokio::test]
 async fn the_speaker_comes_in_the_top_layer_and_everyone_else_in_the_lowest() {
     let server = sfu_server().await;
-    let mut a = peer(&server, "Ada", "layers", 1).await;
-    let mut b = peer(&server, "Bo", "layers", 2).await;
-    let mut c = peer(&server, "Cy", "layers", 3).await;
-    for p in [&mut a, &mut b, &mut c] {
-        p.simulcast = true;
-        p.start_publishing().await;
-    }
+    let [mut a, mut b, mut c] = ada_bo_and_cy_publishing(&server, "layers", true).await;
     run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| has_all(peers, 10)).await;
     run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| layers_follow(peers, None)).await;
 
