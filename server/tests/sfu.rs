@@ -130,6 +130,44 @@ async fn a_restart_brings_media_back_both_ways_on_new_connections_with_nobody_le
 }
 
 #[tokio::test]
+async fn after_a_publishers_restart_its_layers_start_on_a_keyframe_and_time_goes_on() {
+    let server = sfu_server().await;
+    let mut a = peer(&server, "Ada", "restart-layers", 1).await;
+    let mut b = peer(&server, "Bo", "restart-layers", 2).await;
+    for p in [&mut a, &mut b] {
+        p.simulcast = true;
+        p.start_publishing().await;
+    }
+    run_until(&mut [&mut a, &mut b], LIMIT, |peers| has_all(peers, 20)).await;
+    let slot = a.slot_of(b.id(), TrackKind::Video).expect("Ada gets Bo's video");
+    b.restart().await;
+    // What the old connection sent is in by now (Bo sends nothing while
+    // he is not stepped): everything after this comes from the new one.
+    let drained = std::time::Instant::now() + Duration::from_millis(200);
+    run_until(&mut [&mut a], LIMIT, |_| std::time::Instant::now() >= drained).await;
+    let before = a.received[&slot].len();
+    run_until(&mut [&mut a, &mut b], LIMIT, |peers| {
+        peers[0].slot_of(peers[1].id(), TrackKind::Video).as_ref() == Some(&slot)
+            && peers[0].received[&slot].len() >= before + 20
+    })
+    .await;
+    let got = &a.received[&slot];
+    // Bo's new connection's RTP clock starts anywhere; Ada's slot goes on
+    // from where it was, moving with every new picture.
+    assert!(got.iter().all(|g| g.tag == b.tag), "the slot carries Bo's video only");
+    assert!(got.windows(2).all(|w| w[1].time >= w[0].time), "time went back: {got:?}");
+    let after = &got[before..];
+    assert!(
+        after.windows(2).all(|w| w[1].number == w[0].number || w[1].time > w[0].time),
+        "time stood still"
+    );
+    let jump = after[0].time - got[before - 1].time;
+    assert!(jump < 10 * 90_000, "the restart moved the slot's clock by {jump} ticks");
+    assert!(after[0].keyframe, "the restarted layer began on a delta frame: {:?}", after[0]);
+    assert!(a.errors.is_empty() && b.errors.is_empty());
+}
+
+#[tokio::test]
 async fn the_server_hears_who_speaks_and_tells_the_room_once_per_change() {
     let server = sfu_server().await;
     let [mut a, mut b, mut c] = ada_bo_and_cy_publishing(&server, "voices", false).await;

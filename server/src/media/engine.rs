@@ -167,7 +167,9 @@ impl Engine {
         }
         self.by_addr.retain(|_, key| &key.peer != peer);
         self.timelines.retain(|(sub, _), _| sub != peer);
-        self.switches.retain(|(sub, _), _| sub != peer);
+        // Its own slots, and the others' slots that carried its video.
+        self.switches.retain(|(sub, _), (track, _)| sub != peer && &track.peer != peer);
+        self.release_slots_of(peer);
         self.layers.retain(|track, _| &track.peer != peer);
         self.upkeep.retain(|track, _| &track.peer != peer);
         self.presenters.remove(peer);
@@ -296,6 +298,8 @@ impl Engine {
                 // A new publish connection starts with every layer on.
                 self.layers.retain(|track, _| track.peer != key.peer);
                 self.upkeep.retain(|track, _| track.peer != key.peer);
+                self.switches.retain(|_, (track, _)| track.peer != key.peer);
+                self.release_slots_of(&key.peer);
                 self.rooms.unpublish_all(&key.peer)
             }
             MediaTransport::Subscribe => {
@@ -547,6 +551,16 @@ impl Engine {
     fn prominent(&self, track: &TrackKey) -> bool {
         let speaker = self.rooms.room_of(&track.peer).and_then(|room| self.speakers.current(room));
         speaker == Some(&track.peer) || self.presenters.contains(&track.peer)
+    }
+
+    /// `publisher`'s media ended: the slots that carried it restart on a
+    /// keyframe of whatever comes next (possibly its own new connection).
+    fn release_slots_of(&mut self, publisher: &PeerId) {
+        for timeline in self.timelines.values_mut() {
+            if timeline.source().is_some_and(|(track, _)| &track.peer == publisher) {
+                timeline.release();
+            }
+        }
     }
 
     /// The layer of `track` its subscribers should get now.

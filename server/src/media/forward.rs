@@ -34,6 +34,18 @@ pub struct Frame<'a, K> {
 }
 
 impl<K: Clone + PartialEq> SlotTimeline<K> {
+    /// The source's media ended (its publisher left or reconnected): what
+    /// comes next, even from the same track, starts over on a keyframe with
+    /// the slot's clock carried on, for a new connection's RTP clock starts
+    /// anywhere.
+    pub fn release(&mut self) {
+        self.source = None;
+    }
+
+    pub fn source(&self) -> Option<&K> {
+        self.source.as_ref()
+    }
+
     /// The source whose keyframe this slot is waiting for, if it is.
     pub fn waiting_for(&self) -> Option<&K> {
         self.source.as_ref().filter(|_| self.waiting_keyframe)
@@ -105,6 +117,18 @@ mod tests {
         assert_eq!(first, 903_000 + 90_000);
         let next = t.admit(frame(&"b", 3020, false), later + Duration::from_millis(33)).unwrap();
         assert_eq!(next, first + 3000);
+    }
+
+    #[test]
+    fn a_released_slot_restarts_on_a_keyframe_with_its_clock_carried_on() {
+        let mut t = SlotTimeline::default();
+        let start = Instant::now();
+        t.admit(frame(&"a", 900_000, true), start);
+        t.release();
+        // The same source on a new connection: its clock starts elsewhere.
+        let later = start + Duration::from_millis(500);
+        assert_eq!(t.admit(frame(&"a", 5_000, false), later), None, "waits for a keyframe");
+        assert_eq!(t.admit(frame(&"a", 8_000, true), later), Some(900_000 + 45_000));
     }
 
     #[test]

@@ -89,6 +89,9 @@ pub struct SfuPeer {
     layer_keyframes: HashSet<Rid>,
     /// Publish video in the `LAYERS` (set before `start_publishing`).
     pub simulcast: bool,
+    /// Added to our media clocks (90 kHz ticks); a new connection gets a
+    /// new one, as a browser's RTP timestamps start anywhere.
+    clock_base: u64,
     pub slots: Vec<Slot>,
     /// What arrived, by slot mid.
     pub received: HashMap<String, Vec<Got>>,
@@ -131,6 +134,7 @@ impl SfuPeer {
             keyframe_wanted: true,
             layer_keyframes: HashSet::new(),
             simulcast: false,
+            clock_base: 0,
             slots: Vec::new(),
             received: HashMap::new(),
             subscribe_offers: 0,
@@ -163,6 +167,7 @@ impl SfuPeer {
         self.slots.clear();
         self.received.clear();
         self.keyframe_wanted = true;
+        self.clock_base += 900_000_000;
         self.start_publishing().await;
     }
 
@@ -278,7 +283,7 @@ impl SfuPeer {
             video.push(layer.map_or(0x55, |l| l.as_bytes()[0]));
             video.resize(600, 0x55);
             // Each layer has its own RTP clock, as a browser's do.
-            let base = index as u64 * 7_000_000;
+            let base = self.clock_base + index as u64 * 7_000_000;
             frames.push((self.video, rid, video, MediaTime::from_90khz(base + ticks * 90)));
         }
         let mut audio = vec![self.tag];
@@ -288,7 +293,7 @@ impl SfuPeer {
             self.audio,
             None,
             audio,
-            MediaTime::new(ticks * 48, str0m::media::Frequency::FORTY_EIGHT_KHZ),
+            MediaTime::new(self.clock_base / 90 * 48 + ticks * 48, str0m::media::Frequency::FORTY_EIGHT_KHZ),
         ));
         for (mid, rid, data, time) in frames {
             let Some(mid) = mid else { continue };
