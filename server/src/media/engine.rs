@@ -167,11 +167,8 @@ impl Engine {
         }
         self.by_addr.retain(|_, key| &key.peer != peer);
         self.timelines.retain(|(sub, _), _| sub != peer);
-        // Its own slots, and the others' slots that carried its video.
-        self.switches.retain(|(sub, _), (track, _)| sub != peer && &track.peer != peer);
-        self.release_slots_of(peer);
-        self.layers.retain(|track, _| &track.peer != peer);
-        self.upkeep.retain(|track, _| &track.peer != peer);
+        self.switches.retain(|(sub, _), _| sub != peer);
+        self.published_media_ended(peer);
         self.presenters.remove(peer);
         self.to_negotiate.remove(peer);
         let changes = self.rooms.leave(peer);
@@ -295,11 +292,7 @@ impl Engine {
         self.by_addr.retain(|_, k| k != key);
         let changes = match key.transport {
             MediaTransport::Publish => {
-                // A new publish connection starts with every layer on.
-                self.layers.retain(|track, _| track.peer != key.peer);
-                self.upkeep.retain(|track, _| track.peer != key.peer);
-                self.switches.retain(|_, (track, _)| track.peer != key.peer);
-                self.release_slots_of(&key.peer);
+                self.published_media_ended(&key.peer);
                 self.rooms.unpublish_all(&key.peer)
             }
             MediaTransport::Subscribe => {
@@ -553,9 +546,15 @@ impl Engine {
         speaker == Some(&track.peer) || self.presenters.contains(&track.peer)
     }
 
-    /// `publisher`'s media ended: the slots that carried it restart on a
-    /// keyframe of whatever comes next (possibly its own new connection).
-    fn release_slots_of(&mut self, publisher: &PeerId) {
+    /// `publisher`'s media ended (it left, or its publish connection went):
+    /// its layers and their upkeep are forgotten (a new connection starts
+    /// with every layer on), the others' switches for it go, and the slots
+    /// that carried it restart on a keyframe of whatever comes next,
+    /// possibly its own new connection.
+    fn published_media_ended(&mut self, publisher: &PeerId) {
+        self.layers.retain(|track, _| &track.peer != publisher);
+        self.upkeep.retain(|track, _| &track.peer != publisher);
+        self.switches.retain(|_, (track, _)| &track.peer != publisher);
         for timeline in self.timelines.values_mut() {
             if timeline.source().is_some_and(|(track, _)| &track.peer == publisher) {
                 timeline.release();
@@ -613,8 +612,14 @@ impl Engine {
     fn forward(&mut self, now: Instant, publisher: &PeerId, data: MediaData) {
         let track = TrackKey { peer: publisher.clone(), mid: data.mid.to_string() };
         // A layer that appears (or resumes) may be what slots wait for.
-        if data.rid.is_some_and(|rid| self.layers.entry(track.clone()).or_default().saw(rid, now)) {
-            self.aim_layers(now);
+        if let Some(rid) = data.rid {
+            let appeared = match self.layers.get_mut(&track) {
+                Some(layers) => layers.saw(rid, now),
+                None => self.layers.entry(track.clone()).or_default().saw(rid, now),
+            };
+            if appeared {
+                self.aim_layers(now);
+            }
         }
         let targets: Vec<(PeerId, String)> =
             self.rooms.route(&track).map(|(sub, mid)| (sub.clone(), mid.to_owned())).collect();

@@ -9,7 +9,7 @@
 
 use app::protocol::PeerId;
 use app::speaker::SpeakerDetector;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// A few hundred milliseconds: long enough to average over syllables and
@@ -33,7 +33,11 @@ pub struct Speakers {
 impl Speakers {
     /// One audio packet of `peer`'s, at `dbov` (`-127..=0`, str0m's sign).
     pub fn heard(&mut self, peer: &PeerId, dbov: i8) {
-        let heard = self.heard.entry(peer.clone()).or_default();
+        // Fifty packets a second each: the id is copied once a window.
+        let heard = match self.heard.get_mut(peer) {
+            Some(heard) => heard,
+            None => self.heard.entry(peer.clone()).or_default(),
+        };
         heard.sum += SpeakerDetector::linear(dbov);
         heard.packets += 1;
     }
@@ -63,9 +67,9 @@ impl Speakers {
         self.next = Some(now + WINDOW);
         let mut heard = std::mem::take(&mut self.heard);
         let mut changes = Vec::new();
-        let mut seen = Vec::new();
+        let mut seen = HashSet::new();
         for (room, members) in rooms {
-            seen.push(room);
+            seen.insert(room);
             let levels: Vec<(PeerId, f32)> = members
                 .iter()
                 .map(|id| {
@@ -73,10 +77,10 @@ impl Speakers {
                     (id.clone(), level)
                 })
                 .collect();
-            let detector = self
-                .rooms
-                .entry(room.to_owned())
-                .or_insert_with(|| SpeakerDetector::every_ms(WINDOW.as_millis() as u32));
+            if !self.rooms.contains_key(room) {
+                self.rooms.insert(room.to_owned(), SpeakerDetector::every_ms(WINDOW.as_millis() as u32));
+            }
+            let detector = self.rooms.get_mut(room).expect("inserted above");
             let before = detector.current().cloned();
             let now_speaking = detector.update(&levels);
             if now_speaking != before {
