@@ -19,7 +19,9 @@ trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 serve() { target/release/server --addr "127.0.0.1:$1" --log warn --max-conns-per-ip 0 "${@:2}" >/dev/null & pids+=($!); }
 wait_port() { until python3 -c "import socket; socket.create_connection(('127.0.0.1',$1))" 2>/dev/null; do sleep 0.1; done; }
 
-P=$(port); serve "$P" --max-peers 10; wait_port "$P"; SPID=${pids[-1]}
+# Signaling only: rooms of 10 stay meshes, so no media session is opened
+# for a generated connection that cannot answer one.
+P=$(port); serve "$P" --media-mode mesh --max-peers 10; wait_port "$P"; SPID=${pids[-1]}
 echo "== 1. relay latency at 10,000 msg/s (2,000 connections, rooms of 2)"
 target/release/loadgen --url "ws://127.0.0.1:$P/ws" --conns 2000 --room-size 2 --rate 10000 \
     --signal-share 0.5 --duration "${DURATION:-10}" --server-pid "$SPID" --label lat | grep -v '^RESULT'

@@ -385,10 +385,12 @@ pub enum ServerMsg {
     SlotMap {
         slots: Vec<Slot>,
     },
-    /// The host switched how the room's call carries media.
+    /// The room's call now carries media this way: the host switched it
+    /// (`by`), or the server did (`by` null) as the room grew to
+    /// `--sfu-from` people or stayed down to two.
     RoomMedia {
         media: MediaMode,
-        by: Member,
+        by: Option<Member>,
     },
     /// Your old connections to the server are gone (after `restart_media`):
     /// every `media` and `slot_map` from here on is for new ones.
@@ -636,7 +638,7 @@ named_enum! {
         MuteRequested { by: Member },
         Media { transport: MediaTransport, payload: SignalPayload },
         SlotMap { slots: Vec<Slot> },
-        RoomMedia { media: MediaMode, by: Member },
+        RoomMedia { media: MediaMode, by: Option<Member> },
         MediaRestarted,
         ActiveSpeaker { peer: Option<PeerId> },
         PausedLayers { rids: Vec<String> },
@@ -821,7 +823,8 @@ mod tests {
                     Slot { mid: "v1".into(), kind: TrackKind::Video, peer: None },
                 ],
             },
-            ServerMsg::RoomMedia { media: MediaMode::Sfu, by: member.clone() },
+            ServerMsg::RoomMedia { media: MediaMode::Sfu, by: Some(member.clone()) },
+            ServerMsg::RoomMedia { media: MediaMode::Mesh, by: None },
             ServerMsg::MediaRestarted,
             ServerMsg::ActiveSpeaker { peer: Some(PeerId("a".into())) },
             ServerMsg::ActiveSpeaker { peer: None },

@@ -32,7 +32,8 @@ async function host(browser: Browser, server: NoomServer, room: string) {
 }
 
 test.describe('a full room', () => {
-  test.use({ serverArgs: ['--max-peers', '1'] });
+  // In the default (auto) mode a room holds `--max-sfu-peers`.
+  test.use({ serverArgs: ['--max-sfu-peers', '1'] });
   test('room_full', async ({ browser, server }) => {
     await host(browser, server, 'tiny');
     const bob = await person(browser);

@@ -29,7 +29,9 @@ pub struct Config {
     #[arg(long, env = "NOOM_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
-    /// Most people in one room (each browser holds a connection per other member).
+    /// Most people in a mesh room (each browser holds a connection per other
+    /// member). In `auto` mode it bounds only rooms that stay a mesh: the
+    /// host's pick, or members on several nodes.
     #[arg(long, env = "NOOM_MAX_PEERS", default_value_t = 6)]
     pub max_peers: usize,
 
@@ -134,12 +136,18 @@ pub struct Config {
     #[arg(long, env = "NOOM_LOBBY_INTERVAL_MS", default_value_t = 250)]
     pub lobby_interval_ms: u64,
 
-    /// How new rooms carry their calls: `mesh` (browser to browser,
-    /// end-to-end encrypted; up to `--max-peers`) or `sfu` (through this
-    /// server's media engine, which decrypts to forward; up to
-    /// `--max-sfu-peers`).
-    #[arg(long, env = "NOOM_MEDIA_MODE", value_enum, default_value_t = MediaModeArg::Mesh)]
+    /// How rooms carry their calls: `auto` (a mesh until `--sfu-from`
+    /// people, then through the server; back to a mesh when down to two),
+    /// `mesh` (browser to browser, end-to-end encrypted; up to
+    /// `--max-peers`) or `sfu` (through this server's media engine, which
+    /// decrypts to forward; up to `--max-sfu-peers`).
+    #[arg(long, env = "NOOM_MEDIA_MODE", value_enum, default_value_t = MediaModeArg::Auto)]
     pub media_mode: MediaModeArg,
+
+    /// In `auto` mode, the join that brings a room to this many people
+    /// routes its call through the server (at least 3).
+    #[arg(long, env = "NOOM_SFU_FROM", default_value_t = 5)]
+    pub sfu_from: usize,
 
     /// UDP address of the media engine, one port for every room routed
     /// through the server. Default: `--addr`'s IP and a free port.
@@ -169,6 +177,7 @@ pub struct Config {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum MediaModeArg {
+    Auto,
     Mesh,
     Sfu,
 }
@@ -176,7 +185,7 @@ pub enum MediaModeArg {
 impl MediaModeArg {
     pub fn mode(self) -> app::protocol::MediaMode {
         match self {
-            MediaModeArg::Mesh => app::protocol::MediaMode::Mesh,
+            MediaModeArg::Auto | MediaModeArg::Mesh => app::protocol::MediaMode::Mesh,
             MediaModeArg::Sfu => app::protocol::MediaMode::Sfu,
         }
     }
@@ -214,6 +223,9 @@ impl Config {
             },
             media_mode: self.media_mode.mode(),
             max_sfu_peers: self.max_sfu_peers.max(1),
+            // Down to two goes back to a mesh: from fewer than three it
+            // would flap.
+            sfu_from: (self.media_mode == MediaModeArg::Auto).then_some(self.sfu_from.max(3)),
         }
     }
 }

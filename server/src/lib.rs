@@ -148,6 +148,7 @@ fn spawn_lobby_ticker(node: Arc<Node>, every: Duration) {
         loop {
             tick.tick().await;
             node.flush_lobby();
+            node.tick();
             metrics::gauges(node.connection_count(), node.peer_count(), node.room_count());
         }
     });

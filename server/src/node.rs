@@ -371,6 +371,15 @@ impl Node {
         }
     }
 
+    /// Time-driven room changes (see [`crate::hub::Hub::tick`]).
+    pub fn tick(&self) {
+        let mut inner = self.lock();
+        let out = inner.hub.tick(now_ms());
+        if !out.is_empty() {
+            inner.deliver(out);
+        }
+    }
+
     /// Tells every connection the server is going away, then closes it
     /// (the close follows the message; see the writer in `ws`).
     pub fn shut_down(&self) {

@@ -148,7 +148,8 @@ async fn signal_is_relayed_only_within_the_room() {
 
 #[tokio::test]
 async fn a_full_room_refuses_with_a_reason() {
-    let server = Server::start_with(&["--max-peers", "2"]).await;
+    // In the default (auto) mode a room holds `--max-sfu-peers`.
+    let server = Server::start_with(&["--max-sfu-peers", "2"]).await;
     let _a = Client::in_room(&server, "A", "small").await;
     let _b = Client::in_room(&server, "B", "small").await;
     let mut c = Client::connect(&server).await;

@@ -414,13 +414,20 @@ impl Model {
             RoomMsg::RoomMedia { media, by } => {
                 if let Some(room) = self.room.as_mut() {
                     room.media = media;
-                    let text = match media {
-                        MediaMode::Sfu => format!("{} routed the call through the server", by.nickname),
-                        MediaMode::Mesh => {
+                    let text = match (media, by) {
+                        (MediaMode::Sfu, Some(by)) => format!("{} routed the call through the server", by.nickname),
+                        (MediaMode::Mesh, Some(by)) => {
                             format!(
                                 "{} made the call browser to browser again (end-to-end encrypted)",
                                 by.nickname
                             )
+                        }
+                        (MediaMode::Sfu, None) => format!(
+                            "With {} people here, the call now goes through the server so that it stays smooth",
+                            room.members.len()
+                        ),
+                        (MediaMode::Mesh, None) => {
+                            "Just the two of you: the call is browser to browser again (end-to-end encrypted)".into()
                         }
                     };
                     push_log(room, LogEntry::Notice { text, ts: now_ms });

@@ -69,25 +69,33 @@ impl Hub {
         if media == MediaMode::Mesh && r.members.len() > self.config.max_peers_per_room {
             return Err(HubError::TooManyForMesh(self.config.max_peers_per_room));
         }
+        self.rooms.get_mut(&room).expect("hosted").auto = false;
         self.switch_media(&room, media);
         let event = self.settings_of(&room).expect("hosted");
         self.publish(None, event);
         let by = self.member(from);
-        Ok(vec![Delivery::many(self.members(&room), ServerMsg::RoomMedia { media, by })])
+        Ok(vec![Delivery::many(self.members(&room), ServerMsg::RoomMedia { media, by: Some(by) })])
     }
 
     /// Moves the room's local members onto this node's SFU, or off it.
+    /// Off is make-before-break: their SFU sessions stay while the browsers
+    /// open the mesh, and end on a later tick ([`Hub::tick`]).
     pub(super) fn switch_media(&mut self, room: &str, media: MediaMode) {
         let Some(r) = self.rooms.get_mut(room) else { return };
         r.media = media;
+        r.small_since = None;
         let sharer = r.sharer.clone();
+        let was_draining = std::mem::replace(&mut r.draining, (media == MediaMode::Mesh).then_some(None));
+        if media == MediaMode::Mesh {
+            return;
+        }
         for peer in self.local_members_of(room) {
-            let presenting = media == MediaMode::Sfu && sharer.as_ref() == Some(&peer);
-            self.media.push(match media {
-                MediaMode::Sfu => MediaCmd::Join { room: room.to_owned(), peer: peer.clone() },
-                MediaMode::Mesh => MediaCmd::Leave { peer: peer.clone() },
-            });
-            if presenting {
+            // Sessions from before a switch back and forth start over.
+            if was_draining.is_some() {
+                self.media.push(MediaCmd::Leave { peer: peer.clone() });
+            }
+            self.media.push(MediaCmd::Join { room: room.to_owned(), peer: peer.clone() });
+            if sharer.as_ref() == Some(&peer) {
                 self.media.push(MediaCmd::Presenting { peer, on: true });
             }
         }

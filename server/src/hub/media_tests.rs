@@ -102,7 +102,7 @@ fn the_host_routes_a_mesh_room_through_the_server_and_back() {
         ]
     );
     assert!(
-        matches!(&out.deliveries[0].msg, ServerMsg::RoomMedia { media: MediaMode::Sfu, by } if by.id == id("host"))
+        matches!(&out.deliveries[0].msg, ServerMsg::RoomMedia { media: MediaMode::Sfu, by: Some(by) } if by.id == id("host"))
     );
     assert_eq!(out.deliveries[0].to.ids().len(), 2);
     // A newcomer learns it on joining, and gets the SFU's cap.
@@ -112,9 +112,16 @@ fn the_host_routes_a_mesh_room_through_the_server_and_back() {
     assert!(out.refused.is_none());
     assert!(out.deliveries.iter().any(|d| matches!(&d.msg, ServerMsg::Joined { media: MediaMode::Sfu, .. })));
 
+    // Make-before-break: the SFU sessions stay while the browsers open the
+    // mesh, and end after the hand-over's time.
     let out = hub.handle(&id("host"), ClientMsg::SetRoomMedia { media: MediaMode::Mesh }, 0);
+    assert!(out.media.is_empty());
+    assert!(hub.tick(1_000).media.is_empty());
+    assert!(hub.tick(1_000 + super::auto_media::DRAIN_MS - 1).media.is_empty());
+    let out = hub.tick(1_000 + super::auto_media::DRAIN_MS);
     assert_eq!(out.media.len(), 3, "everyone leaves the SFU");
     assert!(out.media.iter().all(|c| matches!(c, MediaCmd::Leave { .. })));
+    assert!(hub.tick(60_000).media.is_empty(), "once");
 }
 
 #[test]

@@ -5,6 +5,9 @@
 //! other nodes, which rooms it let go). That keeps every rule testable
 //! without a network, and lets the transport decide how to deliver.
 
+mod auto_media;
+#[cfg(test)]
+mod auto_media_tests;
 mod cluster_event;
 mod delivery;
 mod error;
@@ -61,6 +64,13 @@ struct Room {
     locked: bool,
     /// Browser to browser, or through this node's SFU.
     media: MediaMode,
+    /// The server picks `media` by the room's size; off once the host picks.
+    auto: bool,
+    /// Since when (ms) an auto SFU room has been down to two people.
+    small_since: Option<u64>,
+    /// Switched to a mesh: its SFU sessions stay until the browsers have
+    /// handed over (since when, in ms, once a tick has seen it).
+    draining: Option<Option<u64>>,
 }
 
 pub use app::protocol::LOBBY_LIST_MAX;
@@ -80,6 +90,10 @@ pub struct HubConfig {
     pub media_mode: MediaMode,
     /// Most people in a room whose call goes through the server.
     pub max_sfu_peers: usize,
+    /// `Some(n)`: rooms start as a mesh and go through the server from the
+    /// join that makes them `n` people (`--media-mode auto`); `None`: they
+    /// keep `media_mode`.
+    pub sfu_from: Option<usize>,
 }
 
 impl Default for HubConfig {
@@ -91,6 +105,7 @@ impl Default for HubConfig {
             ice: IceConfig::default(),
             media_mode: MediaMode::Mesh,
             max_sfu_peers: 50,
+            sfu_from: None,
         }
     }
 }
@@ -463,8 +478,13 @@ impl Hub {
                 _ => {}
             }
         }
-        let mode = self.rooms.get(&room).filter(|_| !creating).map_or(self.config.media_mode, |r| r.media);
+        let existing = self.rooms.get(&room).filter(|_| !creating);
+        let mode = existing.map_or(self.config.media_mode, |r| r.media);
+        let auto = existing.is_none_or(|r| r.auto) && self.auto_media();
+        // An auto room takes the SFU's size: the mesh hands over before it
+        // gets big.
         let cap = match mode {
+            _ if auto => self.config.max_sfu_peers,
             MediaMode::Mesh => self.config.max_peers_per_room,
             MediaMode::Sfu => self.config.max_sfu_peers,
         };
@@ -483,6 +503,9 @@ impl Hub {
             entry.passcode = passcode.map(|given| prepared.passcode_for_new_room(given));
             entry.locked = false;
             entry.media = self.config.media_mode;
+            entry.auto = self.config.sfu_from.is_some();
+            entry.small_since = None;
+            entry.draining = None;
             let event = self.settings_of(&room).expect("just made");
             self.publish(None, event);
         }
@@ -500,8 +523,12 @@ impl Hub {
             None,
             ClusterEvent::Joined { room: room.clone(), member: self.member(from), since: now_ms },
         );
+        let grown = self.grow_to_sfu(&room);
         if !others.is_empty() {
-            out.push(Delivery::many(others, ServerMsg::PeerJoined { peer: self.member(from) }));
+            out.push(Delivery::many(others.clone(), ServerMsg::PeerJoined { peer: self.member(from) }));
+            if grown {
+                out.push(Delivery::many(others, ServerMsg::RoomMedia { media: MediaMode::Sfu, by: None }));
+            }
         }
         out.push(Delivery::one(from, self.joined(room)));
         Ok(out)
@@ -585,7 +612,7 @@ impl Hub {
         let room_name = self.peers.get_mut(id)?.room.take()?;
         let room = self.rooms.get_mut(&room_name)?;
         room.members.retain(|m| m != id);
-        if room.media == MediaMode::Sfu && local {
+        if (room.media == MediaMode::Sfu || room.draining.is_some()) && local {
             self.media.push(MediaCmd::Leave { peer: id.clone() });
         }
         let stopped_sharing = room.sharer.as_ref() == Some(id);
@@ -645,7 +672,8 @@ impl Hub {
     /// For the media engine, from a member of an SFU room only.
     fn media_cmd(&mut self, from: &PeerId, cmd: MediaCmd) -> Result<Vec<Delivery>, HubError> {
         let room = self.room_of(from).ok_or(HubError::NotInRoom)?;
-        if self.rooms.get(room).is_none_or(|r| r.media != MediaMode::Sfu) {
+        // A room handing over to a mesh still carries its SFU sessions.
+        if self.rooms.get(room).is_none_or(|r| r.media != MediaMode::Sfu && r.draining.is_none()) {
             return Err(HubError::NotSfuRoom);
         }
         self.media.push(cmd);

@@ -164,7 +164,7 @@ impl Hub {
                     out.push(Delivery::many(to.clone(), ServerMsg::RoomLocked { locked, by: by.clone() }));
                 }
                 if media_changed {
-                    out.push(Delivery::many(to, ServerMsg::RoomMedia { media, by }));
+                    out.push(Delivery::many(to, ServerMsg::RoomMedia { media, by: Some(by) }));
                 }
                 out
             }
