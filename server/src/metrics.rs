@@ -57,7 +57,6 @@ pub fn gauges(connections: usize, peers: usize, rooms: usize) {
 /// A TCP connection closed at accept by the connection caps.
 pub fn refused_connection(why: crate::accept::gate::Refusal) {
     let reason = match why {
-        crate::accept::gate::Refusal::PerAddress => "per_address",
         crate::accept::gate::Refusal::Full => "full",
     };
     metrics::counter!("noom_connections_refused_total", "reason" => reason).increment(1);

@@ -5,8 +5,10 @@
 //! head deadline bounds). Pending connections are capped per address and in
 //! all; every connection counts against a total kept below the process's
 //! open-files limit. When a cap is reached the *oldest pending* connection
-//! is evicted rather than the new one refused: sockets that sit idle cannot
-//! crowd out a person who is loading the page right now.
+//! (of that address, for its cap) is evicted rather than the new one
+//! refused: sockets that sit idle cannot crowd out a person who is loading
+//! the page right now, nor the keep-alive connections of five people behind
+//! one NAT the sixth's call.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -35,8 +37,6 @@ pub enum Admit {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// This address already holds its share of pending connections.
-    PerAddress,
     /// Every connection is an established WebSocket: nothing to evict.
     Full,
 }
@@ -75,10 +75,13 @@ impl Gate {
     /// `capped` is false for a trusted proxy's address, which carries many
     /// clients' connections.
     pub fn admit(&mut self, ip: IpAddr, capped: bool) -> Admit {
-        if capped && self.pending_by_ip.get(&ip).copied().unwrap_or(0) >= self.limits.pending_per_ip {
-            return Admit::Refuse(Refusal::PerAddress);
-        }
         let mut evict = Vec::new();
+        while capped && self.pending_by_ip.get(&ip).copied().unwrap_or(0) >= self.limits.pending_per_ip {
+            // Rare (one address at its cap), so a scan beats an index per address.
+            let Some((&oldest, _)) = self.pending.iter().find(|(_, a)| **a == ip) else { break };
+            self.closed(oldest);
+            evict.push(oldest);
+        }
         while self.open.len() >= self.limits.open_total || self.pending.len() >= self.limits.pending_total {
             let Some((&oldest, _)) = self.pending.iter().next() else {
                 return Admit::Refuse(Refusal::Full);
@@ -148,19 +151,25 @@ mod tests {
     }
 
     #[test]
-    fn one_address_gets_its_share_of_pending_connections() {
+    fn one_address_gets_its_share_of_pending_connections_and_its_newest_win() {
         let mut gate = Gate::new(LIMITS);
         let (a, _) = accept(&mut gate, ip(1));
-        accept(&mut gate, ip(1));
-        assert_eq!(gate.admit(ip(1), true), Admit::Refuse(Refusal::PerAddress));
-        assert!(matches!(gate.admit(ip(2), true), Admit::Accept { .. }), "others are not affected");
-        let Admit::Accept { id: proxied, .. } = gate.admit(ip(1), false) else {
+        let (b, _) = accept(&mut gate, ip(1));
+        let (other, _) = accept(&mut gate, ip(2));
+        // At its share, an address's own oldest idle connection makes way.
+        let (c, evicted) = accept(&mut gate, ip(1));
+        assert_eq!(evicted, vec![a]);
+        assert!(gate.is_open(other), "others are not affected");
+        let Admit::Accept { id: proxied, evict } = gate.admit(ip(1), false) else {
             panic!("a proxy is not capped")
         };
+        assert!(evict.is_empty(), "nor is anyone for it");
         gate.closed(proxied);
         // A connection that became a WebSocket frees its pending place.
-        gate.upgraded(a);
-        assert!(matches!(gate.admit(ip(1), true), Admit::Accept { .. }));
+        gate.upgraded(c);
+        let (_, evicted) = accept(&mut gate, ip(1));
+        assert!(evicted.is_empty());
+        assert!(gate.is_open(b));
     }
 
     #[test]
