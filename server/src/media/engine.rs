@@ -86,6 +86,11 @@ const KEYFRAME_RETRY: Duration = Duration::from_millis(250);
 /// Longest a session waits to be driven when it asks for nothing sooner.
 const IDLE: Duration = Duration::from_millis(100);
 
+/// How long a session may have no working ICE pair before it is dropped.
+/// The browser gives its own side 3 s before it starts over; a session it
+/// has not given up on must still be here when its checks resume.
+pub const ICE_GRACE: Duration = Duration::from_secs(10);
+
 impl Engine {
     pub fn new(config: EngineConfig) -> Self {
         let rooms = Rooms::new(config.slots_per_kind);
@@ -255,7 +260,10 @@ impl Engine {
     }
 
     /// ICE-lite learns the browser's address from its checks, so a
-    /// candidate we cannot read (an mDNS name, TCP) costs nothing.
+    /// candidate we cannot read (an mDNS name) costs nothing. A TCP one is
+    /// left out: our one candidate is UDP, and a TCP candidate trickled
+    /// before any check made str0m find "no possible pairs" and declare
+    /// the connection lost while it was still coming up.
     fn remote_candidate(&mut self, peer: &PeerId, transport: MediaTransport, candidate: &str) {
         let key = SessionKey::new(peer, transport);
         let Some(session) = self.sessions.get_mut(&key) else { return };
@@ -263,6 +271,7 @@ impl Engine {
             return;
         }
         match Candidate::from_sdp_string(candidate) {
+            Ok(c) if c.proto() != Protocol::Udp => tracing::trace!(%peer, "left out a TCP candidate"),
             Ok(c) => {
                 if session.guarded(|rtc| rtc.add_remote_candidate(c)).is_ok() {
                     self.dirty.insert(key);
@@ -452,6 +461,17 @@ impl Engine {
             let to = self.rooms.members_of(&room).to_vec();
             self.events.push(MediaEvent { to, msg: ServerMsg::ActiveSpeaker { peer: speaker } });
         }
+        let lost: Vec<SessionKey> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| {
+                s.ice_down_since.is_some_and(|at| now.saturating_duration_since(at) >= ICE_GRACE)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in lost {
+            self.fail(now, &key, End::Lost);
+        }
         let due: Vec<SessionKey> =
             self.sessions.iter().filter(|(_, s)| s.next <= now).map(|(k, _)| k.clone()).collect();
         for key in due {
@@ -507,8 +527,13 @@ impl Engine {
 
     fn on_event(&mut self, now: Instant, key: &SessionKey, event: Event) {
         match event {
-            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
-                self.fail(now, key, End::Lost)
+            Event::IceConnectionStateChange(state) => {
+                if let Some(session) = self.sessions.get_mut(key) {
+                    session.ice_down_since = match state {
+                        IceConnectionState::Disconnected => session.ice_down_since.or(Some(now)),
+                        _ => None,
+                    };
+                }
             }
             Event::MediaAdded(added) if key.transport == MediaTransport::Publish => {
                 let kind = if added.kind.is_audio() { TrackKind::Audio } else { TrackKind::Video };

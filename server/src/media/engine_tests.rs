@@ -36,6 +36,17 @@ struct Publisher {
 impl Publisher {
     /// Offers one audio and one video track, as a browser does.
     fn offer(engine: &mut Engine, now: Instant, peer: &str, port: u16) -> Publisher {
+        Self::offer_edited(engine, now, peer, port, |sdp| sdp)
+    }
+
+    /// As `offer`, with the offer's SDP changed by `edit` on its way.
+    fn offer_edited(
+        engine: &mut Engine,
+        now: Instant,
+        peer: &str,
+        port: u16,
+        edit: impl Fn(String) -> String,
+    ) -> Publisher {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let mut rtc = Rtc::builder().clear_codecs().enable_vp8(true).enable_opus(true, false).build(now);
         rtc.add_local_candidate(str0m::Candidate::host(addr, "udp").unwrap());
@@ -43,7 +54,8 @@ impl Publisher {
         api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
         api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
         let (offer, pending) = api.apply().unwrap();
-        let payload = SignalPayload::Description { sdp_type: SdpType::Offer, sdp: offer.to_sdp_string() };
+        let payload =
+            SignalPayload::Description { sdp_type: SdpType::Offer, sdp: edit(offer.to_sdp_string()) };
         engine.command(now, MediaCmd::Signal { peer: id(peer), transport: MediaTransport::Publish, payload });
         let answer = engine
             .take_events()
@@ -218,4 +230,56 @@ fn a_restart_from_outside_an_sfu_room_does_nothing() {
     let mut engine = engine();
     engine.command(Instant::now(), MediaCmd::Restart { peer: id("x") });
     assert!(engine.take_events().is_empty());
+}
+
+#[test]
+fn a_tcp_candidate_trickled_before_any_check_does_not_end_the_connection() {
+    let mut engine = engine();
+    let now = Instant::now();
+    engine.command(now, MediaCmd::Join { room: "r".into(), peer: id("a") });
+    // Its candidates trickle later (the browser's SDP often has none yet)...
+    let no_candidates = |sdp: String| {
+        sdp.lines().filter(|l| !l.starts_with("a=candidate")).map(|l| format!("{l}\r\n")).collect()
+    };
+    let mut a = Publisher::offer_edited(&mut engine, now, "a", 5000, no_candidates);
+    // ...and Chromium trickles its "active" TCP candidates (port 9) too.
+    let tcp = "candidate:1 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active";
+    let payload = SignalPayload::Candidate {
+        candidate: tcp.into(),
+        sdp_mid: Some("0".into()),
+        sdp_m_line_index: Some(0),
+    };
+    engine.command(now, MediaCmd::Signal { peer: id("a"), transport: MediaTransport::Publish, payload });
+    let key = SessionKey::new(&id("a"), MediaTransport::Publish);
+    run(&mut engine, &mut [], now, 3_000);
+    assert_eq!(engine.sessions[&key].ice_down_since, None, "str0m never had only a TCP candidate to pair");
+    run(&mut engine, &mut [&mut a], now + Duration::from_millis(3_000), 300);
+    assert!(engine.sessions.contains_key(&key), "still there");
+    assert!(a.rtc.is_connected(), "and connected");
+}
+
+#[test]
+fn a_session_whose_ice_stalls_is_kept_for_a_grace_and_dropped_after() {
+    let now = Instant::now();
+    let (mut engine, mut a, mut b) = two_in_a_call(now);
+    let key = SessionKey::new(&id("a"), MediaTransport::Publish);
+    // a's browser sends no check for longer than str0m waits (15 s): its
+    // pair goes, and a comes back before the grace is out.
+    let stalled = now + Duration::from_millis(300);
+    run(&mut engine, &mut [&mut b], stalled, 17_000);
+    assert!(engine.sessions[&key].ice_down_since.is_some(), "str0m saw the pair go");
+    let back = stalled + Duration::from_millis(17_000);
+    run(&mut engine, &mut [&mut a, &mut b], back, 2_000);
+    assert_eq!(engine.sessions[&key].ice_down_since, None, "a is back");
+    assert_eq!(engine.session_count(), 4);
+    // Gone for good: dropped once the grace is out, and only that.
+    let gone = back + Duration::from_millis(2_000);
+    run(&mut engine, &mut [&mut b], gone, 17_000);
+    assert!(engine.sessions[&key].ice_down_since.is_some(), "down again");
+    let ms = ICE_GRACE.as_millis() as u64;
+    run(&mut engine, &mut [&mut b], gone + Duration::from_millis(17_000), ms);
+    assert!(!engine.sessions.contains_key(&key));
+    for transport in [MediaTransport::Publish, MediaTransport::Subscribe] {
+        assert!(engine.sessions.contains_key(&SessionKey::new(&id("b"), transport)), "b's sessions stay");
+    }
 }

@@ -39,6 +39,10 @@ pub struct Session {
     pub next: Instant,
     /// When each published track's layer was last asked for a keyframe.
     last_keyframe_request: HashMap<(Mid, Option<Rid>), Instant>,
+    /// Since when str0m has had no working ICE pair. It comes back by
+    /// itself when the browser's checks get through again (a busy or
+    /// briefly stalled browser), so this is not yet the end.
+    pub ice_down_since: Option<Instant>,
     /// Makes the next guarded call panic, as a str0m bug would.
     #[cfg(test)]
     pub poisoned: bool,
@@ -64,6 +68,7 @@ impl Session {
             pending: None,
             next: now,
             last_keyframe_request: HashMap::new(),
+            ice_down_since: None,
             #[cfg(test)]
             poisoned: false,
         }
