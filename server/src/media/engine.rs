@@ -589,8 +589,8 @@ impl Engine {
 
     /// The layer of `track` its subscribers should get now.
     fn layer_for(&self, track: &TrackKey, now: Instant) -> Option<Rid> {
-        let live = self.layers.get(track).map(|l| l.live(now)).unwrap_or_default();
-        layers::choose(&live, self.prominent(track))
+        let usable = self.layers.get(track).map(|l| l.usable(now)).unwrap_or_default();
+        layers::choose(&usable, self.prominent(track))
     }
 
     /// Tells publishers to pause the larger layers nobody has received for

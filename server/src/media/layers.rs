@@ -21,6 +21,11 @@ use str0m::media::Rid;
 /// A layer that has sent nothing for this long does not exist any more.
 pub const LAYER_GONE: Duration = Duration::from_millis(1500);
 
+/// A layer silent this long is not picked for a slot while another one
+/// flows: it may well come back (an encoder starved of CPU or bitrate),
+/// but a slot left on it stands still meanwhile.
+pub const LAYER_STALLED: Duration = Duration::from_millis(500);
+
 /// One published video track's layers, as they arrive.
 #[derive(Debug, Default)]
 pub struct Layers {
@@ -60,14 +65,29 @@ impl Layers {
     /// The layers sent lately, lowest first (a rid the offer did not list
     /// goes after those it did, in order of arrival).
     pub fn live(&self, now: Instant) -> Vec<Rid> {
-        let mut live: Vec<Rid> = self
+        self.sent_within(now, LAYER_GONE)
+    }
+
+    /// The layers a slot may be put on now: those flowing, or when none
+    /// is, those sent lately.
+    pub fn usable(&self, now: Instant) -> Vec<Rid> {
+        let flowing = self.sent_within(now, LAYER_STALLED);
+        if flowing.is_empty() {
+            self.live(now)
+        } else {
+            flowing
+        }
+    }
+
+    fn sent_within(&self, now: Instant, window: Duration) -> Vec<Rid> {
+        let mut sent: Vec<Rid> = self
             .seen
             .iter()
-            .filter(|(_, at)| now.saturating_duration_since(*at) < LAYER_GONE)
+            .filter(|(_, at)| now.saturating_duration_since(*at) < window)
             .map(|(rid, _)| *rid)
             .collect();
-        live.sort_by_key(|rid| self.order.iter().position(|o| o == rid).unwrap_or(usize::MAX));
-        live
+        sent.sort_by_key(|rid| self.order.iter().position(|o| o == rid).unwrap_or(usize::MAX));
+        sent
     }
 }
 

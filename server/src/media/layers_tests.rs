@@ -34,6 +34,26 @@ fn layers_are_ordered_as_offered_and_vanish_when_silent() {
 }
 
 #[test]
+fn a_slot_leaves_a_layer_that_stalls_while_another_flows() {
+    let start = Instant::now();
+    let mut layers = Layers::new(vec![rid("q"), rid("f")]);
+    layers.saw(rid("q"), start);
+    layers.saw(rid("f"), start);
+    assert_eq!(choose(&layers.usable(start), true), Some(rid("f")));
+    // f stops (its encoder starved), q goes on: the speaker's slot moves
+    // to q after half a second, not after the 1.5 s f takes to be gone.
+    let later = start + LAYER_STALLED;
+    layers.saw(rid("q"), later);
+    assert_eq!(layers.live(later), vec![rid("q"), rid("f")]);
+    assert_eq!(choose(&layers.usable(later), true), Some(rid("q")));
+    // Nothing flows at all (the publisher's network hiccups): stay put.
+    let quiet = later + LAYER_STALLED;
+    assert_eq!(layers.usable(quiet), vec![rid("q"), rid("f")], "what was sent lately");
+    layers.saw(rid("f"), quiet);
+    assert_eq!(choose(&layers.usable(quiet), true), Some(rid("f")), "f is back");
+}
+
+#[test]
 fn a_rid_the_offer_did_not_list_goes_last() {
     let now = Instant::now();
     let mut layers = Layers::new(vec![rid("q"), rid("f")]);
