@@ -12,6 +12,7 @@ pub mod browser;
 pub mod call;
 mod components;
 pub mod endpoint;
+pub mod list_map;
 pub mod nav;
 mod pages;
 pub mod protocol;

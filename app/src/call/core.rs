@@ -9,11 +9,14 @@
 //! up to date as it goes; everything else in it is the local media's.
 
 use super::{CallState, PeerView, Transfer};
+use crate::list_map::ListMap;
 use crate::protocol::{MediaMode, MediaTransport, Member, PeerId, RoomMsg, SignalPayload};
 use crate::rtc::link::PeerLink;
 use crate::rtc::p2p::{sanitize_file_name, Incoming, P2pMsg};
 use crate::rules;
-use std::collections::HashMap;
+
+mod hand_over;
+pub use hand_over::HAND_OVER_MS;
 
 /// Who is in the room with us and how it carries media.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,6 +77,12 @@ pub enum Input {
     },
     SfuLink(PeerLink),
     SfuStreams(Vec<PeerId>),
+    /// While the room's route changes: this person's media decoded on the
+    /// new path.
+    Decoded(PeerId),
+    /// The route change had its time: whoever is still on the old path
+    /// moves now.
+    HandOverDue,
     Text {
         from: Member,
         text: String,
@@ -135,6 +144,11 @@ pub enum Action {
     Disconnect(PeerId),
     OpenSfu,
     CloseSfu,
+    /// The room's route changed and some tiles still show the old path:
+    /// report each person's media decoding on the new one
+    /// ([`Input::Decoded`]), and [`Input::HandOverDue`] at the latest after
+    /// [`HAND_OVER_MS`].
+    HandOver,
     /// Ask the server to drop our connections to it (`restart_media`).
     RestartMedia,
     /// Signaling for our connection to `id`.
@@ -189,10 +203,11 @@ pub enum Action {
     },
 }
 
-/// What a browser-to-browser connection carries.
+/// What a browser-to-browser connection carries; a media one, how its
+/// link is (the tile shows it once it shows that connection's media).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Carries {
-    Media,
+    Media(PeerLink),
     DataOnly,
 }
 
@@ -213,6 +228,13 @@ impl Connections {
     fn insert(&mut self, id: PeerId, carries: Carries) {
         self.remove(&id);
         self.0.push((id, carries));
+    }
+
+    /// `id`'s media connection now has `link` (in place: the order stays).
+    fn set_link(&mut self, id: &PeerId, link: PeerLink) {
+        for (_, c) in self.0.iter_mut().filter(|(p, _)| p == id) {
+            *c = Carries::Media(link);
+        }
     }
 
     fn remove(&mut self, id: &PeerId) -> Option<Carries> {
@@ -246,7 +268,7 @@ pub struct CallCore {
     /// The server's media messages that came before the link opened (it
     /// offers as soon as we are in the room), replayed when it does.
     sfu_backlog: Vec<RoomMsg>,
-    receiving: HashMap<(PeerId, u32), (Incoming, String)>,
+    receiving: ListMap<(PeerId, u32), (Incoming, String)>,
     next_transfer: u32,
 }
 
@@ -260,6 +282,8 @@ impl CallCore {
                 self.close_all(view, &mut out);
             }
             Input::Joined => self.end_sfu_link(&mut out),
+            // Handing over to a mesh: the server's media was on its way out.
+            Input::SfuLost if self.mode == Some(MediaMode::Mesh) => self.hand_over(view, None, &mut out),
             Input::SfuLost => {
                 if self.sfu.take().is_some() {
                     self.restarting = true;
@@ -290,25 +314,32 @@ impl CallCore {
             Input::SfuSignal { transport, payload } => out.push(Action::RelayMedia { transport, payload }),
             // A direct connection in a room through the server carries no
             // media: the tile's link and stream are the server's.
-            Input::PeerLink { peer, link } if self.peers.get(&peer) == Some(Carries::Media) => {
-                update(view, &peer, |v| v.link = link)
+            Input::PeerLink { peer, link } if matches!(self.peers.get(&peer), Some(Carries::Media(_))) => {
+                self.peers.set_link(&peer, link);
+                update(view, &peer, |v| {
+                    if !v.via_server {
+                        v.link = link
+                    }
+                })
             }
-            Input::PeerTracks(peer) if self.peers.get(&peer) == Some(Carries::Media) => {
-                update(view, &peer, |v| v.stream_rev += 1)
+            Input::PeerTracks(peer) if matches!(self.peers.get(&peer), Some(Carries::Media(_))) => {
+                update(view, &peer, |v| v.stream_rev += u32::from(!v.via_server))
             }
             Input::PeerLink { .. } | Input::PeerTracks(_) => {}
             Input::Channel { peer, open } => update(view, &peer, |v| v.p2p_open = open),
             Input::SfuLink(link) => {
                 if self.sfu.is_some() {
                     self.sfu = Some(link);
-                    view.peers.iter_mut().for_each(|p| p.link = link);
+                    view.peers.iter_mut().filter(|p| p.via_server).for_each(|p| p.link = link);
                 }
             }
             Input::SfuStreams(ids) => {
-                for v in view.peers.iter_mut().filter(|p| ids.contains(&p.id)) {
+                for v in view.peers.iter_mut().filter(|p| p.via_server && ids.contains(&p.id)) {
                     v.stream_rev += 1;
                 }
             }
+            Input::Decoded(peer) => self.hand_over(view, Some(&peer), &mut out),
+            Input::HandOverDue => self.hand_over(view, None, &mut out),
             Input::Text { from, text } => self.on_text(view, from, &text, &mut out),
             Input::Chunk { from, id, len } => self.on_chunk(view, from, id, len, &mut out),
             Input::Saved { key, result } => set_transfer(view, &key, |t| match result {
@@ -327,14 +358,18 @@ impl CallCore {
     }
 
     fn sync(&mut self, view: &mut CallState, roster: Roster, out: &mut Vec<Action>) {
-        // The host switched the room: the old connections go first.
-        if self.mode.replace(roster.media).is_some_and(|was| was != roster.media) {
-            self.close_all(view, out);
+        let switched = self.mode.replace(roster.media).is_some_and(|was| was != roster.media);
+        if switched {
+            self.begin_hand_over(roster.media, out);
         }
         self.others = roster.members.iter().filter(|id| **id != roster.me).cloned().collect();
         match roster.media {
             MediaMode::Mesh => self.sync_mesh(view, &roster, out),
             MediaMode::Sfu => self.sync_sfu(view, out),
+        }
+        let to_server = roster.media == MediaMode::Sfu;
+        if switched && view.peers.iter().any(|p| p.via_server != to_server) {
+            out.push(Action::HandOver);
         }
     }
 
@@ -346,6 +381,8 @@ impl CallCore {
         for id in gone {
             self.drop_peer(view, &id, out);
         }
+        // Tiles still showing the server's media (a hand-over) go with their person.
+        view.peers.retain(|p| roster.members.contains(&p.id));
         for earlier in &roster.members[..mine] {
             if !self.peers.contains(earlier) {
                 self.add_media_peer(view, earlier.clone(), true, out);
@@ -373,6 +410,7 @@ impl CallCore {
             if view.peer(id).is_none() {
                 let mut tile = PeerView::new(id.clone());
                 tile.link = link;
+                tile.via_server = true;
                 view.peers.push(tile);
             }
         }
@@ -395,9 +433,12 @@ impl CallCore {
     }
 
     fn add_media_peer(&mut self, view: &mut CallState, id: PeerId, offer: bool, out: &mut Vec<Action>) {
-        self.peers.insert(id.clone(), Carries::Media);
-        view.peers.retain(|p| p.id != id);
-        view.peers.push(PeerView::new(id.clone()));
+        self.peers.insert(id.clone(), Carries::Media(PeerLink::Connecting));
+        // A tile showing the server's media keeps it until this connection's decodes.
+        if !view.peer(&id).is_some_and(|p| p.via_server && self.sfu.is_some()) {
+            view.peers.retain(|p| p.id != id);
+            view.peers.push(PeerView::new(id.clone()));
+        }
         out.push(Action::Connect { id, media: true, offer });
     }
 

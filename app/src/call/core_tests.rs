@@ -135,14 +135,93 @@ fn a_link_that_could_not_open_is_tried_again_on_the_next_change() {
     assert_eq!(call.on(roster("a", &["a", "b", "c"], MediaMode::Sfu)), vec![Action::OpenSfu]);
 }
 
+impl Call {
+    /// (person, via server, picture revision) of each tile.
+    fn sources(&self) -> Vec<(&str, bool, u32)> {
+        self.view.peers.iter().map(|p| (p.id.0.as_str(), p.via_server, p.stream_rev)).collect()
+    }
+}
+
 #[test]
-fn the_host_switching_the_route_closes_the_old_connections_first() {
+fn a_mesh_growing_into_the_server_moves_each_tile_as_its_media_arrives_and_the_mesh_goes_when_due() {
     let mut call = Call::new();
+    call.on(roster("c", &["a", "b", "c"], MediaMode::Mesh));
+    call.on(Input::PeerLink { peer: id("a"), link: PeerLink::Connected });
+    // The server offers as soon as the room is through it, maybe before
+    // the page has taken the change in.
+    let early = RoomMsg::Media { transport: MediaTransport::Subscribe, payload: offer() };
+    assert!(call.on(Input::FromSfu(early.clone())).is_empty());
+    let out = call.on(roster("c", &["a", "b", "c", "d"], MediaMode::Sfu));
+    assert_eq!(out, vec![Action::OpenSfu, Action::ToSfu(early), Action::HandOver], "nothing closes yet");
+    assert_eq!(call.sources(), [("a", false, 0), ("b", false, 0), ("d", true, 0)]);
+    // The server link's state is for the tiles it feeds.
+    call.on(Input::SfuLink(PeerLink::Connecting));
+    assert_eq!(call.view.peer(&id("a")).map(|p| p.link), Some(PeerLink::Connected));
+    // a's tile moves; the connection stays: a may still be watching it.
+    assert!(call.on(Input::Decoded(id("a"))).is_empty());
+    assert_eq!(call.sources(), [("a", true, 1), ("b", false, 0), ("d", true, 0)]);
+    assert_eq!(call.view.peer(&id("a")).map(|p| p.link), Some(PeerLink::Connecting));
+    call.on(Input::PeerTracks(id("a")));
+    assert!(call.on(Input::Decoded(id("a"))).is_empty());
+    assert_eq!(call.sources()[0], ("a", true, 1), "once, and the old path no longer redraws it");
+    // b's media never came through the server in time: b moves anyway,
+    // and the mesh goes.
+    assert_eq!(call.on(Input::HandOverDue), vec![Action::Disconnect(id("a")), Action::Disconnect(id("b"))]);
+    assert_eq!(call.sources(), [("a", true, 1), ("b", true, 1), ("d", true, 0)]);
+    assert!(call.on(Input::HandOverDue).is_empty());
+}
+
+#[test]
+fn back_to_a_mesh_the_server_link_stays_until_the_hand_over_is_due() {
+    let mut call = Call::new();
+    call.on(roster("b", &["a", "b", "c"], MediaMode::Sfu));
+    call.on(Input::SfuLink(PeerLink::Connected));
+    call.on(Input::OpenDirect);
+    let out = call.on(roster("b", &["a", "b", "c"], MediaMode::Mesh));
+    assert_eq!(
+        out,
+        vec![
+            Action::Disconnect(id("a")),
+            Action::Disconnect(id("c")),
+            Action::Connect { id: id("a"), media: true, offer: true },
+            Action::HandOver,
+        ],
+        "data-only connections make way for media ones; the server link stays"
+    );
+    assert_eq!(call.sources(), [("a", true, 0), ("c", true, 0)]);
+    // c, the later one, offers; its tile stays on the server's media meanwhile.
+    call.on(Input::Signal { from: id("c"), payload: offer() });
+    assert_eq!(call.sources(), [("a", true, 0), ("c", true, 0)]);
+    call.on(Input::PeerLink { peer: id("c"), link: PeerLink::Connected });
+    assert!(call.view.peers.iter().all(|p| p.link == PeerLink::Connected));
+    assert!(call.on(Input::Decoded(id("c"))).is_empty());
+    assert_eq!(call.sources(), [("a", true, 0), ("c", false, 1)]);
+    // Our link to the server carries our media to the others too: it
+    // stays until time is up.
+    assert_eq!(call.on(Input::HandOverDue), vec![Action::CloseSfu]);
+    assert_eq!(call.sources(), [("a", false, 1), ("c", false, 1)]);
+    assert_eq!(
+        call.view.peer(&id("a")).map(|p| p.link),
+        Some(PeerLink::Connecting),
+        "a's own link, not yet up"
+    );
+}
+
+#[test]
+fn a_server_link_lost_while_handing_over_to_a_mesh_just_ends_it() {
+    let mut call = Call::new();
+    call.on(roster("b", &["a", "b"], MediaMode::Sfu));
     call.on(roster("b", &["a", "b"], MediaMode::Mesh));
-    let out = call.on(roster("b", &["a", "b"], MediaMode::Sfu));
-    assert_eq!(out, vec![Action::Disconnect(id("a")), Action::OpenSfu]);
-    let out = call.on(roster("b", &["a", "b"], MediaMode::Mesh));
-    assert_eq!(out, vec![Action::CloseSfu, Action::Connect { id: id("a"), media: true, offer: true }]);
+    assert_eq!(call.on(Input::SfuLost), vec![Action::CloseSfu], "no restart: the room left the server");
+    assert_eq!(call.sources(), [("a", false, 1)]);
+}
+
+#[test]
+fn someone_leaving_mid_hand_over_takes_their_tile_along() {
+    let mut call = Call::new();
+    call.on(roster("b", &["a", "b", "c"], MediaMode::Sfu));
+    call.on(roster("b", &["a", "b", "c"], MediaMode::Mesh));
+    call.on(roster("b", &["a", "b"], MediaMode::Mesh));
     assert_eq!(call.tiles(), ["a"]);
 }
 

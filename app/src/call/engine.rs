@@ -11,7 +11,7 @@ pub use local::{start_preview, switch_device, toggle_camera, toggle_mic};
 pub use share::toggle_share;
 pub use stats::start_stats;
 
-use super::core::{Action, CallCore, Input, Outgoing, Roster};
+use super::core::{Action, CallCore, Input, Outgoing, Roster, HAND_OVER_MS};
 use super::{Call, Phase};
 use crate::protocol::{self, ClientMsg, Member, PeerId, RoomMsg, RoomMsgs};
 use crate::rtc::transports::{self, Event};
@@ -29,6 +29,8 @@ thread_local! {
     /// in order after it rather than inside it.
     static QUEUE: RefCell<VecDeque<Input>> = const { RefCell::new(VecDeque::new()) };
     static BUSY: Cell<bool> = const { Cell::new(false) };
+    /// Bumped per route change: only the latest one's time-out counts.
+    static HAND_OVERS: Cell<u32> = const { Cell::new(0) };
     /// The files of the last "send files", by their index in it.
     static CHOSEN: RefCell<Vec<web_sys::File>> = const { RefCell::new(Vec::new()) };
     /// Why the last chat could not be sent directly.
@@ -74,6 +76,17 @@ fn execute(call: Call, action: Action) {
             }
         }
         Action::CloseSfu => transports::close_sfu(),
+        // Each person's tile moves as the stats loop sees their media on
+        // the new path; this is when the old path goes regardless.
+        Action::HandOver => {
+            let this = HAND_OVERS.with(|h| h.replace(h.get().wrapping_add(1)).wrapping_add(1));
+            gloo_timers::callback::Timeout::new(HAND_OVER_MS, move || {
+                if HAND_OVERS.with(Cell::get) == this {
+                    dispatch(call, Input::HandOverDue);
+                }
+            })
+            .forget();
+        }
         Action::RestartMedia => call.session.send(ClientMsg::RestartMedia),
         Action::ToPeer { id, payload } => transports::to_peer(&id, payload),
         Action::ToSfu(msg) => transports::to_sfu(msg),
@@ -123,6 +136,15 @@ fn from_transport(call: Call, event: Event) -> Input {
         Event::Sfu(SfuEvent::StreamsChanged(ids)) => Input::SfuStreams(ids),
         Event::Sfu(SfuEvent::Lost) => Input::SfuLost,
     }
+}
+
+/// Whether `id` sends a picture: their camera is on, or they share a screen.
+fn sends_video(call: Call, id: &PeerId) -> bool {
+    call.session.model.with_untracked(|m| {
+        m.room.as_ref().is_some_and(|r| {
+            r.members.iter().any(|x| &x.id == id && x.media.video) || r.sharer.as_ref() == Some(id)
+        })
+    })
 }
 
 fn member(call: Call, id: &PeerId) -> Member {
@@ -217,8 +239,8 @@ pub fn attach_local(video: &HtmlVideoElement) {
     transports::attach_local(video);
 }
 
-pub fn attach_remote(video: &HtmlVideoElement, id: &PeerId) {
-    transports::attach_remote(video, id);
+pub fn attach_remote(video: &HtmlVideoElement, id: &PeerId, via_server: bool) {
+    transports::attach_remote(video, id, via_server);
 }
 
 /// Leaving: every connection closed, every track stopped, every handler

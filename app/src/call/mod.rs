@@ -40,6 +40,9 @@ pub struct PeerView {
     /// re-attaches the stream.
     pub stream_rev: u32,
     pub p2p_open: bool,
+    /// The picture comes through the server (else over our own connection
+    /// to them); differs from the room's route only while it changes.
+    pub via_server: bool,
     /// The last minute of call statistics, one sample a second.
     pub stats: VecDeque<StatSample>,
     pub quality: Option<Quality>,
@@ -52,6 +55,7 @@ impl PeerView {
             link: PeerLink::Connecting,
             stream_rev: 0,
             p2p_open: false,
+            via_server: false,
             stats: VecDeque::new(),
             quality: None,
         }
@@ -293,7 +297,10 @@ impl Call {
 
     pub fn attach_remote(&self, _video: &HtmlVideoElement, _peer: &PeerId) {
         #[cfg(feature = "browser")]
-        engine::attach_remote(_video, _peer);
+        {
+            let via_server = self.state.with_untracked(|s| s.peer(_peer).is_some_and(|p| p.via_server));
+            engine::attach_remote(_video, _peer, via_server);
+        }
     }
 }
 

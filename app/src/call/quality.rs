@@ -49,19 +49,32 @@ impl Quality {
     }
 }
 
-/// The sample for the interval between two reports.
-pub fn sample(prev: &Counters, now: &Counters, rtt_ms: Option<f64>, video_expected: bool) -> StatSample {
+/// The sample for the interval between two reports; none when a counter
+/// went back: the person's media moved to another connection (the room's
+/// route changed), and the difference means nothing.
+pub fn sample(
+    prev: &Counters,
+    now: &Counters,
+    rtt_ms: Option<f64>,
+    video_expected: bool,
+) -> Option<StatSample> {
+    if now.bytes < prev.bytes
+        || now.packets_received < prev.packets_received
+        || now.frames_decoded < prev.frames_decoded
+    {
+        return None;
+    }
     let secs = ((now.at_ms - prev.at_ms) / 1000.0).max(0.001);
     let received = (now.packets_received - prev.packets_received).max(0.0);
     let lost = (now.packets_lost - prev.packets_lost).max(0.0);
     let expected = received + lost;
-    StatSample {
-        kbps: (now.bytes - prev.bytes).max(0.0) * 8.0 / 1000.0 / secs,
+    Some(StatSample {
+        kbps: (now.bytes - prev.bytes) * 8.0 / 1000.0 / secs,
         rtt_ms,
         loss_pct: if expected > 0.0 { lost * 100.0 / expected } else { 0.0 },
-        fps: video_expected.then(|| (now.frames_decoded - prev.frames_decoded).max(0.0) / secs),
+        fps: video_expected.then(|| (now.frames_decoded - prev.frames_decoded) / secs),
         frame: now.frame_size.filter(|_| video_expected),
-    }
+    })
 }
 
 pub fn push(history: &mut VecDeque<StatSample>, sample: StatSample) {
@@ -119,21 +132,23 @@ mod tests {
             frames_decoded: 30.0,
             frame_size: Some((640, 480)),
         };
-        let s = sample(&a, &b, Some(12.0), true);
+        let s = sample(&a, &b, Some(12.0), true).expect("counters went up");
         assert_eq!(s.kbps, 1000.0);
         assert_eq!(s.loss_pct, 5.0);
         assert_eq!(s.fps, Some(30.0));
         assert_eq!(s.rtt_ms, Some(12.0));
         assert_eq!(s.frame, Some((640, 480)));
         assert_eq!(
-            sample(&a, &b, None, false).frame,
+            sample(&a, &b, None, false).and_then(|s| s.frame),
             None,
             "no size when no video is expected (a frozen last frame's)"
         );
         assert_eq!(
             sample(&a, &a, None, false),
-            StatSample { kbps: 0.0, rtt_ms: None, loss_pct: 0.0, fps: None, frame: None }
+            Some(StatSample { kbps: 0.0, rtt_ms: None, loss_pct: 0.0, fps: None, frame: None })
         );
+        // From a mesh connection to the server's: no made-up 0 fps.
+        assert_eq!(sample(&b, &Counters { at_ms: 2000.0, ..a }, None, true), None);
     }
 
     #[test]

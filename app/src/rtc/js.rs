@@ -79,6 +79,15 @@ pub fn error_name(err: &JsValue) -> String {
         .unwrap_or_else(|| format!("{err:?}"))
 }
 
+/// The name and message of an error, for a log line that says what broke.
+pub fn error_text(err: &JsValue) -> String {
+    let message = js_sys::Reflect::get(err, &JsValue::from_str("message")).ok().and_then(|v| v.as_string());
+    match message {
+        Some(message) => format!("{}: {message}", error_name(err)),
+        None => error_name(err),
+    }
+}
+
 pub fn sleep_ms(ms: u32) -> gloo_timers::future::TimeoutFuture {
     gloo_timers::future::TimeoutFuture::new(ms)
 }

@@ -42,7 +42,7 @@ pub struct Peer {
     sending: Cell<bool>,
     /// False for a data-only connection (direct chat and files in a room
     /// whose media goes through the server): it never adds tracks.
-    media: bool,
+    pub media: bool,
     closed: Cell<bool>,
     listeners: RefCell<Vec<Listener>>,
     emit: Emit,

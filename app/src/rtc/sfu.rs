@@ -11,7 +11,7 @@ use super::peer::{rtc_config, set_local, DISCONNECTED_GRACE_MS};
 use super::slots::SlotTable;
 use crate::protocol::{IceServer, MediaTransport, PeerId, SdpType, SignalPayload, Slot};
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -39,8 +39,9 @@ pub struct SfuLink {
     pub publish: RtcPeerConnection,
     pub subscribe: RtcPeerConnection,
     slots: RefCell<SlotTable>,
-    /// Received tracks by the mid of their slot.
-    tracks: RefCell<HashMap<String, MediaStreamTrack>>,
+    /// Received tracks by the mid of their slot (a list: a map would be
+    /// its own code in the download, for a few dozen entries).
+    tracks: RefCell<Vec<(String, MediaStreamTrack)>>,
     /// Offers from the server, answered one at a time.
     offers: RefCell<VecDeque<String>>,
     answering: Cell<bool>,
@@ -111,7 +112,10 @@ impl SfuLink {
             |link, event| {
                 let event: RtcTrackEvent = event.unchecked_into();
                 let Some(mid) = event.transceiver().mid() else { return };
-                link.tracks.borrow_mut().insert(mid.clone(), event.track());
+                let mut tracks = link.tracks.borrow_mut();
+                tracks.retain(|(m, _)| *m != mid);
+                tracks.push((mid.clone(), event.track()));
+                drop(tracks);
                 let peer = link.slots.borrow().peer_of(&mid).cloned();
                 if let Some(peer) = peer {
                     (link.emit)(SfuEvent::StreamsChanged(vec![peer]));
@@ -293,7 +297,7 @@ impl SfuLink {
                     SignalPayload::Description { sdp_type: SdpType::Answer, sdp },
                 )),
                 Ok(_) => {}
-                Err(err) => leptos::logging::warn!("subscribe offer failed: {}", js::error_name(&err)),
+                Err(err) => leptos::logging::warn!("subscribe offer failed: {}", js::error_text(&err)),
             }
         }
         self.answering.set(false);
@@ -313,7 +317,7 @@ impl SfuLink {
         let slots = self.slots.borrow();
         let received = self.tracks.borrow();
         for (mid, _) in slots.slots_of(peer) {
-            if let Some(track) = received.get(mid) {
+            if let Some((_, track)) = received.iter().find(|(m, _)| m == mid) {
                 tracks.push(track);
             }
         }

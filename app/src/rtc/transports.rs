@@ -12,9 +12,9 @@ use super::media::{self, LevelMeter, LocalMedia};
 use super::peer::{Peer, PeerEvent};
 use super::screen::Screen;
 use super::sfu::{SfuEvent, SfuLink};
+use crate::list_map::ListMap;
 use crate::protocol::{IceServer, PeerId, RoomMsg, SignalPayload};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlVideoElement, MediaStreamTrack, RtcDataChannelState};
@@ -57,10 +57,10 @@ struct Transports {
     local: LocalMedia,
     /// The shared screen's track while sharing (sent instead of the camera).
     screen: Option<Screen>,
-    peers: HashMap<PeerId, Rc<Peer>>,
+    peers: ListMap<PeerId, Rc<Peer>>,
     sfu: Option<Rc<SfuLink>>,
     meter: Option<LevelMeter>,
-    receiving: HashMap<(PeerId, u32), Receiving>,
+    receiving: ListMap<(PeerId, u32), Receiving>,
     object_urls: Vec<String>,
     /// Bumped on every shut-down, so async work started before it knows
     /// to throw its results away.
@@ -346,28 +346,67 @@ pub fn attach_local(video: &HtmlVideoElement) {
     video.set_src_object(Some(&stream));
 }
 
-pub fn attach_remote(video: &HtmlVideoElement, id: &PeerId) {
-    let stream = with(|t| match &t.sfu {
-        Some(sfu) => sfu.stream_of(id),
-        None => t.peers.get(id).map(|p| p.remote.borrow().clone()),
+/// `id`'s picture and sound, from the server (`via_server`) or over our
+/// own connection to them; the other one if that is all there is.
+pub fn attach_remote(video: &HtmlVideoElement, id: &PeerId, via_server: bool) {
+    let stream = with(|t| {
+        let direct = || t.peers.get(id).map(|p| p.remote.borrow().clone());
+        match &t.sfu {
+            Some(sfu) if via_server || !t.peers.get(id).is_some_and(|p| p.media) => sfu.stream_of(id),
+            _ => direct(),
+        }
     });
     if let Some(stream) = stream {
-        video.set_src_object(Some(&stream));
+        show(video, &stream);
+    }
+}
+
+/// Puts `stream`'s tracks on `video`. The element keeps a stream of its
+/// own whose tracks are swapped in place: a new `srcObject` would reload
+/// the element, which shows nothing until its first frame (up to a second
+/// on a busy machine), so a tile moving to another path would blink.
+fn show(video: &HtmlVideoElement, stream: &web_sys::MediaStream) {
+    let Some(own) = video.src_object() else {
+        video.set_src_object(Some(&media::stream_of(&[])));
+        return show(video, stream);
+    };
+    let wanted: Vec<MediaStreamTrack> = stream.get_tracks().iter().map(|t| t.unchecked_into()).collect();
+    // In before out: the stream is never without a picture.
+    let old = own.get_tracks();
+    for track in &wanted {
+        if own.get_track_by_id(&track.id()).is_none() {
+            own.add_track(track);
+        }
+    }
+    for track in old.iter().map(|t| t.unchecked_into::<MediaStreamTrack>()) {
+        if !wanted.iter().any(|w| w.id() == track.id()) {
+            own.remove_track(&track);
+        }
     }
 }
 
 /// What to read stats from: each person's connection (a mesh), or each
 /// person's slots on the server's subscribe connection plus our publish
-/// connection (no person).
-pub fn stats_sources() -> Vec<super::stats::Source> {
-    with(|t| match &t.sfu {
-        Some(sfu) => std::iter::once((None, sfu.publish.clone(), Some(Vec::new())))
-            .chain(sfu.peers().into_iter().map(|id| {
-                let mids = sfu.mids_of(&id);
-                (Some(id), sfu.subscribe.clone(), Some(mids))
-            }))
-            .collect(),
-        None => t.peers.iter().map(|(id, p)| (Some(id.clone()), p.pc.clone(), None)).collect(),
+/// connection (no person). While the room's route changes, a person
+/// reachable both ways is read on the room's route (`via_server`), the
+/// path their tile is moving to.
+pub fn stats_sources(via_server: bool) -> Vec<super::stats::Source> {
+    with(|t| {
+        let mut sources: Vec<super::stats::Source> = Vec::new();
+        let mut served = Vec::new();
+        if let Some(sfu) = &t.sfu {
+            sources.push((None, sfu.publish.clone(), Some(Vec::new())));
+            for id in sfu.peers() {
+                if via_server || !t.peers.get(&id).is_some_and(|p| p.media) {
+                    sources.push((Some(id.clone()), sfu.subscribe.clone(), Some(sfu.mids_of(&id))));
+                    served.push(id);
+                }
+            }
+        }
+        for (id, p) in t.peers.iter().filter(|(id, p)| p.media && !served.contains(id)) {
+            sources.push((Some(id.clone()), p.pc.clone(), None));
+        }
+        sources
     })
 }
 

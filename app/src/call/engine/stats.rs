@@ -32,27 +32,37 @@ pub fn start_stats(call: Call) {
             let mut levels = Vec::new();
             let mut samples = Vec::new();
             let mut local_now = None;
-            for (id, pc, mids) in transports::stats_sources() {
+            let via_server = call.session.model.with_untracked(|m| {
+                m.room.as_ref().is_some_and(|r| r.media == crate::protocol::MediaMode::Sfu)
+            });
+            let mut arrived = Vec::new();
+            for (id, pc, mids) in transports::stats_sources(via_server) {
                 let Some(reading) = stats::read(&pc, now_ms, mids.as_deref()).await else { continue };
                 local_now = local_now.or(reading.local_audio);
                 // Our own publish connection: only our microphone's level.
                 let Some(id) = id else { continue };
+                // The room's route is changing: this person's media decodes
+                // on the new path (someone without a camera: sounds there).
+                let c = &reading.counters;
+                let moving =
+                    call.state.with_untracked(|s| s.peer(&id).is_some_and(|p| p.via_server != via_server));
+                if moving
+                    && mids.is_some() == via_server
+                    && (c.frames_decoded > 0.0
+                        || (!super::sends_video(call, &id) && c.packets_received > 0.0))
+                {
+                    arrived.push(id.clone());
+                }
                 if let Some(prev) = find(&last, &id) {
                     levels.push((id.clone(), level(prev.audio, reading.audio)));
                 }
                 if tick.is_multiple_of(2) {
-                    let video_expected = call.session.model.with_untracked(|m| {
-                        m.room
-                            .as_ref()
-                            .and_then(|r| r.members.iter().find(|x| x.id == id))
-                            .is_some_and(|x| x.media.video)
-                            || m.room.as_ref().and_then(|r| r.sharer.as_ref()) == Some(&id)
-                    });
-                    if let Some(prev) = find(&last_sample, &id) {
-                        samples.push((
-                            id.clone(),
-                            quality::sample(prev, &reading.counters, reading.rtt_ms, video_expected),
-                        ));
+                    let video_expected = super::sends_video(call, &id);
+                    let prev = find(&last_sample, &id);
+                    if let Some(sample) = prev
+                        .and_then(|p| quality::sample(p, &reading.counters, reading.rtt_ms, video_expected))
+                    {
+                        samples.push((id.clone(), sample));
                     }
                     put(&mut last_sample, &id, reading.counters);
                 }
@@ -65,11 +75,12 @@ pub fn start_stats(call: Call) {
                 levels.push((me, if muted { 0.0 } else { mine }));
             }
             local_last = local_now;
+            for id in arrived {
+                super::dispatch(call, crate::call::core::Input::Decoded(id));
+            }
             let speaker = detector.update(&levels);
             // In an SFU room the server's `active_speaker` decides.
-            let mesh = call.session.model.with_untracked(|m| {
-                m.room.as_ref().is_none_or(|r| r.media == crate::protocol::MediaMode::Mesh)
-            });
+            let mesh = !via_server;
             call.state.update(|s| {
                 if mesh {
                     s.active_speaker = speaker;
