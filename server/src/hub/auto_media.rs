@@ -14,7 +14,7 @@ pub const MESH_AGAIN_AT: usize = 2;
 pub const MESH_AGAIN_AFTER_MS: u64 = 5_000;
 /// How long SFU sessions outlive a switch to a mesh (ms): the browsers
 /// drop them as soon as each person's mesh media decodes, this is the cap.
-pub const DRAIN_MS: u64 = 8_000;
+pub const DRAIN_MS: u64 = 12_000;
 
 impl Hub {
     /// Whether rooms switch by themselves here. Not with Redis scale-out

@@ -11,9 +11,9 @@ use crate::protocol::{MediaMode, PeerId};
 use crate::rtc::link::PeerLink;
 
 /// The longest a tile waits for the new path. Shorter than the server's
-/// own grace for SFU sessions after a switch to a mesh (8 s), so the old
+/// own grace for SFU sessions after a switch to a mesh (12 s), so the old
 /// path is still there when the page lets go of it.
-pub const HAND_OVER_MS: u32 = 6_000;
+pub const HAND_OVER_MS: u32 = 10_000;
 
 impl CallCore {
     /// The room's route changed to `to`: set up what the new path needs
