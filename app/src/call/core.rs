@@ -370,6 +370,11 @@ impl CallCore {
         let to_server = roster.media == MediaMode::Sfu;
         if switched && view.peers.iter().any(|p| p.via_server != to_server) {
             out.push(Action::HandOver);
+        } else if switched {
+            // Nobody is seen, or sees us, on the old path: it goes now,
+            // not when the server drops it (a camera left at the server's
+            // size, a link nobody uses).
+            self.hand_over(view, None, out);
         }
     }
 

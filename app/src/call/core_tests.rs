@@ -208,6 +208,15 @@ fn back_to_a_mesh_the_server_link_stays_until_the_hand_over_is_due() {
 }
 
 #[test]
+fn alone_the_old_path_goes_at_once() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a"], MediaMode::Mesh));
+    assert_eq!(call.on(roster("a", &["a"], MediaMode::Sfu)), vec![Action::OpenSfu]);
+    assert_eq!(call.on(roster("a", &["a"], MediaMode::Mesh)), vec![Action::CloseSfu]);
+    assert!(call.on(Input::HandOverDue).is_empty());
+}
+
+#[test]
 fn a_server_link_lost_while_handing_over_to_a_mesh_just_ends_it() {
     let mut call = Call::new();
     call.on(roster("b", &["a", "b"], MediaMode::Sfu));
