@@ -220,6 +220,56 @@ test.describe('a mesh room the host routes through the server', () => {
   });
 });
 
+/** Heights of the live cameras `page` holds. */
+const cameraHeights = (page: Page) =>
+  page.evaluate(() =>
+    ((window as any).__tracks as MediaStreamTrack[])
+      .filter((t) => t.kind === 'video' && t.readyState === 'live')
+      .map((t) => t.getSettings().height),
+  );
+
+/** The simulcast layers `page` sends (rid and height), by rid. */
+const sentLayers = (page: Page) =>
+  page.evaluate(async () => {
+    const layers: { rid: string; height: number }[] = [];
+    for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s: any) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid && s.frameHeight) {
+          layers.push({ rid: s.rid, height: s.frameHeight });
+        }
+      });
+    }
+    return layers.sort((a, b) => a.rid.localeCompare(b.rid));
+  });
+
+test.describe('the camera size follows the route', () => {
+  test.use({ serverArgs: [] });
+
+  test('through the server it goes up to 720p in three layers, in a mesh back to 360p', async ({ browser, server }) => {
+    // A camera that can do 720p: the one place a test pays for three layers.
+    const { page } = await probedPage(browser, { width: 960, height: 640 }, 'hd');
+    await joinCall(page, server.url, 'Hana', 'sizes');
+    await expect(page.getByTestId('route-badge')).toHaveText(/End-to-end encrypted/);
+    await expect.poll(() => cameraHeights(page)).toEqual([360]);
+
+    await page.getByRole('button', { name: 'Route through server' }).click();
+    await expect(page.getByTestId('route-badge')).toHaveText(/Through the server/);
+    await expect.poll(() => cameraHeights(page)).toEqual([720]);
+    await expect
+      .poll(() => sentLayers(page), { timeout: 20_000 })
+      .toEqual([
+        { rid: 'f', height: 720 },
+        { rid: 'h', height: 360 },
+        { rid: 'q', height: 180 },
+      ]);
+
+    await page.getByRole('button', { name: 'Route through server' }).click();
+    await expect(page.getByTestId('route-badge')).toHaveText(/End-to-end encrypted/);
+    await expect.poll(() => cameraHeights(page)).toEqual([360]);
+  });
+});
+
 /** The height of the picture `page` shows on `name`'s tile. */
 const shownHeight = (page: Page, name: string) =>
   tileOf(page, name)

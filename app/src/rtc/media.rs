@@ -3,6 +3,7 @@
 
 use super::devices::{Device, MediaProblem};
 use super::js::{self, Listener};
+use std::cell::Cell;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AnalyserNode, AudioContext, MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamTrack};
 
@@ -45,17 +46,47 @@ impl LocalMedia {
     }
 }
 
+thread_local! {
+    /// The camera is asked for 1280×720 while the call goes through the
+    /// server, which forwards each person only the size they are shown:
+    /// three simulcast layers need at least 960×540 from the camera. A
+    /// mesh uploads one copy per person, so there it stays at 640×360.
+    static LARGE_CAMERA: Cell<bool> = const { Cell::new(false) };
+}
+
+fn camera_size() -> [(&'static str, JsValue); 2] {
+    let (width, height) = if LARGE_CAMERA.with(Cell::get) { (1280, 720) } else { (640, 360) };
+    [
+        ("width", js::object(&[("ideal", width.into())]).into()),
+        ("height", js::object(&[("ideal", height.into())]).into()),
+    ]
+}
+
 fn constraints(kind: &str, device_id: Option<&str>) -> JsValue {
     let mut entries: Vec<(&str, JsValue)> = Vec::new();
     if let Some(id) = device_id {
         entries.push(("deviceId", js::object(&[("exact", JsValue::from_str(id))]).into()));
     }
     if kind == "video" {
-        // A mesh sends one copy per peer: keep each one modest.
-        entries.push(("width", js::object(&[("ideal", 640.into())]).into()));
-        entries.push(("height", js::object(&[("ideal", 360.into())]).into()));
+        entries.extend(camera_size());
     }
     js::object(&entries).into()
+}
+
+/// Asks `camera` (and every camera acquired later) for the size a call
+/// through the server (`large`) or a mesh wants; returns once the camera
+/// runs at it, or could not (it keeps its size: still a working call).
+pub async fn size_camera(camera: Option<MediaStreamTrack>, large: bool) {
+    LARGE_CAMERA.with(|l| l.set(large));
+    let Some(camera) = camera else { return };
+    let apply = || -> Result<js_sys::Promise, JsValue> {
+        let f: js_sys::Function =
+            js_sys::Reflect::get(&camera, &JsValue::from_str("applyConstraints"))?.dyn_into()?;
+        f.call1(&camera, &js::object(&camera_size()))?.dyn_into()
+    };
+    if let Err(err) = async { js::wait(apply()?).await }.await {
+        leptos::logging::warn!("the camera kept its size: {}", js::error_name(&err));
+    }
 }
 
 /// Waits before asking again after a device failed to start.

@@ -186,7 +186,11 @@ pub fn open_sfu(ice: &[IceServer]) -> Result<(), String> {
         old.close();
     }
     let presenting = with(|t| t.screen.as_ref().is_some_and(|s| s.on_air));
+    let camera = with(|t| t.local.video.clone());
     wasm_bindgen_futures::spawn_local(async move {
+        // Larger first: the layers offered follow the camera's size.
+        media::size_camera(camera, true).await;
+        let video = if presenting { video } else { with(|t| t.local.video.clone()) };
         link.clone().start_publishing(audio, video).await;
         if presenting {
             link.top_layer_only(true);
@@ -199,6 +203,8 @@ pub fn close_sfu() {
     if let Some(link) = with(|t| t.sfu.take()) {
         link.close();
     }
+    let camera = with(|t| t.local.video.clone());
+    wasm_bindgen_futures::spawn_local(media::size_camera(camera, false));
 }
 
 /// Signaling from `id` (over the server's relay) for our connection to them.

@@ -5,9 +5,29 @@ import { joinFromPreJoin, openPreJoin } from './pages';
  * Records every RTCPeerConnection the page creates and every track
  * getUserMedia hands out, independently of the app's own bookkeeping.
  */
-export async function installProbes(context: BrowserContext) {
-  await context.addInitScript(() => {
+export async function installProbes(context: BrowserContext, camera: Camera = 'small') {
+  await context.addInitScript((small: boolean) => {
     const w = window as any;
+    // A 640x360 webcam: whatever size the app asks for, it gets at most
+    // that. In SFU rooms the app asks for 1280x720 (three simulcast
+    // layers), and three of those encoders would need a core each here.
+    if (small) {
+      const cap = (video: any) => ({
+        ...video,
+        width: { ...(typeof video?.width === 'object' ? video.width : {}), max: 640 },
+        height: { ...(typeof video?.height === 'object' ? video.height : {}), max: 360 },
+      });
+      const gumSmall = MediaDevices.prototype.getUserMedia;
+      MediaDevices.prototype.getUserMedia = function (this: MediaDevices, constraints?: MediaStreamConstraints) {
+        const video = constraints?.video;
+        const capped = video ? cap(typeof video === 'object' ? video : {}) : video;
+        return gumSmall.call(this, { ...constraints, video: capped });
+      };
+      const apply = MediaStreamTrack.prototype.applyConstraints;
+      MediaStreamTrack.prototype.applyConstraints = function (this: MediaStreamTrack, c?: MediaTrackConstraints) {
+        return apply.call(this, this.kind === 'video' ? cap(c ?? {}) : c);
+      };
+    }
     // Anything the page's Content-Security-Policy blocked.
     w.__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
@@ -34,8 +54,12 @@ export async function installProbes(context: BrowserContext) {
       w.__tracks.push(...stream.getTracks());
       return stream;
     };
-  });
+  }, camera === 'small');
 }
+
+/** The webcam a test person has: `small` (640x360, the default) or `hd`
+ *  (the fake device's 1280x720, when the app asks for it). */
+export type Camera = 'small' | 'hd';
 
 /**
  * Replaces the microphone with a tone the test turns on and off
@@ -92,13 +116,18 @@ export async function installCameraRate(context: BrowserContext, fps: number) {
       const capped = video ? { ...(typeof video === 'object' ? video : {}), frameRate: { max: fps } } : video;
       return gum.call(this, { ...constraints, video: capped });
     };
+    // A camera's new size must not bring back its full rate.
+    const apply = MediaStreamTrack.prototype.applyConstraints;
+    MediaStreamTrack.prototype.applyConstraints = function (this: MediaStreamTrack, c?: MediaTrackConstraints) {
+      return apply.call(this, this.kind === 'video' ? { ...c, frameRate: { max: fps } } : c);
+    };
   }, fps);
 }
 
 /** A fresh browser context (one person) with the probes installed, and its page. */
-export async function probedPage(browser: Browser, viewport?: { width: number; height: number }) {
+export async function probedPage(browser: Browser, viewport?: { width: number; height: number }, camera: Camera = 'small') {
   const context = await browser.newContext(viewport ? { viewport } : {});
-  await installProbes(context);
+  await installProbes(context, camera);
   return { context, page: await context.newPage() };
 }
 
