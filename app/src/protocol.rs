@@ -406,6 +406,12 @@ pub enum ServerMsg {
     PausedLayers {
         rids: Vec<String>,
     },
+    /// The people whose video the server holds back from you now (empty:
+    /// nobody), because your connection cannot take it: their sound still
+    /// comes, and their tiles say why. Sent when it changes. SFU rooms only.
+    HeldBack {
+        peers: Vec<PeerId>,
+    },
 }
 }
 
@@ -642,6 +648,7 @@ named_enum! {
         MediaRestarted,
         ActiveSpeaker { peer: Option<PeerId> },
         PausedLayers { rids: Vec<String> },
+        HeldBack { peers: Vec<PeerId> },
     }
 }
 
@@ -691,7 +698,8 @@ impl ServerMsg {
             | ServerMsg::RoomMedia { .. }
             | ServerMsg::MediaRestarted
             | ServerMsg::ActiveSpeaker { .. }
-            | ServerMsg::PausedLayers { .. }) => Err(msg),
+            | ServerMsg::PausedLayers { .. }
+            | ServerMsg::HeldBack { .. }) => Err(msg),
         }
     }
 
@@ -719,6 +727,7 @@ impl ServerMsg {
             ServerMsg::MediaRestarted => Ok(RoomMsg::MediaRestarted),
             ServerMsg::ActiveSpeaker { peer } => Ok(RoomMsg::ActiveSpeaker { peer }),
             ServerMsg::PausedLayers { rids } => Ok(RoomMsg::PausedLayers { rids }),
+            ServerMsg::HeldBack { peers } => Ok(RoomMsg::HeldBack { peers }),
             msg @ (ServerMsg::Welcome { .. }
             | ServerMsg::NicknameSet { .. }
             | ServerMsg::Rooms { .. }
@@ -830,6 +839,8 @@ mod tests {
             ServerMsg::ActiveSpeaker { peer: None },
             ServerMsg::PausedLayers { rids: vec!["f".into()] },
             ServerMsg::PausedLayers { rids: vec![] },
+            ServerMsg::HeldBack { peers: vec![PeerId("a".into())] },
+            ServerMsg::HeldBack { peers: vec![] },
             ServerMsg::RoomLocked { locked: true, by: member.clone() },
             ServerMsg::Removed { room: "x".into(), by: member.clone() },
             ServerMsg::MuteRequested { by: member.clone() },

@@ -318,6 +318,69 @@ async fn layers_nobody_receives_are_paused_and_resume_when_their_owner_speaks() 
 }
 
 #[tokio::test]
+async fn a_subscriber_on_a_slow_downlink_gets_video_held_back_and_all_the_sound() {
+    let server = sfu_server().await;
+    let [mut a, mut b, mut c] = ada_bo_and_cy_publishing(&server, "slow", true).await;
+    let mut d = peer(&server, "Dee", "slow", 4).await;
+    d.simulcast = true;
+    d.start_publishing().await;
+    run_until(&mut [&mut a, &mut b, &mut c, &mut d], LIMIT, |peers| has_all(peers, 10)).await;
+
+    // Dee's downlink narrows to 600 kbit/s: three small layers (~770 kbit/s
+    // with headers) and three voices (~140 kbit/s) no longer fit.
+    d.limit_downlink(Some(600_000));
+    run_until(&mut [&mut a, &mut b, &mut c, &mut d], LIMIT, |peers| {
+        peers[3].held_back.last().is_some_and(|held| !held.is_empty())
+    })
+    .await;
+    let cut_at = std::time::Instant::now();
+    // The queue that built up drains, and the estimate settles.
+    let settled = cut_at + Duration::from_secs(2);
+    run_until(&mut [&mut a, &mut b, &mut c, &mut d], LIMIT, |_| std::time::Instant::now() >= settled).await;
+    let held = d.held_back.last().cloned().unwrap();
+    // Their video stops (after what was on its way), their sound does not.
+    let count = |d: &SfuPeer, from: &SfuPeer, kind| frames(d, from, kind).len();
+    let video_before: Vec<usize> = [&a, &b, &c].iter().map(|p| count(&d, p, TrackKind::Video)).collect();
+    let audio_before: Vec<usize> = [&a, &b, &c].iter().map(|p| count(&d, p, TrackKind::Audio)).collect();
+    let until = settled + Duration::from_secs(2);
+    run_until(&mut [&mut a, &mut b, &mut c, &mut d], LIMIT, |_| std::time::Instant::now() >= until).await;
+    for (i, from) in [&a, &b, &c].into_iter().enumerate() {
+        let audio = frames(&d, from, TrackKind::Audio);
+        assert!(audio.len() >= audio_before[i] + 50, "{}'s voice goes on: {}", from.tag, audio.len());
+        let video = count(&d, from, TrackKind::Video) - video_before[i];
+        if held.contains(from.id()) {
+            assert!(video < 25, "{} is held back, yet {video} frames came in 2 s", from.tag);
+        } else {
+            assert!(
+                video >= 50,
+                "{} is not held back, yet only {video} frames came; {:?}",
+                from.tag,
+                d.held_back
+            );
+        }
+    }
+    assert!(held.len() < 3 || d.held_back.len() > 1, "{:?}", d.held_back);
+    for p in [&a, &b, &c] {
+        assert!(p.held_back.is_empty(), "{} has a fast downlink: {:?}", p.tag, p.held_back);
+    }
+
+    // The downlink widens again: nobody is held back any more, but not
+    // within 10 s of the cut.
+    d.limit_downlink(None);
+    run_until(&mut [&mut a, &mut b, &mut c, &mut d], Duration::from_secs(40), |peers| {
+        peers[3].held_back.last().is_some_and(Vec::is_empty)
+    })
+    .await;
+    assert!(cut_at.elapsed() >= Duration::from_secs(9), "back after {:?}", cut_at.elapsed());
+    let back: Vec<usize> = [&a, &b, &c].iter().map(|p| count(&d, p, TrackKind::Video)).collect();
+    run_until(&mut [&mut a, &mut b, &mut c, &mut d], LIMIT, |peers| {
+        (0..3).all(|i| frames(peers[3], peers[i], TrackKind::Video).len() >= back[i] + 20)
+    })
+    .await;
+    assert!(d.errors.is_empty(), "{:?}", d.errors);
+}
+
+#[tokio::test]
 async fn media_signaling_is_refused_outside_sfu_rooms_and_when_malformed() {
     let mesh = Server::start().await;
     let mut someone = Client::in_room(&mesh, "Mesh", "plain").await;

@@ -187,7 +187,13 @@ pub fn install(call: Call) {
 fn on_room_message(call: Call, text: String) {
     match protocol::decode_server_some::<RoomMsgs>(&text).map(|msg| msg.map(protocol::ServerMsg::into_room)) {
         Ok(Some(Ok(RoomMsg::Signal { from, payload }))) => dispatch(call, Input::Signal { from, payload }),
-        Ok(Some(Ok(msg @ (RoomMsg::Media { .. } | RoomMsg::SlotMap { .. } | RoomMsg::MediaRestarted)))) => {
+        Ok(Some(Ok(msg @ (RoomMsg::Media { .. } | RoomMsg::SlotMap { .. })))) => {
+            dispatch(call, Input::FromSfu(msg))
+        }
+        // New connections to the server: what it held back on the old
+        // ones is news of the past.
+        Ok(Some(Ok(msg @ RoomMsg::MediaRestarted))) => {
+            call.state.update(|s| s.held_back.clear());
             dispatch(call, Input::FromSfu(msg))
         }
         // Through the server, the server hears everyone and decides; the
@@ -195,6 +201,7 @@ fn on_room_message(call: Call, text: String) {
         Ok(Some(Ok(RoomMsg::ActiveSpeaker { peer }))) => call.state.update(|s| s.active_speaker = peer),
         // Only our camera's encoder is concerned: no decision to make.
         Ok(Some(Ok(RoomMsg::PausedLayers { rids }))) => transports::pause_layers(rids),
+        Ok(Some(Ok(RoomMsg::HeldBack { peers }))) => call.state.update(|s| s.held_back = peers),
         Ok(Some(Ok(msg))) => {
             if let RoomMsg::Joined { .. } = msg {
                 dispatch(call, Input::Joined);

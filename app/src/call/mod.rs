@@ -99,6 +99,9 @@ pub struct CallState {
     /// Our screen is what we send instead of the camera.
     pub sharing: bool,
     pub active_speaker: Option<PeerId>,
+    /// People whose video the server holds back from us: our connection
+    /// cannot take it now (SFU rooms).
+    pub held_back: Vec<PeerId>,
     /// Layout: the speaker (or the shared screen) large, the rest in a strip.
     pub speaker_view: bool,
 }
@@ -122,6 +125,7 @@ impl Default for CallState {
             transfers: Vec::new(),
             sharing: false,
             active_speaker: None,
+            held_back: Vec::new(),
             speaker_view: false,
         }
     }

@@ -53,6 +53,9 @@ pub struct TileView {
     /// speaker view.
     pub featured: bool,
     pub quality: Option<Quality>,
+    /// The server holds their video back from us (our connection cannot
+    /// take it): their initials and the reason, not a frozen picture.
+    pub held_back: bool,
     /// What the tile says over the video, if anything.
     pub status: Option<&'static str>,
 }
@@ -68,9 +71,10 @@ impl TileView {
         }
     }
 
-    /// Initials instead of black when the camera is off (unless presenting).
+    /// Initials instead of black when the camera is off (unless
+    /// presenting), or instead of a frozen picture when it is held back.
     pub fn shows_avatar(&self) -> bool {
-        !self.media.video && !self.presenting
+        (!self.media.video && !self.presenting) || self.held_back
     }
 }
 
@@ -81,6 +85,8 @@ pub fn tile_view(facts: &StageFacts, call: &CallState, id: &PeerId) -> TileView 
     // Our own state shows at once, without waiting for the server's echo.
     let media = if is_me { call.media() } else { member.map_or(MediaState::default(), |m| m.media) };
     let link = peer.map(|p| p.link);
+    // Only what comes through the server can be held back by it.
+    let held_back = peer.is_some_and(|p| p.via_server) && call.held_back.contains(id);
     let presenting = facts.sharer.as_ref() == Some(id);
     let speaking = call.active_speaker.as_ref() == Some(id);
     let featured = match &facts.sharer {
@@ -94,6 +100,8 @@ pub fn tile_view(facts: &StageFacts, call: &CallState, id: &PeerId) -> TileView 
         Some(PeerLink::Reconnecting) => Some("Reconnecting…"),
         None if !is_me && facts.signaling_up => Some("Connecting…"),
         None if !is_me => Some("Reconnecting…"),
+        // Their sound still comes; say why the picture stopped.
+        _ if held_back => Some("Video paused: your connection is slow"),
         _ => None,
     };
     TileView {
@@ -105,6 +113,7 @@ pub fn tile_view(facts: &StageFacts, call: &CallState, id: &PeerId) -> TileView 
         presenting,
         featured,
         quality: peer.and_then(|p| p.quality),
+        held_back,
         status,
     }
 }
@@ -274,6 +283,29 @@ mod tests {
         let bo = tile_view(&sharing, &call, &id("bo"));
         assert!(bo.featured && bo.presenting && !bo.shows_avatar());
         assert!(!tile_view(&sharing, &call, &id("ann")).featured, "the screen beats the speaker");
+    }
+
+    #[test]
+    fn a_person_held_back_shows_initials_and_why_not_a_frozen_picture() {
+        let mut call = call();
+        let facts = facts();
+        let mut bo = PeerView::new(id("bo"));
+        bo.link = PeerLink::Connected;
+        bo.via_server = true;
+        call.peers.push(bo);
+        assert!(!tile_view(&facts, &call, &id("bo")).shows_avatar());
+        call.held_back = vec![id("bo"), id("me")];
+        let bo = tile_view(&facts, &call, &id("bo"));
+        assert!(bo.held_back && bo.shows_avatar());
+        assert_eq!(bo.status, Some("Video paused: your connection is slow"));
+        assert_eq!(tile_view(&facts, &call, &id("me")).status, None, "never ourselves");
+        // A connection problem says so first.
+        call.peers[1].link = PeerLink::Reconnecting;
+        assert_eq!(tile_view(&facts, &call, &id("bo")).status, Some("Reconnecting…"));
+        // Back to a mesh, bo's picture no longer passes the server.
+        call.peers[1].link = PeerLink::Connected;
+        call.peers[1].via_server = false;
+        assert!(!tile_view(&facts, &call, &id("bo")).held_back);
     }
 
     #[test]

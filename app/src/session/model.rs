@@ -509,7 +509,8 @@ impl Model {
             | RoomMsg::SlotMap { .. }
             | RoomMsg::MediaRestarted
             | RoomMsg::ActiveSpeaker { .. }
-            | RoomMsg::PausedLayers { .. } => {}
+            | RoomMsg::PausedLayers { .. }
+            | RoomMsg::HeldBack { .. } => {}
         }
     }
 

@@ -4,6 +4,7 @@
 //! browsers ([`MediaEvent`]) come out. No socket and no thread here, so the
 //! thread in `socket.rs` stays a thin loop.
 
+use super::budget::{Downlink, Given, Want};
 use super::cmd::{MediaCmd, MediaEvent};
 use super::forward::{Frame, SlotTimeline};
 use super::layers::{self, LayerSwitch, Layers, Upkeep};
@@ -68,6 +69,11 @@ pub struct Engine {
     presenters: HashSet<PeerId>,
     /// Whether each simulcast track's larger layers are paused.
     upkeep: HashMap<TrackKey, Upkeep>,
+    /// Each subscriber's downlink, and what its simulcast slots (by mid)
+    /// were given in it.
+    downlinks: HashMap<PeerId, Downlink<String>>,
+    /// Whose video each subscriber was last told is held back.
+    held_back: HashMap<PeerId, Vec<PeerId>>,
     /// Sessions with input since they were last polled.
     dirty: HashSet<SessionKey>,
     /// Subscribe connections that need an offer, made once per poll so
@@ -82,6 +88,10 @@ pub struct Engine {
 /// A slot waiting for a keyframe asks again this often: a request can be
 /// throttled away (another subscriber asked just before) or lost.
 const KEYFRAME_RETRY: Duration = Duration::from_millis(250);
+
+/// What one voice is taken to cost a subscriber (bits/s): Opus as
+/// browsers send it, with its headers. It comes off the video's budget.
+const VOICE_BPS: u64 = 40_000;
 
 /// Longest a session waits to be driven when it asks for nothing sooner.
 const IDLE: Duration = Duration::from_millis(100);
@@ -104,6 +114,8 @@ impl Engine {
             switches: HashMap::new(),
             presenters: HashSet::new(),
             upkeep: HashMap::new(),
+            downlinks: HashMap::new(),
+            held_back: HashMap::new(),
             dirty: HashSet::new(),
             to_negotiate: HashSet::new(),
             events: Vec::new(),
@@ -171,8 +183,7 @@ impl Engine {
             self.dirty.remove(&key);
         }
         self.by_addr.retain(|_, key| &key.peer != peer);
-        self.timelines.retain(|(sub, _), _| sub != peer);
-        self.switches.retain(|(sub, _), _| sub != peer);
+        self.forget_subscriber(peer);
         self.published_media_ended(peer);
         self.presenters.remove(peer);
         self.to_negotiate.remove(peer);
@@ -217,7 +228,7 @@ impl Engine {
         };
         let key = SessionKey::new(peer, MediaTransport::Publish);
         let candidate = self.config.candidate;
-        let session = self.sessions.entry(key.clone()).or_insert_with(|| Session::new(candidate, now));
+        let session = self.sessions.entry(key.clone()).or_insert_with(|| Session::new(candidate, now, false));
         match session.guarded(|rtc| rtc.sdp_api().accept_offer(offer)) {
             Ok(Ok(answer)) => {
                 self.dirty.insert(key);
@@ -305,8 +316,7 @@ impl Engine {
                 self.rooms.unpublish_all(&key.peer)
             }
             MediaTransport::Subscribe => {
-                self.timelines.retain(|(sub, _), _| sub != &key.peer);
-                self.switches.retain(|(sub, _), _| sub != &key.peer);
+                self.forget_subscriber(&key.peer);
                 self.rooms.reset_subscriber(&key.peer)
             }
         };
@@ -349,7 +359,7 @@ impl Engine {
         }
         let key = SessionKey::new(peer, MediaTransport::Subscribe);
         let candidate = self.config.candidate;
-        let session = self.sessions.entry(key.clone()).or_insert_with(|| Session::new(candidate, now));
+        let session = self.sessions.entry(key.clone()).or_insert_with(|| Session::new(candidate, now, true));
         let made = session.guarded(|rtc| {
             let mut api = rtc.sdp_api();
             let mids: Vec<(usize, String)> = slots
@@ -552,6 +562,16 @@ impl Engine {
                 }
                 self.forward(now, &key.peer, data)
             }
+            // Once a second: what the browser lost of what we sent it.
+            Event::PeerStats(stats) if key.transport == MediaTransport::Subscribe => {
+                if let Some(loss) = stats.egress_loss_fraction {
+                    let downlink = self.downlinks.entry(key.peer.clone()).or_default();
+                    downlink.report_loss(now, loss);
+                    tracing::trace!(peer = %key.peer, loss, budget = ?downlink.budget(), "downlink");
+                    let peer = key.peer.clone();
+                    self.aim_for(now, &peer);
+                }
+            }
             Event::KeyframeRequest(req) if key.transport == MediaTransport::Subscribe => {
                 let slot = (key.peer.clone(), req.mid.to_string());
                 if let Some(track) = self.rooms.source(&key.peer, &slot.1).cloned() {
@@ -587,10 +607,13 @@ impl Engine {
         }
     }
 
-    /// The layer of `track` its subscribers should get now.
-    fn layer_for(&self, track: &TrackKey, now: Instant) -> Option<Rid> {
-        let usable = self.layers.get(track).map(|l| l.usable(now)).unwrap_or_default();
-        layers::choose(&usable, self.prominent(track))
+    /// `sub`'s subscribe connection is gone: what it received, and how,
+    /// starts over with the next one.
+    fn forget_subscriber(&mut self, sub: &PeerId) {
+        self.timelines.retain(|(s, _), _| s != sub);
+        self.switches.retain(|(s, _), _| s != sub);
+        self.downlinks.remove(sub);
+        self.held_back.remove(sub);
     }
 
     /// Tells publishers to pause the larger layers nobody has received for
@@ -618,17 +641,77 @@ impl Engine {
     /// for the keyframes the switches wait for.
     fn aim_layers(&mut self, now: Instant) {
         self.upkeep_layers(now);
-        let aims: Vec<(SlotKey, Option<Rid>)> = self
-            .switches
-            .iter()
-            .map(|(slot, (track, _))| (slot.clone(), self.layer_for(track, now)))
-            .collect();
-        for (slot, target) in aims {
-            let Some((track, switch)) = self.switches.get_mut(&slot) else { continue };
-            if switch.aim(target) {
-                let (track, rid) = (track.clone(), switch.pending());
-                self.request_keyframe(now, &track, rid);
+        let mut subscribers: Vec<PeerId> = self.switches.keys().map(|(sub, _)| sub.clone()).collect();
+        subscribers.sort_unstable();
+        subscribers.dedup();
+        for sub in subscribers {
+            self.aim_for(now, &sub);
+        }
+    }
+
+    /// Points `sub`'s simulcast slots at the layers they should carry,
+    /// fitted into its downlink: the presenter first, then the speaker,
+    /// then everyone else; whoever does not fit is held back, and `sub` is
+    /// told who that is when it changes.
+    fn aim_for(&mut self, now: Instant, sub: &PeerId) {
+        let mut wants: Vec<(u8, Want<String>)> = Vec::new();
+        let mut idle: Vec<String> = Vec::new();
+        for ((s, mid), (track, _)) in &self.switches {
+            if s != sub {
+                continue;
             }
+            let usable = self.layers.get(track).map(|l| (l, l.usable(now)));
+            let Some((layers, usable)) = usable.filter(|(_, u)| !u.is_empty()) else {
+                // Nothing arrives to choose from: it keeps what it has.
+                idle.push(mid.clone());
+                continue;
+            };
+            let rank = match (self.presenters.contains(&track.peer), self.prominent(track)) {
+                (true, _) => 0,
+                (false, true) => 1,
+                (false, false) => 2,
+            };
+            let wanted = layers::wanted(usable.len(), rank < 2);
+            let layers = usable.iter().map(|rid| (*rid, layers.bitrate(*rid))).collect();
+            wants.push((rank, Want { key: mid.clone(), layers, wanted }));
+        }
+        wants.sort_by(|(ra, a), (rb, b)| ra.cmp(rb).then_with(|| a.key.cmp(&b.key)));
+        let wants: Vec<Want<String>> = wants.into_iter().map(|(_, want)| want).collect();
+        let voices = self
+            .rooms
+            .slot_map(sub)
+            .iter()
+            .filter(|s| s.kind == TrackKind::Audio && s.peer.is_some())
+            .count();
+        let allocation =
+            self.downlinks.entry(sub.clone()).or_default().allocate(now, &wants, voices as u64 * VOICE_BPS);
+        let mut held = Vec::new();
+        for (mid, given) in allocation.given {
+            let Some((track, switch)) = self.switches.get_mut(&(sub.clone(), mid)) else { continue };
+            match given {
+                Given::Held => {
+                    switch.hold();
+                    held.push(track.peer.clone());
+                }
+                Given::Layer(rid) => {
+                    if switch.aim(Some(rid)) {
+                        let track = track.clone();
+                        self.request_keyframe(now, &track, Some(rid));
+                    }
+                }
+            }
+        }
+        for mid in idle {
+            if let Some((_, switch)) = self.switches.get_mut(&(sub.clone(), mid)) {
+                switch.aim(None);
+            }
+        }
+        held.sort_unstable();
+        if self.held_back.get(sub).map_or(!held.is_empty(), |before| *before != held) {
+            let budget = self.downlinks.get(sub).and_then(Downlink::budget);
+            tracing::debug!(%sub, ?held, ?budget, "held back");
+            self.events.push(MediaEvent::one(sub, ServerMsg::HeldBack { peers: held.clone() }));
+            self.held_back.insert(sub.clone(), held);
         }
     }
 
@@ -638,9 +721,10 @@ impl Engine {
         let track = TrackKey { peer: publisher.clone(), mid: data.mid.to_string() };
         // A layer that appears (or resumes) may be what slots wait for.
         if let Some(rid) = data.rid {
+            let bytes = data.data.len();
             let appeared = match self.layers.get_mut(&track) {
-                Some(layers) => layers.saw(rid, now),
-                None => self.layers.entry(track.clone()).or_default().saw(rid, now),
+                Some(layers) => layers.saw(rid, now, bytes),
+                None => self.layers.entry(track.clone()).or_default().saw(rid, now, bytes),
             };
             if appeared {
                 self.aim_layers(now);
@@ -656,9 +740,8 @@ impl Engine {
             if let Some(rid) = data.rid {
                 // A slot new to this track starts from the layer it should get.
                 if self.switches.get(&slot_key).is_none_or(|(t, _)| *t != track) {
-                    let mut switch = LayerSwitch::default();
-                    switch.aim(self.layer_for(&track, now));
-                    self.switches.insert(slot_key.clone(), (track.clone(), switch));
+                    self.switches.insert(slot_key.clone(), (track.clone(), LayerSwitch::default()));
+                    self.aim_for(now, &sub);
                 }
                 let (_, switch) = self.switches.get_mut(&slot_key).expect("inserted above");
                 if !switch.admit(rid, keyframe) {

@@ -283,3 +283,72 @@ fn a_session_whose_ice_stalls_is_kept_for_a_grace_and_dropped_after() {
         assert!(engine.sessions.contains_key(&SessionKey::new(&id("b"), transport)), "b's sessions stay");
     }
 }
+
+/// `sub` receives the camera (mid "v") of each of `publishers`, sent in
+/// layers q and f; `speaker` speaks.
+fn watching(engine: &mut Engine, now: Instant, sub: &str, publishers: &[&str], speaker: &str) {
+    for (i, publisher) in publishers.iter().enumerate() {
+        let track = TrackKey { peer: id(publisher), mid: "v".into() };
+        let mut layers = Layers::new(vec![Rid::from("q"), Rid::from("f")]);
+        layers.saw(Rid::from("q"), now, 0);
+        layers.saw(Rid::from("f"), now, 0);
+        engine.layers.insert(track.clone(), layers);
+        engine.switches.insert((id(sub), format!("v{i}")), (track, LayerSwitch::default()));
+    }
+    engine.presenters.insert(id(speaker));
+}
+
+fn held_back_events(engine: &mut Engine, to: &str) -> Vec<Vec<PeerId>> {
+    engine
+        .take_events()
+        .into_iter()
+        .filter(|e| e.is_for(&id(to)))
+        .filter_map(|e| match e.msg {
+            ServerMsg::HeldBack { peers } => Some(peers),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_subscriber_whose_downlink_is_too_small_gets_the_others_held_back_and_is_told_once() {
+    let now = Instant::now();
+    let mut engine = engine();
+    watching(&mut engine, now, "s", &["a", "b", "c"], "a");
+    engine.aim_layers(now);
+    assert!(held_back_events(&mut engine, "s").is_empty(), "nobody held, nothing to say");
+    // s reports losing most of what it gets (a in full, 1.5 M, b and c
+    // small, 250 k each, unmeasured): the budget falls to 2 M * 0.7 and
+    // then * 0.55, 770 k, whose 90 % takes two small layers, not three.
+    let downlink = engine.downlinks.entry(id("s")).or_default();
+    downlink.report_loss(now, 0.6);
+    downlink.report_loss(now, 0.9);
+    assert_eq!(downlink.budget(), Some(770_000));
+    engine.aim_layers(now);
+    assert_eq!(held_back_events(&mut engine, "s"), [vec![id("c")]]);
+    let target = |engine: &Engine, i: usize| engine.switches[&(id("s"), format!("v{i}"))].1.pending();
+    assert_eq!(target(&engine, 0), Some(Rid::from("q")), "the presenter gets what fits");
+    assert_eq!(target(&engine, 1), Some(Rid::from("q")));
+    assert_eq!(target(&engine, 2), None, "held: waits for nothing");
+    // Nothing changed: nothing is said again.
+    engine.aim_layers(now);
+    assert!(held_back_events(&mut engine, "s").is_empty());
+    // Clean seconds: within the hold nothing moves; after it the budget
+    // grows until c fits again.
+    let soon = now + Duration::from_secs(1);
+    engine.downlinks.entry(id("s")).or_default().report_loss(soon, 0.0);
+    engine.aim_layers(soon);
+    assert!(held_back_events(&mut engine, "s").is_empty(), "not within 10 s of the cut");
+    let later = now + Duration::from_secs(11);
+    for track in engine.layers.values_mut() {
+        track.saw(Rid::from("q"), later, 0);
+        track.saw(Rid::from("f"), later, 0);
+    }
+    for _ in 0..2 {
+        engine.downlinks.entry(id("s")).or_default().report_loss(later, 0.0);
+    }
+    engine.aim_layers(later);
+    assert_eq!(held_back_events(&mut engine, "s"), [Vec::<PeerId>::new()]);
+    assert_eq!(target(&engine, 2), Some(Rid::from("q")));
+    assert_eq!(target(&engine, 0), Some(Rid::from("q")), "a's full size does not fit yet");
+}

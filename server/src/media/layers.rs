@@ -26,12 +26,32 @@ pub const LAYER_GONE: Duration = Duration::from_millis(1500);
 /// but a slot left on it stands still meanwhile.
 pub const LAYER_STALLED: Duration = Duration::from_millis(500);
 
+/// How often a layer's bitrate is measured: a second holds a keyframe
+/// and the frames that follow it, so it neither spikes nor lags much.
+pub const RATE_WINDOW: Duration = Duration::from_secs(1);
+
+/// What a layer is taken to cost before it has been measured (bits/s),
+/// from the lowest up: the ceilings our page gives its encodings.
+const UNMEASURED_BPS: [u64; 3] = [250_000, 500_000, 1_500_000];
+
 /// One published video track's layers, as they arrive.
 #[derive(Debug, Default)]
 pub struct Layers {
     /// Lowest first, as the publisher's offer lists them.
     order: Vec<Rid>,
-    seen: Vec<(Rid, Instant)>,
+    seen: Vec<Seen>,
+}
+
+#[derive(Debug)]
+struct Seen {
+    rid: Rid,
+    at: Instant,
+    /// Bytes since `window_start`.
+    bytes: u64,
+    window_start: Instant,
+    /// bits/s over the last whole window; kept while the layer is paused,
+    /// as what it will cost once resumed.
+    bps: Option<u64>,
 }
 
 impl Layers {
@@ -40,20 +60,40 @@ impl Layers {
         Layers { order, seen: Vec::new() }
     }
 
-    /// Notes a frame of `rid`; true when the layer is new or back after
-    /// being gone (a resumed layer: slots waiting for it can switch now).
-    pub fn saw(&mut self, rid: Rid, now: Instant) -> bool {
-        match self.seen.iter_mut().find(|(r, _)| *r == rid) {
-            Some((_, at)) => {
-                let back = now.saturating_duration_since(*at) >= LAYER_GONE;
-                *at = now;
-                back
-            }
-            None => {
-                self.seen.push((rid, now));
-                true
-            }
+    /// Notes a frame of `rid`, `bytes` long; true when the layer is new or
+    /// back after being gone (a resumed layer: slots waiting for it can
+    /// switch now).
+    pub fn saw(&mut self, rid: Rid, now: Instant, bytes: usize) -> bool {
+        let Some(seen) = self.seen.iter_mut().find(|s| s.rid == rid) else {
+            self.seen.push(Seen { rid, at: now, bytes: bytes as u64, window_start: now, bps: None });
+            return true;
+        };
+        let back = now.saturating_duration_since(seen.at) >= LAYER_GONE;
+        seen.at = now;
+        if back {
+            // The silence is not part of its bitrate.
+            (seen.window_start, seen.bytes) = (now, 0);
         }
+        seen.bytes += bytes as u64;
+        let window = now.saturating_duration_since(seen.window_start);
+        if window >= RATE_WINDOW {
+            seen.bps = Some(seen.bytes * 8 * 1000 / window.as_millis().max(1) as u64);
+            (seen.window_start, seen.bytes) = (now, 0);
+        }
+        back
+    }
+
+    /// What `rid` costs (bits/s): as measured, else what a layer in its
+    /// place is usually given.
+    pub fn bitrate(&self, rid: Rid) -> u64 {
+        let measured = self.seen.iter().find(|s| s.rid == rid).and_then(|s| s.bps);
+        measured.unwrap_or_else(|| {
+            let place = self.order.iter().position(|r| *r == rid).unwrap_or(0);
+            let top = self.order.len().saturating_sub(1).max(1);
+            // The top layer is taken for the largest, whatever the count.
+            let slot = if place == top { 2 } else { place.min(1) };
+            UNMEASURED_BPS[slot]
+        })
     }
 
     /// The layers the offer lists above the lowest: those worth pausing
@@ -83,21 +123,22 @@ impl Layers {
         let mut sent: Vec<Rid> = self
             .seen
             .iter()
-            .filter(|(_, at)| now.saturating_duration_since(*at) < window)
-            .map(|(rid, _)| *rid)
+            .filter(|s| now.saturating_duration_since(s.at) < window)
+            .map(|s| s.rid)
             .collect();
         sent.sort_by_key(|rid| self.order.iter().position(|o| o == rid).unwrap_or(usize::MAX));
         sent
     }
 }
 
-/// The layer a subscriber should get: the top one of the person who speaks
-/// or presents, the lowest of anyone else's.
-pub fn choose(live: &[Rid], prominent: bool) -> Option<Rid> {
+/// Which of `count` layers (lowest first) a subscriber should get with
+/// bandwidth to spare: the top one of the person who speaks or presents,
+/// the lowest of anyone else's.
+pub fn wanted(count: usize, prominent: bool) -> usize {
     if prominent {
-        live.last().copied()
+        count.saturating_sub(1)
     } else {
-        live.first().copied()
+        0
     }
 }
 
@@ -116,6 +157,12 @@ impl LayerSwitch {
     pub fn aim(&mut self, target: Option<Rid>) -> bool {
         self.target = target;
         self.pending().is_some()
+    }
+
+    /// Stops the slot (its person is held back): nothing goes out until
+    /// it is aimed again, and then only from a keyframe.
+    pub fn hold(&mut self) {
+        (self.current, self.target) = (None, None);
     }
 
     pub fn current(&self) -> Option<Rid> {

@@ -5,7 +5,8 @@
 //!
 //! Layout, state first and IO last: `rooms` (membership, tracks, receive
 //! slots), `forward` (a slot's timeline), `layers` (which simulcast layer
-//! each subscriber gets, and switching on keyframes) and `speakers` (who
+//! each subscriber gets, and switching on keyframes), `budget` (fitting
+//! them into each subscriber's downlink) and `speakers` (who
 //! speaks in each room, from the levels in publishers' audio) are plain
 //! state; `session`
 //! guards one str0m `Rtc`; `engine` drives them all from commands,
@@ -13,6 +14,7 @@
 //! and feeds the engine. The hub talks to it only through channels
 //! ([`MediaCmd`] in, [`MediaEvent`] out), so neither can stall the other.
 
+mod budget;
 mod cmd;
 mod engine;
 mod forward;

@@ -15,6 +15,9 @@ use str0m::{Candidate, Rtc};
 /// interval: N subscribers asking at once must not become N requests.
 pub const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
 
+/// How often a subscribe session reports the browser's loss.
+const STATS_EVERY: Duration = Duration::from_secs(1);
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SessionKey {
     pub peer: PeerId,
@@ -50,12 +53,16 @@ pub struct Session {
 
 impl Session {
     /// An ICE-lite server session: VP8 and Opus only, one host candidate.
-    pub fn new(candidate: SocketAddr, now: Instant) -> Self {
+    /// A subscribe session (`sends`) reports once a second how much of what
+    /// it forwards the browser lost, to fit what it forwards into the link.
+    /// (str0m's bandwidth estimation stays off: see `budget.rs`.)
+    pub fn new(candidate: SocketAddr, now: Instant, sends: bool) -> Self {
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
             .clear_codecs()
             .enable_vp8(true)
             .enable_opus(true, false)
+            .set_stats_interval(sends.then_some(STATS_EVERY))
             .build(now);
         match Candidate::host(candidate, "udp") {
             Ok(c) => {

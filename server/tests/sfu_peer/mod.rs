@@ -6,8 +6,7 @@
 
 use crate::support::Client;
 use app::protocol::{ClientMsg, MediaTransport, PeerId, SdpType, ServerMsg, SignalPayload, Slot};
-use std::collections::HashMap;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
@@ -36,7 +35,17 @@ struct Conn {
     socket: tokio::net::UdpSocket,
     addr: SocketAddr,
     connected: bool,
+    /// A bottleneck on the way in (bits/s), as a slow downlink is.
+    limit: Option<u64>,
+    /// Datagrams through the bottleneck, with when each is through.
+    queue: VecDeque<(Instant, SocketAddr, Vec<u8>)>,
+    /// When the bottleneck is free for the next datagram.
+    free_at: Instant,
 }
+
+/// A bottleneck's buffer: a datagram that would wait longer is lost, as a
+/// router's full queue drops it.
+const MAX_QUEUE: Duration = Duration::from_millis(500);
 
 impl Conn {
     async fn new(now: Instant) -> Conn {
@@ -44,14 +53,26 @@ impl Conn {
         let addr = socket.local_addr().unwrap();
         let mut rtc = Rtc::builder().clear_codecs().enable_vp8(true).enable_opus(true, false).build(now);
         rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
-        Conn { rtc, socket, addr, connected: false }
+        Conn { rtc, socket, addr, connected: false, limit: None, queue: VecDeque::new(), free_at: now }
     }
 
     /// Feeds what arrived, lets time pass, sends what is due; returns events.
     fn pump(&mut self, now: Instant) -> Vec<Event> {
         let mut buf = [0u8; 2048];
         while let Ok((n, source)) = self.socket.try_recv_from(&mut buf) {
-            let Ok(contents) = buf[..n].try_into() else { continue };
+            let start = self.free_at.max(now);
+            if start - now > MAX_QUEUE {
+                continue;
+            }
+            // Through the bottleneck once the datagrams before it are.
+            let took =
+                self.limit.map_or(Duration::ZERO, |bps| Duration::from_micros(n as u64 * 8_000_000 / bps));
+            self.free_at = start + took;
+            self.queue.push_back((self.free_at, source, buf[..n].to_vec()));
+        }
+        while self.queue.front().is_some_and(|(at, _, _)| *at <= now) {
+            let (_, source, data) = self.queue.pop_front().expect("checked");
+            let Ok(contents) = data.as_slice().try_into() else { continue };
             let input = Input::Receive(
                 now,
                 Receive { proto: Protocol::Udp, source, destination: self.addr, contents },
@@ -107,6 +128,8 @@ pub struct SfuPeer {
     /// Every `paused_layers` the server sent, in order; the layers of the
     /// last one are not sent, as a browser would stop encoding them.
     pub paused: Vec<Vec<String>>,
+    /// Every `held_back` the server sent, in order.
+    pub held_back: Vec<Vec<PeerId>>,
 }
 
 /// A frame every 20 ms (50 fps of audio; video alongside at the same rate).
@@ -143,6 +166,7 @@ impl SfuPeer {
             level: SILENT,
             speakers: Vec::new(),
             paused: Vec::new(),
+            held_back: Vec::new(),
         }
     }
 
@@ -169,6 +193,12 @@ impl SfuPeer {
         self.keyframe_wanted = true;
         self.clock_base += 900_000_000;
         self.start_publishing().await;
+    }
+
+    /// Narrows (or, with `None`, widens again) what can reach our subscribe
+    /// connection to `bps` bits/s.
+    pub fn limit_downlink(&mut self, bps: Option<u64>) {
+        self.subscribe.limit = bps;
     }
 
     pub fn id(&self) -> &PeerId {
@@ -335,6 +365,7 @@ impl SfuPeer {
             ServerMsg::PeerLeft { .. } => self.left += 1,
             ServerMsg::ActiveSpeaker { peer } => self.speakers.push(peer),
             ServerMsg::PausedLayers { rids } => self.paused.push(rids),
+            ServerMsg::HeldBack { peers } => self.held_back.push(peers),
             _ => {}
         }
     }
