@@ -54,8 +54,16 @@ thread_local! {
     static LARGE_CAMERA: Cell<bool> = const { Cell::new(false) };
 }
 
+fn camera_dimensions() -> (u32, u32) {
+    if LARGE_CAMERA.with(Cell::get) {
+        (1280, 720)
+    } else {
+        (640, 360)
+    }
+}
+
 fn camera_size() -> [(&'static str, JsValue); 2] {
-    let (width, height) = if LARGE_CAMERA.with(Cell::get) { (1280, 720) } else { (640, 360) };
+    let (width, height) = camera_dimensions();
     [
         ("width", js::object(&[("ideal", width.into())]).into()),
         ("height", js::object(&[("ideal", height.into())]).into()),
@@ -79,6 +87,12 @@ fn constraints(kind: &str, device_id: Option<&str>) -> JsValue {
 pub async fn size_camera(camera: Option<MediaStreamTrack>, large: bool) {
     LARGE_CAMERA.with(|l| l.set(large));
     let Some(camera) = camera else { return };
+    // A camera restarts to change size, and every picture it feeds stops
+    // meanwhile (a mesh's too, mid-switch): only when the size changes.
+    let height = camera.get_settings().get_height().map(|h| h as u32);
+    if height == Some(camera_dimensions().1.min(tallest(&camera).unwrap_or(u32::MAX))) {
+        return;
+    }
     let apply = || -> Result<js_sys::Promise, JsValue> {
         let f: js_sys::Function =
             js_sys::Reflect::get(&camera, &JsValue::from_str("applyConstraints"))?.dyn_into()?;
@@ -87,6 +101,15 @@ pub async fn size_camera(camera: Option<MediaStreamTrack>, large: bool) {
     if let Err(err) = async { js::wait(apply()?).await }.await {
         leptos::logging::warn!("the camera kept its size: {}", js::error_name(&err));
     }
+}
+
+/// The most lines `camera` can give, if it says.
+fn tallest(camera: &MediaStreamTrack) -> Option<u32> {
+    let f: js_sys::Function =
+        js_sys::Reflect::get(camera, &JsValue::from_str("getCapabilities")).ok()?.dyn_into().ok()?;
+    let capabilities = f.call0(camera).ok()?;
+    let height = js_sys::Reflect::get(&capabilities, &JsValue::from_str("height")).ok()?;
+    js_sys::Reflect::get(&height, &JsValue::from_str("max")).ok()?.as_f64().map(|h| h as u32)
 }
 
 /// Waits before asking again after a device failed to start.

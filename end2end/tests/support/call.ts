@@ -27,6 +27,13 @@ export async function installProbes(context: BrowserContext, camera: Camera = 's
       MediaStreamTrack.prototype.applyConstraints = function (this: MediaStreamTrack, c?: MediaTrackConstraints) {
         return apply.call(this, this.kind === 'video' ? cap(c ?? {}) : c);
       };
+      // And it says so, as a real one does.
+      const capabilities = MediaStreamTrack.prototype.getCapabilities;
+      MediaStreamTrack.prototype.getCapabilities = function (this: MediaStreamTrack) {
+        const c: any = capabilities.call(this);
+        if (this.kind !== 'video') return c;
+        return { ...c, width: { ...c.width, max: 640 }, height: { ...c.height, max: 360 } };
+      };
     }
     // Anything the page's Content-Security-Policy blocked.
     w.__csp = [];
