@@ -292,7 +292,10 @@ impl CallCore {
                     view.peers.iter_mut().for_each(|p| p.link = PeerLink::Reconnecting);
                 }
             }
+            // New connections to the server: what it held back on the old
+            // ones is news of the past.
             Input::FromSfu(RoomMsg::MediaRestarted) => {
+                view.held_back.clear();
                 if std::mem::take(&mut self.restarting) && self.mode == Some(MediaMode::Sfu) {
                     self.open_sfu(PeerLink::Reconnecting, &mut out);
                 }

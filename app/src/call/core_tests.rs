@@ -208,6 +208,15 @@ fn back_to_a_mesh_the_server_link_stays_until_the_hand_over_is_due() {
 }
 
 #[test]
+fn new_connections_to_the_server_forget_who_was_held_back() {
+    let mut call = Call::new();
+    call.on(roster("a", &["a", "b"], MediaMode::Sfu));
+    call.view.held_back = vec![id("b")];
+    call.on(Input::FromSfu(RoomMsg::MediaRestarted));
+    assert!(call.view.held_back.is_empty());
+}
+
+#[test]
 fn alone_the_old_path_goes_at_once() {
     let mut call = Call::new();
     call.on(roster("a", &["a"], MediaMode::Mesh));

@@ -187,13 +187,7 @@ pub fn install(call: Call) {
 fn on_room_message(call: Call, text: String) {
     match protocol::decode_server_some::<RoomMsgs>(&text).map(|msg| msg.map(protocol::ServerMsg::into_room)) {
         Ok(Some(Ok(RoomMsg::Signal { from, payload }))) => dispatch(call, Input::Signal { from, payload }),
-        Ok(Some(Ok(msg @ (RoomMsg::Media { .. } | RoomMsg::SlotMap { .. })))) => {
-            dispatch(call, Input::FromSfu(msg))
-        }
-        // New connections to the server: what it held back on the old
-        // ones is news of the past.
-        Ok(Some(Ok(msg @ RoomMsg::MediaRestarted))) => {
-            call.state.update(|s| s.held_back.clear());
+        Ok(Some(Ok(msg @ (RoomMsg::Media { .. } | RoomMsg::SlotMap { .. } | RoomMsg::MediaRestarted)))) => {
             dispatch(call, Input::FromSfu(msg))
         }
         // Through the server, the server hears everyone and decides; the
