@@ -98,9 +98,7 @@ pub async fn size_camera(camera: Option<MediaStreamTrack>, large: bool) {
             js_sys::Reflect::get(&camera, &JsValue::from_str("applyConstraints"))?.dyn_into()?;
         f.call1(&camera, &js::object(&camera_size()))?.dyn_into()
     };
-    if let Err(err) = async { js::wait(apply()?).await }.await {
-        leptos::logging::warn!("the camera kept its size: {}", js::error_name(&err));
-    }
+    let _ = async { js::wait(apply()?).await }.await;
 }
 
 /// The most lines `camera` can give, if it says.
