@@ -641,48 +641,54 @@ impl Engine {
     /// for the keyframes the switches wait for.
     fn aim_layers(&mut self, now: Instant) {
         self.upkeep_layers(now);
-        let mut subscribers: Vec<PeerId> = self.switches.keys().map(|(sub, _)| sub.clone()).collect();
-        subscribers.sort_unstable();
-        subscribers.dedup();
-        for sub in subscribers {
-            self.aim_for(now, &sub);
+        // One pass over every slot, not one per subscriber.
+        let mut by_subscriber: HashMap<PeerId, Vec<(String, TrackKey)>> = HashMap::new();
+        for ((sub, mid), (track, _)) in &self.switches {
+            by_subscriber.entry(sub.clone()).or_default().push((mid.clone(), track.clone()));
+        }
+        for (sub, slots) in by_subscriber {
+            self.aim_slots(now, &sub, slots);
         }
     }
 
-    /// Points `sub`'s simulcast slots at the layers they should carry,
-    /// fitted into its downlink: the presenter first, then the speaker,
-    /// then everyone else; whoever does not fit is held back, and `sub` is
-    /// told who that is when it changes.
+    /// [`Self::aim_slots`] for `sub` alone (its downlink changed, or it
+    /// got a slot).
     fn aim_for(&mut self, now: Instant, sub: &PeerId) {
+        let slots = self
+            .switches
+            .iter()
+            .filter(|((s, _), _)| s == sub)
+            .map(|((_, mid), (track, _))| (mid.clone(), track.clone()))
+            .collect();
+        self.aim_slots(now, sub, slots);
+    }
+
+    /// Points `sub`'s simulcast `slots` (mid, track) at the layers they
+    /// should carry, fitted into its downlink: the presenter first, then
+    /// the speaker, then everyone else; whoever does not fit is held back,
+    /// and `sub` is told who that is when it changes.
+    fn aim_slots(&mut self, now: Instant, sub: &PeerId, slots: Vec<(String, TrackKey)>) {
         let mut wants: Vec<(u8, Want<String>)> = Vec::new();
         let mut idle: Vec<String> = Vec::new();
-        for ((s, mid), (track, _)) in &self.switches {
-            if s != sub {
-                continue;
-            }
-            let usable = self.layers.get(track).map(|l| (l, l.usable(now)));
+        for (mid, track) in slots {
+            let usable = self.layers.get(&track).map(|l| (l, l.usable(now)));
             let Some((layers, usable)) = usable.filter(|(_, u)| !u.is_empty()) else {
                 // Nothing arrives to choose from: it keeps what it has.
-                idle.push(mid.clone());
+                idle.push(mid);
                 continue;
             };
-            let rank = match (self.presenters.contains(&track.peer), self.prominent(track)) {
+            let rank = match (self.presenters.contains(&track.peer), self.prominent(&track)) {
                 (true, _) => 0,
                 (false, true) => 1,
                 (false, false) => 2,
             };
             let wanted = layers::wanted(usable.len(), rank < 2);
             let layers = usable.iter().map(|rid| (*rid, layers.bitrate(*rid))).collect();
-            wants.push((rank, Want { key: mid.clone(), layers, wanted }));
+            wants.push((rank, Want { key: mid, layers, wanted }));
         }
         wants.sort_by(|(ra, a), (rb, b)| ra.cmp(rb).then_with(|| a.key.cmp(&b.key)));
         let wants: Vec<Want<String>> = wants.into_iter().map(|(_, want)| want).collect();
-        let voices = self
-            .rooms
-            .slot_map(sub)
-            .iter()
-            .filter(|s| s.kind == TrackKind::Audio && s.peer.is_some())
-            .count();
+        let voices = self.rooms.voices_of(sub);
         let allocation =
             self.downlinks.entry(sub.clone()).or_default().allocate(now, &wants, voices as u64 * VOICE_BPS);
         let mut held = Vec::new();

@@ -229,6 +229,14 @@ impl Rooms {
             .collect()
     }
 
+    /// How many others `peer` hears now: its negotiated audio slots that
+    /// carry someone.
+    pub fn voices_of(&self, peer: &PeerId) -> usize {
+        let Some(member) = self.members.get(peer) else { return 0 };
+        let heard = |s: &&SlotState| s.kind == TrackKind::Audio && s.mid.is_some() && s.occupant.is_some();
+        member.slots.iter().filter(heard).count()
+    }
+
     fn others(&self, peer: &PeerId) -> Vec<PeerId> {
         let Some(member) = self.members.get(peer) else { return Vec::new() };
         let list = self.rooms.get(&member.room).map(Vec::as_slice).unwrap_or_default();

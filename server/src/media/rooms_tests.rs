@@ -145,3 +145,17 @@ fn unpublishing_frees_the_publishers_slots_everywhere() {
     assert_eq!(rooms.unpublish_all(&id("a")), vec![Change::SlotMap(id("b"))]);
     assert!(routes(&rooms, &key("a", "0")).is_empty());
 }
+
+#[test]
+fn the_voices_a_member_hears_are_the_audio_slots_that_carry_someone() {
+    let (mut rooms, mut mids) = b_receives_a_video();
+    assert_eq!(rooms.voices_of(&id("b")), 0, "a's camera is not a voice");
+    rooms.publish(&id("a"), "1", TrackKind::Audio);
+    assert_eq!(rooms.voices_of(&id("b")), 0, "not before its slot is negotiated");
+    negotiate(&mut rooms, "b", &mut mids);
+    assert_eq!(rooms.voices_of(&id("b")), 1);
+    assert_eq!(rooms.voices_of(&id("a")), 0);
+    rooms.leave(&id("a"));
+    assert_eq!(rooms.voices_of(&id("b")), 0);
+    assert_eq!(rooms.voices_of(&id("nobody")), 0);
+}
