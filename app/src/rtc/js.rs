@@ -70,6 +70,13 @@ pub fn object(entries: &[(&str, JsValue)]) -> js_sys::Object {
     obj
 }
 
+/// Calls `target.name(...args)`: for methods web-sys would need a feature
+/// (and its bindings' weight) to reach.
+pub fn call(target: &JsValue, name: &str, args: &js_sys::Array) -> Result<JsValue, JsValue> {
+    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(name))?.dyn_into()?;
+    f.apply(target, args)
+}
+
 /// The `name` of a DOMException (e.g. "NotAllowedError"), or its text.
 pub fn error_name(err: &JsValue) -> String {
     js_sys::Reflect::get(err, &JsValue::from_str("name"))

@@ -94,18 +94,14 @@ pub async fn size_camera(camera: Option<MediaStreamTrack>, large: bool) {
         return;
     }
     let apply = || -> Result<js_sys::Promise, JsValue> {
-        let f: js_sys::Function =
-            js_sys::Reflect::get(&camera, &JsValue::from_str("applyConstraints"))?.dyn_into()?;
-        f.call1(&camera, &js::object(&camera_size()))?.dyn_into()
+        js::call(&camera, "applyConstraints", &js_sys::Array::of1(&js::object(&camera_size())))?.dyn_into()
     };
     let _ = async { js::wait(apply()?).await }.await;
 }
 
 /// The most lines `camera` can give, if it says.
 fn tallest(camera: &MediaStreamTrack) -> Option<u32> {
-    let f: js_sys::Function =
-        js_sys::Reflect::get(camera, &JsValue::from_str("getCapabilities")).ok()?.dyn_into().ok()?;
-    let capabilities = f.call0(camera).ok()?;
+    let capabilities = js::call(camera, "getCapabilities", &js_sys::Array::new()).ok()?;
     let height = js_sys::Reflect::get(&capabilities, &JsValue::from_str("height")).ok()?;
     js_sys::Reflect::get(&height, &JsValue::from_str("max")).ok()?.as_f64().map(|h| h as u32)
 }

@@ -205,10 +205,7 @@ impl SfuLink {
     fn apply_layers(&self) {
         let only = self.screen.get();
         let Some(sender) = self.sender("video") else { return };
-        let call = |name: &str, args: &js_sys::Array| -> Result<JsValue, JsValue> {
-            let f: js_sys::Function = js_sys::Reflect::get(&sender, &JsValue::from_str(name))?.dyn_into()?;
-            f.apply(&sender, args)
-        };
+        let call = |name: &str, args: &js_sys::Array| js::call(&sender, name, args);
         let result = (|| {
             let params = call("getParameters", &js_sys::Array::new())?;
             let encodings: js_sys::Array =
