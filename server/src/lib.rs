@@ -14,6 +14,7 @@ pub mod media;
 pub mod metrics;
 pub mod node;
 pub mod origin;
+pub mod outbox;
 mod routes;
 mod site;
 mod tls;

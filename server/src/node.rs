@@ -11,6 +11,7 @@ use crate::bus::BusCmd;
 use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, Placed, Prepared};
 use crate::limits::Guesses;
 use crate::media::{MediaCmd, MediaEvent};
+use crate::outbox::{Kick, Outbox};
 use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_RESTARTING, CLOSE_TOO_SLOW};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{HashMap, VecDeque};
@@ -21,38 +22,6 @@ use tokio::sync::{mpsc, oneshot};
 
 /// How long a join waits to learn a room from Redis.
 const REPLICATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Messages queued per connection before it counts as too slow.
-pub const OUTBOX_CAPACITY: usize = 256;
-
-/// Why the server is closing a connection: a WebSocket close code and reason.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Kick {
-    pub code: u16,
-    pub reason: std::borrow::Cow<'static, str>,
-    /// Deliver what is already queued first (an error, a notice), unless
-    /// the queue itself is the problem: a client too slow to read it.
-    pub flush: bool,
-}
-
-/// The sending half of one connection, held by the node.
-pub struct Outbox {
-    tx: mpsc::Sender<Utf8Bytes>,
-    /// Bypasses the (possibly full) queue so a kick is never stuck behind it.
-    kick: Option<oneshot::Sender<Kick>>,
-}
-
-/// The receiving half, owned by the connection's writer.
-pub struct Inbox {
-    pub messages: mpsc::Receiver<Utf8Bytes>,
-    pub kick: oneshot::Receiver<Kick>,
-}
-
-pub fn outbox_pair() -> (Outbox, Inbox) {
-    let (tx, messages) = mpsc::channel(OUTBOX_CAPACITY);
-    let (kick_tx, kick) = oneshot::channel();
-    (Outbox { tx, kick: Some(kick_tx) }, Inbox { messages, kick })
-}
 
 #[derive(Default)]
 pub struct Node {
@@ -358,8 +327,8 @@ impl Node {
     /// Asks the connection's writer to close with `kick`; the connection
     /// then ends and disconnects itself.
     pub fn kick(&self, id: &PeerId, kick: Kick) {
-        if let Some(outbox) = self.lock().outboxes.get_mut(id) {
-            outbox.send_kick(kick);
+        if let Some(outbox) = self.lock().outboxes.get(id) {
+            outbox.kick(kick);
         }
     }
 
@@ -381,17 +350,13 @@ impl Node {
     }
 
     /// Tells every connection the server is going away, then closes it
-    /// (the close follows the message; see the writer in `ws`).
+    /// (the close follows the message; see the connection in `ws`).
     pub fn shut_down(&self) {
-        let mut inner = self.lock();
+        let inner = self.lock();
         let text = Utf8Bytes::from(protocol::encode(&ServerMsg::Restarting));
-        for outbox in inner.outboxes.values_mut() {
-            let _ = outbox.tx.try_send(text.clone());
-            outbox.send_kick(Kick {
-                code: CLOSE_RESTARTING,
-                reason: "server restarting".into(),
-                flush: true,
-            });
+        for outbox in inner.outboxes.values() {
+            let _ = outbox.push(text.clone());
+            outbox.kick(Kick { code: CLOSE_RESTARTING, reason: "server restarting".into(), flush: true });
         }
     }
 
@@ -406,14 +371,6 @@ impl Node {
 
     pub fn room_count(&self) -> usize {
         self.lock().hub.room_count()
-    }
-}
-
-impl Outbox {
-    fn send_kick(&mut self, kick: Kick) {
-        if let Some(tx) = self.kick.take() {
-            let _ = tx.send(kick);
-        }
     }
 }
 
@@ -449,9 +406,9 @@ impl Inner {
             // Dropping a slow peer tells its room it left, which may in turn
             // overflow someone else: go on until nothing more is produced.
             for id in self.queue(out.deliveries) {
-                if let Some(mut outbox) = self.outboxes.remove(&id) {
+                if let Some(outbox) = self.outboxes.remove(&id) {
                     tracing::info!(peer = %id, "disconnecting a client whose outbox is full");
-                    outbox.send_kick(Kick {
+                    outbox.kick(Kick {
                         code: CLOSE_TOO_SLOW,
                         reason: "connection too slow".into(),
                         flush: false,
@@ -474,7 +431,7 @@ impl Inner {
                     continue;
                 };
                 queued += 1;
-                if let Err(mpsc::error::TrySendError::Full(_)) = outbox.tx.try_send(text.clone()) {
+                if outbox.push(text.clone()).is_err() {
                     too_slow.push(id.clone());
                 }
             }

@@ -4,19 +4,20 @@
 use crate::accept::Ticket;
 use crate::client_ip::TrustedProxies;
 use crate::limits::{PerAddress, Rate, RateGuard, RateLimit, Slot};
-use crate::node::{new_peer_id, outbox_pair, Inbox, Kick, Node};
+use crate::node::{new_peer_id, Node};
 use crate::origin::{OriginPolicy, Verdict};
+use crate::outbox::{outbox_pair, Inbox, Kick, Work};
 use app::protocol::{ErrorCode, PeerId, CLOSE_BAD_DATA, CLOSE_PROTOCOL, CLOSE_TOO_BIG, CLOSE_TOO_SLOW};
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Extension, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures::stream::{SplitSink, SplitStream};
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
+use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::time::{interval, timeout, MissedTickBehavior};
+use tokio::time::{sleep_until, timeout};
 
 /// Browsers answer pings by themselves; this keeps NATs open and lets a
 /// silently dead connection be noticed.
@@ -94,168 +95,251 @@ pub async fn upgrade(
         })
 }
 
-async fn connection(socket: WebSocket, node: Arc<Node>, limits: Limits, client: IpAddr, _slot: Slot) {
+async fn connection(mut socket: WebSocket, node: Arc<Node>, limits: Limits, client: IpAddr, _slot: Slot) {
     let id = new_peer_id();
     let (outbox, inbox) = outbox_pair();
     node.connect(id.clone(), outbox);
     tracing::debug!(peer = %id, "connected");
-
-    let (sink, mut stream) = socket.split();
-    let writer = write_loop(sink, inbox);
-    tokio::pin!(writer);
-    let end = tokio::select! {
-        _ = &mut writer => ReadEnd::WriterDone,
-        end = read_loop(&mut stream, &node, &id, &limits, client) => end,
-    };
+    let end = serve(&mut socket, &inbox, &node, &id, &limits, client).await;
     match end {
-        // Our close frame goes out, then the client's answer is awaited
-        // (reading and dropping whatever it still sends).
-        ReadEnd::Kicked => {
+        // What the kick says to flush goes out, then our close frame, then
+        // the client's answer is awaited (reading and dropping whatever it
+        // still sends).
+        End::Close(kick, queued) => {
             let _ = timeout(KICK_GRACE, async {
-                (&mut writer).await;
-                drain(&mut stream).await;
+                if send_all(&mut socket, queued).await.is_ok() {
+                    let frame = CloseFrame { code: kick.code, reason: kick.reason.into_owned().into() };
+                    let _ = socket.send(Message::Close(Some(frame))).await;
+                }
+                drain(&mut socket).await;
             })
             .await;
         }
         // tungstenite has queued the answer to the client's close frame;
-        // the next read writes it, then reports the end. After the writer
-        // closed the socket itself (a kick from the node), the same read
-        // waits for the client's answer.
-        ReadEnd::ClientClosed | ReadEnd::WriterDone => {
-            let _ = timeout(KICK_GRACE, drain(&mut stream)).await;
+        // the next read writes it, then reports the end. After a write
+        // failed or the node let go, the same read waits for the client.
+        End::ClientClosed | End::Stopped => {
+            let _ = timeout(KICK_GRACE, drain(&mut socket)).await;
         }
-        ReadEnd::Gone => {}
+        End::Gone => {}
     }
     node.disconnect(&id);
     tracing::debug!(peer = %id, "disconnected");
 }
 
-#[derive(PartialEq, Eq)]
-enum ReadEnd {
+enum End {
     /// The client sent a close frame.
     ClientClosed,
-    /// We asked the writer to close the socket.
-    Kicked,
-    /// The writer ended by itself: closed on the node's word, or the client
-    /// stopped reading.
-    WriterDone,
+    /// We close: the node's kick or the connection's own.
+    Close(Kick, VecDeque<Utf8Bytes>),
+    /// The client stopped reading or the node let go.
+    Stopped,
     /// The connection died or went silent: there is nobody to answer.
     Gone,
 }
 
-async fn drain(stream: &mut SplitStream<WebSocket>) {
-    while let Some(Ok(_)) = stream.next().await {}
+async fn drain(socket: &mut WebSocket) {
+    while let Some(Ok(_)) = socket.recv().await {}
 }
 
-async fn read_loop(
-    stream: &mut SplitStream<WebSocket>,
+/// Writes everything queued, then flushes once.
+async fn send_all(socket: &mut WebSocket, queued: VecDeque<Utf8Bytes>) -> Result<(), ()> {
+    let batch = async {
+        for text in queued {
+            socket.feed(Message::Text(text)).await?;
+        }
+        socket.flush().await
+    };
+    match timeout(SEND_TIMEOUT, batch).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+/// When the one timer of a connection is due next, and what for.
+struct Deadlines {
+    heard: Instant,
+    ping: Instant,
+    /// Until the client has a nickname.
+    nickname: Option<Instant>,
+}
+
+impl Deadlines {
+    fn next(&self) -> Instant {
+        let idle = self.heard + IDLE_LIMIT;
+        let next = idle.min(self.ping);
+        self.nickname.map_or(next, |due| next.min(due))
+    }
+}
+
+/// One task per connection owns the whole socket: reading, writing what the
+/// node queued, and one timer for pings, the idle limit and the nickname
+/// deadline. (A socket split into halves paid a lock and a wake-up per
+/// frame, and a timer armed per read.)
+async fn serve(
+    socket: &mut WebSocket,
+    inbox: &Inbox,
     node: &Node,
     id: &PeerId,
     limits: &Limits,
     client: IpAddr,
-) -> ReadEnd {
-    let mut rate = RateGuard::new(limits.rate, Instant::now());
-    // The nickname deadline shortens the idle timeout already armed for
-    // each read rather than arming a timer of its own: idle connections are
-    // what a node holds most of, so each one's size counts.
-    let nickname_due = Instant::now() + limits.nickname_timeout;
-    let mut named = false;
+) -> End {
+    let opened = Instant::now();
+    let mut rate = RateGuard::new(limits.rate, opened);
+    let mut due = Deadlines {
+        heard: opened,
+        ping: opened + PING_EVERY,
+        nickname: Some(opened + limits.nickname_timeout),
+    };
+    let timer = sleep_until(due.next().into());
+    tokio::pin!(timer);
     loop {
-        let wait = if named {
-            IDLE_LIMIT
-        } else {
-            IDLE_LIMIT.min(nickname_due.saturating_duration_since(Instant::now()))
-        };
-        let next = timeout(wait, stream.next()).await;
-        if next.is_err() && !named && Instant::now() >= nickname_due {
-            named = node.has_nickname(id);
-            if !named {
-                tracing::debug!(peer = %id, "no nickname in time");
-                let reason = "no nickname given in time".into();
-                node.kick(id, Kick { code: CLOSE_TOO_SLOW, reason, flush: true });
-                return ReadEnd::Kicked;
-            }
-            continue;
-        }
-        let message = match next {
-            Err(_) => {
-                tracing::debug!(peer = %id, "idle timeout");
-                return ReadEnd::Gone;
-            }
-            Ok(None) => return ReadEnd::Gone,
-            Ok(Some(Err(err))) => return read_failed(node, id, limits, err),
-            Ok(Some(Ok(message))) => message,
-        };
-        // Control frames count against the rate too: each ping costs a pong.
-        let size = match &message {
-            Message::Text(text) => text.len(),
-            Message::Binary(bytes) => bytes.len(),
-            Message::Ping(_) | Message::Pong(_) => 0,
-            Message::Close(_) => return ReadEnd::ClientClosed,
-        };
-        if size > limits.max_frame_bytes {
-            return too_big(node, id, limits.max_frame_bytes);
-        }
-        match rate.check(Instant::now()) {
-            Rate::Pass => {}
-            Rate::Refuse { first } => {
-                if first {
-                    let message = format!(
-                        "slow down: at most {} messages per second; these were dropped",
-                        limits.rate.per_sec
-                    );
-                    node.reply_error(id, ErrorCode::RateLimited, message);
+        match inbox.take() {
+            Work::Idle => {}
+            Work::Send(queued) => {
+                if send_all(socket, queued).await.is_err() {
+                    return End::Stopped;
                 }
-                continue;
             }
-            Rate::Close => {
-                tracing::info!(peer = %id, "closing a connection that keeps flooding");
-                node.kick(id, Kick { code: CLOSE_TOO_SLOW, reason: "too many messages".into(), flush: true });
-                return ReadEnd::Kicked;
-            }
+            Work::Close(kick, queued) => return End::Close(kick, queued),
+            Work::Ended => return End::Stopped,
         }
-        match message {
-            Message::Ping(_) | Message::Pong(_) => {}
-            Message::Text(text) => {
-                node.receive(id, &text, client).await;
+        tokio::select! {
+            () = inbox.ready() => {}
+            next = socket.recv() => {
+                let message = match next {
+                    None => return End::Gone,
+                    Some(Err(err)) => {
+                        if let Some(kick) = read_failed(id, limits, err) {
+                            inbox.kick(kick);
+                            continue;
+                        }
+                        return End::Gone;
+                    }
+                    Some(Ok(message)) => message,
+                };
+                let now = Instant::now();
+                due.heard = now;
+                match read(message, now, &mut rate, node, id, limits, client).await {
+                    Read::Go => {}
+                    Read::Closed => return End::ClientClosed,
+                    Read::Kick(kick) => inbox.kick(kick),
+                }
             }
-            _ => node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into()),
+            () = &mut timer => {
+                let now = Instant::now();
+                if now >= due.heard + IDLE_LIMIT {
+                    tracing::debug!(peer = %id, "idle timeout");
+                    return End::Gone;
+                }
+                if due.nickname.is_some_and(|at| now >= at) {
+                    due.nickname = None;
+                    if !node.has_nickname(id) {
+                        tracing::debug!(peer = %id, "no nickname in time");
+                        let reason = "no nickname given in time".into();
+                        inbox.kick(Kick { code: CLOSE_TOO_SLOW, reason, flush: true });
+                    }
+                }
+                if now >= due.ping {
+                    due.ping = now + PING_EVERY;
+                    let ping = socket.send(Message::Ping(Default::default()));
+                    if !matches!(timeout(SEND_TIMEOUT, ping).await, Ok(Ok(()))) {
+                        return End::Stopped;
+                    }
+                }
+                timer.as_mut().reset(due.next().into());
+            }
         }
     }
 }
 
+enum Read {
+    Go,
+    Closed,
+    Kick(Kick),
+}
+
+/// One frame from the client, past the size and rate limits to the node.
+async fn read(
+    message: Message,
+    now: Instant,
+    rate: &mut RateGuard,
+    node: &Node,
+    id: &PeerId,
+    limits: &Limits,
+    client: IpAddr,
+) -> Read {
+    // Control frames count against the rate too: each ping costs a pong.
+    let size = match &message {
+        Message::Text(text) => text.len(),
+        Message::Binary(bytes) => bytes.len(),
+        Message::Ping(_) | Message::Pong(_) => 0,
+        Message::Close(_) => return Read::Closed,
+    };
+    if size > limits.max_frame_bytes {
+        return Read::Kick(too_big(id, limits.max_frame_bytes));
+    }
+    match rate.check(now) {
+        Rate::Pass => {}
+        Rate::Refuse { first } => {
+            if first {
+                let message = format!(
+                    "slow down: at most {} messages per second; these were dropped",
+                    limits.rate.per_sec
+                );
+                node.reply_error(id, ErrorCode::RateLimited, message);
+            }
+            return Read::Go;
+        }
+        Rate::Close => {
+            tracing::info!(peer = %id, "closing a connection that keeps flooding");
+            return Read::Kick(Kick {
+                code: CLOSE_TOO_SLOW,
+                reason: "too many messages".into(),
+                flush: true,
+            });
+        }
+    }
+    match message {
+        Message::Ping(_) | Message::Pong(_) => {}
+        Message::Text(text) => {
+            node.receive(id, &text, client).await;
+        }
+        _ => node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into()),
+    }
+    Read::Go
+}
+
 /// A frame the socket layer could not accept: the client is told why with
 /// the close code RFC 6455 §7.4.1 gives for it, instead of a cut connection.
-fn read_failed(node: &Node, id: &PeerId, limits: &Limits, err: axum::Error) -> ReadEnd {
+fn read_failed(id: &PeerId, limits: &Limits, err: axum::Error) -> Option<Kick> {
     use tungstenite::error::{Error as WsError, ProtocolError};
     let (code, reason) = match err.into_inner().downcast::<WsError>() {
         Ok(err) => match *err {
             WsError::Utf8(_) => (CLOSE_BAD_DATA, "text frame is not valid UTF-8"),
-            WsError::Capacity(_) => return too_big(node, id, limits.max_frame_bytes),
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return ReadEnd::Gone,
+            WsError::Capacity(_) => return Some(too_big(id, limits.max_frame_bytes)),
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return None,
             WsError::Protocol(err) => {
                 tracing::debug!(peer = %id, %err, "protocol error");
                 (CLOSE_PROTOCOL, "WebSocket protocol error")
             }
             err => {
                 tracing::debug!(peer = %id, %err, "socket error");
-                return ReadEnd::Gone;
+                return None;
             }
         },
         Err(err) => {
             tracing::debug!(peer = %id, %err, "socket error");
-            return ReadEnd::Gone;
+            return None;
         }
     };
-    node.kick(id, Kick { code, reason: reason.into(), flush: true });
-    ReadEnd::Kicked
+    Some(Kick { code, reason: reason.into(), flush: true })
 }
 
-fn too_big(node: &Node, id: &PeerId, max: usize) -> ReadEnd {
+fn too_big(id: &PeerId, max: usize) -> Kick {
     tracing::debug!(peer = %id, "frame over {max} bytes");
     let reason = format!("message larger than {}", human_bytes(max));
-    node.kick(id, Kick { code: CLOSE_TOO_BIG, reason: reason.into(), flush: true });
-    ReadEnd::Kicked
+    Kick { code: CLOSE_TOO_BIG, reason: reason.into(), flush: true }
 }
 
 fn human_bytes(n: usize) -> String {
@@ -263,54 +347,5 @@ fn human_bytes(n: usize) -> String {
         format!("{} KiB", n / 1024)
     } else {
         format!("{n} bytes")
-    }
-}
-
-async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut inbox: Inbox) {
-    let mut ping = interval(PING_EVERY);
-    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    ping.tick().await;
-    loop {
-        tokio::select! {
-            biased;
-            kick = &mut inbox.kick => {
-                if let Ok(kick) = kick {
-                    if kick.flush {
-                        let drain = async {
-                            while let Ok(text) = inbox.messages.try_recv() {
-                                sink.feed(Message::Text(text)).await?;
-                            }
-                            sink.flush().await
-                        };
-                        let _ = timeout(KICK_GRACE, drain).await;
-                    }
-                    let frame = CloseFrame { code: kick.code, reason: kick.reason.into_owned().into() };
-                    let _ = sink.send(Message::Close(Some(frame))).await;
-                }
-                return;
-            }
-            text = inbox.messages.recv() => match text {
-                Some(text) => {
-                    // Write everything already queued, then flush once.
-                    let batch = async {
-                        sink.feed(Message::Text(text)).await?;
-                        while let Ok(more) = inbox.messages.try_recv() {
-                            sink.feed(Message::Text(more)).await?;
-                        }
-                        sink.flush().await
-                    };
-                    if !matches!(timeout(SEND_TIMEOUT, batch).await, Ok(Ok(()))) {
-                        return;
-                    }
-                }
-                None => return,
-            },
-            _ = ping.tick() => {
-                let ping = sink.send(Message::Ping(Default::default()));
-                if !matches!(timeout(SEND_TIMEOUT, ping).await, Ok(Ok(()))) {
-                    return;
-                }
-            }
-        }
     }
 }
