@@ -1,42 +1,76 @@
-//! `/metrics` in Prometheus' text format, from the `metrics` crate's
-//! Prometheus exporter. The hot paths only bump counters and record one
-//! histogram sample per message; the exporter renders on scrape.
+//! `/metrics` in Prometheus' text format: the `metrics` crate's exporter
+//! for what happens rarely, and plain atomics for what happens per message,
+//! rendered beside it on scrape. Per message, the exporter hashed a label
+//! key for each counter and buffered every histogram sample until a scrape
+//! drained it (without a scraper, for ever).
 
 use app::protocol::{ClientMsg, ErrorCode};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// Relay time buckets: a message is normally handled in microseconds.
-const RELAY_BUCKETS: &[f64] =
-    &[0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1];
+/// Relay time buckets (upper bounds in µs): a message is normally handled
+/// in microseconds.
+const RELAY_BUCKETS_US: [u64; 12] = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000];
+
+const TYPES: usize = ClientMsg::TYPES.len();
+static IN_BY_TYPE: [AtomicU64; TYPES] = [const { AtomicU64::new(0) }; TYPES];
+static OUT: AtomicU64 = AtomicU64::new(0);
+/// Not cumulative: the last is everything slower than the last bound.
+static RELAY_COUNTS: [AtomicU64; RELAY_BUCKETS_US.len() + 1] =
+    [const { AtomicU64::new(0) }; RELAY_BUCKETS_US.len() + 1];
+static RELAY_NANOS: AtomicU64 = AtomicU64::new(0);
 
 /// Installs the process-wide recorder (once; later calls reuse it).
 pub fn install() -> PrometheusHandle {
     HANDLE
-        .get_or_init(|| {
-            PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Full("noom_relay_seconds".into()), RELAY_BUCKETS)
-                .expect("valid buckets")
-                .install_recorder()
-                .expect("the only metrics recorder")
-        })
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().expect("the only metrics recorder"))
         .clone()
 }
 
 pub fn render() -> String {
-    HANDLE.get().map(PrometheusHandle::render).unwrap_or_default()
+    let Some(handle) = HANDLE.get() else {
+        return String::new();
+    };
+    let mut text = handle.render();
+    render_tallies(&mut text);
+    text
+}
+
+fn render_tallies(text: &mut String) {
+    let _ = writeln!(text, "# TYPE noom_messages_in_total counter");
+    for (kind, count) in ClientMsg::TYPES.iter().zip(&IN_BY_TYPE) {
+        let _ = writeln!(text, "noom_messages_in_total{{type=\"{kind}\"}} {}", count.load(Relaxed));
+    }
+    let _ = writeln!(text, "# TYPE noom_messages_out_total counter");
+    let _ = writeln!(text, "noom_messages_out_total {}", OUT.load(Relaxed));
+    let _ = writeln!(text, "# TYPE noom_relay_seconds histogram");
+    let mut below = 0;
+    for (bound, count) in RELAY_BUCKETS_US.iter().zip(&RELAY_COUNTS) {
+        below += count.load(Relaxed);
+        let le = *bound as f64 / 1e6;
+        let _ = writeln!(text, "noom_relay_seconds_bucket{{le=\"{le}\"}} {below}");
+    }
+    let all = below + RELAY_COUNTS[RELAY_BUCKETS_US.len()].load(Relaxed);
+    let _ = writeln!(text, "noom_relay_seconds_bucket{{le=\"+Inf\"}} {all}");
+    let _ = writeln!(text, "noom_relay_seconds_sum {}", RELAY_NANOS.load(Relaxed) as f64 / 1e9);
+    let _ = writeln!(text, "noom_relay_seconds_count {all}");
 }
 
 pub fn message_in(msg: &ClientMsg) {
-    metrics::counter!("noom_messages_in_total", "type" => msg.kind()).increment(1);
+    let kind = msg.kind();
+    if let Some(at) = ClientMsg::TYPES.iter().position(|t| *t == kind) {
+        IN_BY_TYPE[at].fetch_add(1, Relaxed);
+    }
 }
 
 /// Messages queued to sockets (a broadcast counts once per recipient).
 pub fn messages_out(recipients: u64) {
-    metrics::counter!("noom_messages_out_total").increment(recipients);
+    OUT.fetch_add(recipients, Relaxed);
 }
 
 pub fn error(code: ErrorCode) {
@@ -45,7 +79,10 @@ pub fn error(code: ErrorCode) {
 
 /// From a frame's arrival to its deliveries being queued.
 pub fn relayed(took: Duration) {
-    metrics::histogram!("noom_relay_seconds").record(took.as_secs_f64());
+    let micros = took.as_micros();
+    let at = RELAY_BUCKETS_US.iter().position(|bound| micros <= u128::from(*bound));
+    RELAY_COUNTS[at.unwrap_or(RELAY_BUCKETS_US.len())].fetch_add(1, Relaxed);
+    RELAY_NANOS.fetch_add(took.as_nanos().min(u128::from(u64::MAX)) as u64, Relaxed);
 }
 
 pub fn gauges(connections: usize, peers: usize, rooms: usize) {
@@ -60,4 +97,34 @@ pub fn refused_connection(why: crate::accept::gate::Refusal) {
         crate::accept::gate::Refusal::Full => "full",
     };
     metrics::counter!("noom_connections_refused_total", "reason" => reason).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(text: &str, le: &str) -> u64 {
+        let prefix = format!("noom_relay_seconds_bucket{{le=\"{le}\"}} ");
+        let line = text.lines().find(|l| l.starts_with(&prefix)).expect("bucket line");
+        line[prefix.len()..].parse().expect("a count")
+    }
+
+    #[test]
+    fn relay_times_render_as_a_cumulative_prometheus_histogram() {
+        let before = {
+            let mut text = String::new();
+            render_tallies(&mut text);
+            text
+        };
+        relayed(Duration::from_micros(30));
+        relayed(Duration::from_secs(1));
+        let mut text = String::new();
+        render_tallies(&mut text);
+        assert_eq!(bucket(&text, "0.00005") - bucket(&before, "0.00005"), 1);
+        assert_eq!(bucket(&text, "+Inf") - bucket(&before, "+Inf"), 2);
+        let counts: Vec<u64> =
+            RELAY_BUCKETS_US.iter().map(|us| bucket(&text, &(*us as f64 / 1e6).to_string())).collect();
+        assert!(counts.windows(2).all(|w| w[0] <= w[1]), "cumulative: {counts:?}");
+        assert!(text.contains("noom_relay_seconds_bucket{le=\"0.001\"}"));
+    }
 }
