@@ -190,6 +190,9 @@ proptest! {
                 _ => {}
             }
             seen.check_room_list(&hub)?;
+            let mut busiest = hub.room_list();
+            busiest.truncate(server::hub::LOBBY_LIST_MAX);
+            prop_assert_eq!(hub.lobby_list(), busiest, "a newcomer's list is the busiest rooms, in order");
             for count in hub.room_list().iter().map(|r| r.count) {
                 prop_assert!(count as usize <= 3, "a room over its cap");
             }

@@ -20,7 +20,7 @@ impl Hub {
     pub(super) fn lock_room(&mut self, from: &PeerId, locked: bool) -> Result<Vec<Delivery>, HubError> {
         let room = self.hosted_room(from)?;
         self.rooms.get_mut(&room).expect("hosted").locked = locked;
-        self.dirty.insert(room.clone());
+        self.mark_dirty(&room);
         let event = self.settings_of(&room).expect("hosted");
         self.publish(None, event);
         let by = self.member(from);

@@ -35,6 +35,7 @@ use app::protocol::{
     ClientMsg, MediaMode, MediaState, Member, PeerId, RoomSummary, ServerMsg, SignalPayload,
 };
 use app::rules;
+use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 #[derive(Default)]
@@ -119,6 +120,14 @@ pub struct Hub {
     lobby: HashSet<PeerId>,
     /// Rooms whose count changed since the last lobby update.
     dirty: BTreeSet<String>,
+    /// Listed rooms in lobby order (busiest first, then by name), so a
+    /// newcomer's list is the first `LOBBY_LIST_MAX` entries instead of a
+    /// scan of every room: in a join storm, that scan was most of the
+    /// hub's time. Rooms in `unplaced` are moved to their place before the
+    /// order is read, each with the count it is filed under in `placed`.
+    by_count: BTreeSet<(Reverse<u32>, String)>,
+    placed: HashMap<String, u32>,
+    unplaced: BTreeSet<String>,
     /// Set when other nodes share our rooms (Redis scale-out).
     clustered: bool,
     /// Events for the other nodes and rooms we stopped replicating, gathered
@@ -285,31 +294,24 @@ impl Hub {
     /// thousands of rooms the whole list would cost every new connection
     /// (and the server encoding it) time and memory in proportion to the
     /// rooms; later changes arrive as deltas either way.
-    pub fn lobby_list(&self) -> Vec<RoomSummary> {
-        let mut busiest: Vec<(u32, &str)> = Vec::with_capacity(LOBBY_LIST_MAX + 1);
-        let rooms = self
-            .rooms
-            .iter()
-            .filter(|(_, r)| !r.members.is_empty())
-            .map(|(name, r)| (r.members.len() as u32, name.as_str()));
-        let elsewhere = self
-            .remote_counts
-            .iter()
-            .filter(|(name, count)| **count > 0 && !self.rooms.contains_key(*name))
-            .map(|(name, count)| (*count, name.as_str()));
-        // Busiest first, then by name: keep the best LOBBY_LIST_MAX seen.
-        let better = |a: &(u32, &str), b: &(u32, &str)| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1));
-        for entry in rooms.chain(elsewhere) {
-            if busiest.len() == LOBBY_LIST_MAX {
-                if better(&entry, busiest.last().expect("full")) != std::cmp::Ordering::Less {
-                    continue;
-                }
-                busiest.pop();
+    pub fn lobby_list(&mut self) -> Vec<RoomSummary> {
+        for name in std::mem::take(&mut self.unplaced) {
+            if let Some(count) = self.placed.remove(&name) {
+                self.by_count.remove(&(Reverse(count), name.clone()));
             }
-            let at = busiest.partition_point(|e| better(e, &entry) == std::cmp::Ordering::Less);
-            busiest.insert(at, entry);
+            if let Some(summary) = self.summary(&name) {
+                self.placed.insert(name.clone(), summary.count);
+                self.by_count.insert((Reverse(summary.count), name));
+            }
         }
-        busiest.into_iter().filter_map(|(_, name)| self.summary(name)).collect()
+        self.by_count.iter().take(LOBBY_LIST_MAX).filter_map(|(_, name)| self.summary(name)).collect()
+    }
+
+    /// `room`'s count or flags may have changed: the lobby hears of it on
+    /// the next update, and the room takes its new place in the order.
+    fn mark_dirty(&mut self, room: &str) {
+        self.dirty.insert(room.to_owned());
+        self.unplaced.insert(room.to_owned());
     }
 
     /// A room's passcode and lock as other nodes learn them.
@@ -515,7 +517,7 @@ impl Hub {
         peer.room = Some(room.clone());
         peer.since = now_ms;
         self.lobby.remove(from);
-        self.dirty.insert(room.clone());
+        self.mark_dirty(&room);
         if mode == MediaMode::Sfu {
             self.media.push(MediaCmd::Join { room: room.clone(), peer: from.clone() });
         }
@@ -626,7 +628,7 @@ impl Hub {
         }
         self.publish(None, ClusterEvent::Left { room: room_name.clone(), member });
         self.release_if_unused(&room_name);
-        self.dirty.insert(room_name.clone());
+        self.mark_dirty(&room_name);
         if !remaining.is_empty() {
             if stopped_sharing {
                 out.push(Delivery::many(remaining.clone(), ServerMsg::ShareStopped { id: id.clone() }));

@@ -49,6 +49,8 @@ impl Hub {
             return;
         }
         let Some(r) = self.rooms.remove(room) else { return };
+        // Its count now comes from the cluster, or it is gone.
+        self.unplaced.insert(room.to_owned());
         if self.clustered {
             self.released.push(room.to_owned());
             if !r.members.is_empty() {
@@ -70,7 +72,7 @@ impl Hub {
                 self.remote_counts.insert(room.to_owned(), count);
             }
             if !self.rooms.contains_key(room) {
-                self.dirty.insert(room.to_owned());
+                self.mark_dirty(room);
             }
         }
     }
@@ -81,7 +83,7 @@ impl Hub {
         if self.remote_flags.get(room) != Some(&(passcode, locked)) {
             self.remote_flags.insert(room.to_owned(), (passcode, locked));
             if !self.rooms.contains_key(room) {
-                self.dirty.insert(room.to_owned());
+                self.mark_dirty(room);
             }
         }
     }
@@ -110,6 +112,7 @@ impl Hub {
         let media = self.config.media_mode;
         self.rooms.entry(room.to_owned()).or_insert_with(|| Room { media, ..Room::default() });
         self.remote_counts.remove(room);
+        self.unplaced.insert(room.to_owned());
         let remote_now: Vec<PeerId> = self
             .rooms
             .get(room)
@@ -149,7 +152,7 @@ impl Hub {
                 let media_changed = r.media != media;
                 r.passcode = passcode;
                 r.locked = locked;
-                self.dirty.insert(room.clone());
+                self.mark_dirty(&room);
                 if media_changed {
                     self.switch_media(&room, media);
                 }
@@ -263,7 +266,7 @@ impl Hub {
                 since,
             },
         );
-        self.dirty.insert(room.to_owned());
+        self.mark_dirty(room);
         let to: Vec<PeerId> = self.local_members_of(room).into_iter().filter(|p| *p != member.id).collect();
         if to.is_empty() {
             return Vec::new();
@@ -284,7 +287,7 @@ impl Hub {
             r.sharer = None;
         }
         self.peers.remove(&member.id);
-        self.dirty.insert(room.to_owned());
+        self.mark_dirty(room);
         let to = self.local_members_of(room);
         let mut out = Vec::new();
         if was_sharing {

@@ -170,6 +170,7 @@ fn reconcile_adds_and_removes_remote_members() {
     assert!(out.iter().any(|d| matches!(&d.msg, ServerMsg::PeerLeft { peer } if peer.nickname == "cat")));
     assert!(out.iter().any(|d| matches!(&d.msg, ServerMsg::PeerJoined { peer } if peer.nickname == "dan")));
     assert_eq!(a.room_list()[0].count, 3);
+    assert_eq!(a.lobby_list(), a.room_list(), "the lobby's order follows the cluster");
     assert!(a.reconcile("x", vec![placed("ada", "A"), placed("bob", "B"), placed("dan", "C")]).is_empty());
 }
 
@@ -179,9 +180,11 @@ fn rooms_held_only_elsewhere_are_listed_from_their_counts() {
     local(&mut a, "watcher");
     a.set_room_count("far", 3);
     assert_eq!(a.room_list(), vec![RoomSummary::open("far", 3)]);
+    assert_eq!(a.lobby_list(), a.room_list());
     let update = a.flush_lobby().unwrap();
     assert!(matches!(&update.msg, ServerMsg::RoomsChanged { changed, .. } if changed[0].count == 3));
     a.set_room_count("far", 0);
+    assert_eq!(a.lobby_list(), vec![]);
     let update = a.flush_lobby().unwrap();
     assert!(
         matches!(&update.msg, ServerMsg::RoomsChanged { removed, .. } if removed == &vec!["far".to_string()])
@@ -202,6 +205,7 @@ fn a_refused_join_releases_the_replica() {
     assert_eq!(a.take_released(), vec!["x".to_string()]);
     // The room stays in the lobby with the count it had.
     assert_eq!(a.room_list(), vec![RoomSummary::open("x", 1)]);
+    assert_eq!(a.lobby_list(), a.room_list());
 }
 
 #[test]
