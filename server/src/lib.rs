@@ -56,11 +56,21 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     tracing::info!(fd_limit, limits = ?admission.limits(), "connection limits");
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let listener = TcpListener::from_std(listener)?;
-    let serve =
-        accept::serve(listener, app, tls, admission, Duration::from_secs(config.header_timeout_secs.max(1)));
+    // On a worker, not on the thread `main` blocks on: a connection then
+    // starts where it was accepted instead of waking a worker on another
+    // thread (with one core, a context switch per connection).
+    let mut serve = tokio::spawn(accept::serve(
+        listener,
+        app,
+        tls,
+        admission,
+        Duration::from_secs(config.header_timeout_secs.max(1)),
+    ));
     tokio::select! {
-        () = serve => Ok(()),
+        _ = &mut serve => Ok(()),
         () = stop_requested() => {
+            // No new connections while the open ones are told goodbye.
+            serve.abort();
             say_goodbye(&node).await;
             Ok(())
         }
