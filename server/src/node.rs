@@ -8,7 +8,7 @@
 //! stalling its room.
 
 use crate::bus::BusCmd;
-use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, Placed, Prepared};
+use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, PeerMap, Placed, Prepared};
 use crate::limits::Guesses;
 use crate::media::{MediaCmd, MediaEvent};
 use crate::outbox::{Kick, Outbox};
@@ -48,7 +48,7 @@ impl Default for Hashing {
 #[derive(Default)]
 struct Inner {
     hub: Hub,
-    outboxes: HashMap<PeerId, Outbox>,
+    outboxes: PeerMap<Outbox>,
     /// To the Redis bus, in the order the hub produced them.
     bus: Option<mpsc::UnboundedSender<BusCmd>>,
     /// To the media thread (SFU rooms), likewise.
@@ -69,7 +69,7 @@ impl Node {
         Node {
             inner: Mutex::new(Inner {
                 hub: Hub::with_config(config),
-                outboxes: HashMap::new(),
+                outboxes: PeerMap::default(),
                 bus: None,
                 media: None,
             }),

@@ -76,6 +76,14 @@ struct Room {
 
 pub use app::protocol::LOBBY_LIST_MAX;
 
+/// Maps and sets keyed by peer id, looked up several times per relayed
+/// message. The ids are 128 random bits made by a server, so a fast
+/// seeded hash is safe here, where SipHash and its per-byte rounds over 32
+/// characters showed in every profile. Room names come from clients and
+/// keep the standard hasher.
+pub type PeerMap<V> = HashMap<PeerId, V, foldhash::fast::RandomState>;
+pub type PeerSet = HashSet<PeerId, foldhash::fast::RandomState>;
+
 /// Settings the hub enforces or hands out.
 #[derive(Clone, Debug)]
 pub struct HubConfig {
@@ -114,10 +122,10 @@ impl Default for HubConfig {
 #[derive(Default)]
 pub struct Hub {
     config: HubConfig,
-    peers: HashMap<PeerId, Peer>,
+    peers: PeerMap<Peer>,
     rooms: HashMap<String, Room>,
     /// Peers not in a room: they watch the public room list.
-    lobby: HashSet<PeerId>,
+    lobby: PeerSet,
     /// Rooms whose count changed since the last lobby update.
     dirty: BTreeSet<String>,
     /// Listed rooms in lobby order (busiest first, then by name), so a
