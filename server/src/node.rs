@@ -324,8 +324,8 @@ impl Node {
         self.lock().deliver(Output { deliveries, ..Output::default() });
     }
 
-    /// Asks the connection's writer to close with `kick`; the connection
-    /// then ends and disconnects itself.
+    /// Asks the connection to close with `kick`; it then ends and
+    /// disconnects itself.
     pub fn kick(&self, id: &PeerId, kick: Kick) {
         if let Some(outbox) = self.lock().outboxes.get(id) {
             outbox.kick(kick);

@@ -68,6 +68,15 @@ pub fn outbox_pair() -> (Outbox, Inbox) {
     (Outbox(shared.clone()), Inbox(shared))
 }
 
+impl State {
+    /// The first kick wins, and none once the connection has ended.
+    fn close_with(&mut self, kick: Kick) {
+        if self.kick.is_none() && !self.dropped {
+            self.kick = Some(kick);
+        }
+    }
+}
+
 fn lock(shared: &Shared) -> MutexGuard<'_, State> {
     // Nothing panics while holding it; a poisoned queue is still a queue.
     shared.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -93,13 +102,9 @@ impl Outbox {
         Ok(())
     }
 
-    /// Asks the connection to close; the first kick wins.
+    /// Asks the connection to close.
     pub fn kick(&self, kick: Kick) {
-        let mut state = lock(&self.0);
-        if state.kick.is_none() {
-            state.kick = Some(kick);
-        }
-        drop(state);
+        lock(&self.0).close_with(kick);
         self.0.ready.notify_one();
     }
 }
@@ -133,10 +138,7 @@ impl Inbox {
     /// The connection closes itself (a frame too big, a client too slow to
     /// name itself): the same path as a kick from the node.
     pub fn kick(&self, kick: Kick) {
-        let mut state = lock(&self.0);
-        if state.kick.is_none() && !state.dropped {
-            state.kick = Some(kick);
-        }
+        lock(&self.0).close_with(kick);
     }
 
     /// Resolves when something may have been queued since the last `take`.
@@ -204,6 +206,15 @@ mod tests {
         outbox.push(text("a")).unwrap();
         drop(outbox);
         assert_eq!(inbox.take(), Work::Send(VecDeque::from([text("a")])));
+        assert_eq!(inbox.take(), Work::Ended);
+    }
+
+    #[test]
+    fn a_kick_after_the_close_was_taken_changes_nothing() {
+        let (outbox, inbox) = outbox_pair();
+        outbox.kick(kick(true));
+        assert_eq!(inbox.take(), Work::Close(kick(true), VecDeque::new()));
+        outbox.kick(kick(false));
         assert_eq!(inbox.take(), Work::Ended);
     }
 
