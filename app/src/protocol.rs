@@ -31,6 +31,9 @@ pub const CLOSE_BAD_DATA: u16 = 1007;
 /// WebSocket close code for frames that break RFC 6455 itself (unmasked,
 /// reserved bits, a fragmented control frame).
 pub const CLOSE_PROTOCOL: u16 = 1002;
+/// WebSocket close code for a connection whose session another connection
+/// resumed (the same browser, back on a new socket).
+pub const CLOSE_RESUMED_ELSEWHERE: u16 = 4001;
 
 /// A connection's identity, chosen by the server: unguessable, so knowing
 /// one is not a way to reach a peer outside your room.
@@ -287,6 +290,13 @@ pub enum ServerMsg {
         id: PeerId,
         #[serde(default)]
         ice_servers: Vec<IceServer>,
+        /// Presented as `?resume=` when the socket is opened again, to come
+        /// back as the same peer (see PROTOCOL.md, "Resuming").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume: Option<String>,
+        /// The server still held this session: nothing needs asking again.
+        #[serde(default, skip_serializing_if = "is_false")]
+        resumed: bool,
     },
     /// The nickname as the server stored it (trimmed).
     NicknameSet {
@@ -316,6 +326,9 @@ pub enum ServerMsg {
         /// How this room's call carries media (absent: a mesh).
         #[serde(default, skip_serializing_if = "MediaMode::is_mesh")]
         media: MediaMode,
+        /// The room as it is now, after a resumed session: not a new join.
+        #[serde(default, skip_serializing_if = "is_false")]
+        resumed: bool,
     },
     /// You left `room` and are back in the lobby.
     Left {
@@ -452,6 +465,9 @@ pub enum ErrorCode {
     BadMedia,
     /// The room has more people than a mesh call allows.
     TooManyForMesh,
+    /// The `resume` token was refused (forged, expired, already used, or
+    /// for a session on another server): this is a new session.
+    ResumeRefused,
 }
 
 impl ErrorCode {
@@ -479,6 +495,7 @@ impl ErrorCode {
             ErrorCode::NotSfuRoom => "not_sfu_room",
             ErrorCode::BadMedia => "bad_media",
             ErrorCode::TooManyForMesh => "too_many_for_mesh",
+            ErrorCode::ResumeRefused => "resume_refused",
         }
     }
 
@@ -615,7 +632,7 @@ named_enum! {
     /// [`ServerMsg`] variant of the same name.
     #[derive(Clone, Debug, PartialEq)]
     pub enum LobbyMsg {
-        Welcome { id: PeerId, ice_servers: Vec<IceServer> },
+        Welcome { id: PeerId, ice_servers: Vec<IceServer>, resume: Option<String>, resumed: bool },
         NicknameSet { nickname: String },
         Rooms { rooms: Vec<RoomSummary> },
         RoomsChanged { changed: Vec<RoomSummary>, removed: Vec<String> },
@@ -629,7 +646,7 @@ named_enum! {
     /// (`SessionModel::on_room_msg`, signals: the call engine).
     #[derive(Clone, Debug, PartialEq)]
     pub enum RoomMsg {
-        Joined { room: String, members: Vec<Member>, locked: bool, passcode: bool, sharer: Option<PeerId>, media: MediaMode },
+        Joined { room: String, members: Vec<Member>, locked: bool, passcode: bool, sharer: Option<PeerId>, media: MediaMode, resumed: bool },
         Left { room: String },
         PeerJoined { peer: Member },
         PeerLeft { peer: Member },
@@ -674,7 +691,9 @@ impl ServerMsg {
     /// `into_room` so the lobby's first load carries no room conversions.
     pub fn into_lobby(self) -> Result<LobbyMsg, ServerMsg> {
         match self {
-            ServerMsg::Welcome { id, ice_servers } => Ok(LobbyMsg::Welcome { id, ice_servers }),
+            ServerMsg::Welcome { id, ice_servers, resume, resumed } => {
+                Ok(LobbyMsg::Welcome { id, ice_servers, resume, resumed })
+            }
             ServerMsg::NicknameSet { nickname } => Ok(LobbyMsg::NicknameSet { nickname }),
             ServerMsg::Rooms { rooms } => Ok(LobbyMsg::Rooms { rooms }),
             ServerMsg::RoomsChanged { changed, removed } => Ok(LobbyMsg::RoomsChanged { changed, removed }),
@@ -706,8 +725,8 @@ impl ServerMsg {
     /// The messages about your room; any other comes back unchanged.
     pub fn into_room(self) -> Result<RoomMsg, ServerMsg> {
         match self {
-            ServerMsg::Joined { room, members, locked, passcode, sharer, media } => {
-                Ok(RoomMsg::Joined { room, members, locked, passcode, sharer, media })
+            ServerMsg::Joined { room, members, locked, passcode, sharer, media, resumed } => {
+                Ok(RoomMsg::Joined { room, members, locked, passcode, sharer, media, resumed })
             }
             ServerMsg::Left { room } => Ok(RoomMsg::Left { room }),
             ServerMsg::PeerJoined { peer } => Ok(RoomMsg::PeerJoined { peer }),
@@ -796,6 +815,14 @@ mod tests {
                     username: Some("1:a".into()),
                     credential: Some("c".into()),
                 }],
+                resume: None,
+                resumed: false,
+            },
+            ServerMsg::Welcome {
+                id: PeerId("b".into()),
+                ice_servers: vec![],
+                resume: Some("token".into()),
+                resumed: true,
             },
             ServerMsg::PeerMedia { id: PeerId("a".into()), media: MediaState { audio: false, video: true } },
             ServerMsg::NicknameSet { nickname: "Ada".into() },
@@ -813,6 +840,7 @@ mod tests {
                 locked: false,
                 passcode: false,
                 media: MediaMode::Mesh,
+                resumed: false,
             },
             ServerMsg::Joined {
                 room: "x".into(),
@@ -821,6 +849,7 @@ mod tests {
                 locked: true,
                 passcode: true,
                 media: MediaMode::Sfu,
+                resumed: true,
             },
             ServerMsg::Media {
                 transport: MediaTransport::Subscribe,
@@ -917,7 +946,10 @@ mod tests {
     fn server_messages_decode_tag_first() {
         // Unknown fields are ignored and optional ones default, as before.
         let msg = decode_server(r#"{"type":"welcome","id":"a","extra":[1,{"x":2}]}"#).unwrap();
-        assert_eq!(msg, ServerMsg::Welcome { id: PeerId("a".into()), ice_servers: vec![] });
+        assert_eq!(
+            msg,
+            ServerMsg::Welcome { id: PeerId("a".into()), ice_servers: vec![], resume: None, resumed: false }
+        );
         let signal = r#"{"type":"signal","from":"b","payload":{"kind":"candidate","candidate":"c"}}"#;
         assert_eq!(
             decode_server(signal).unwrap(),

@@ -121,9 +121,16 @@ fn backoff_ms(failures: u32) -> u32 {
 
 async fn run(mut outgoing: UnboundedReceiver<ClientMsg>, on_event: Rc<dyn Fn(Event)>) {
     let failures = Rc::new(Cell::new(0u32));
+    // The latest `welcome`'s token: presented when the socket opens again,
+    // it brings this page back as the same person, still in its call.
+    let resume = Rc::new(Cell::new(None::<String>));
     let url = socket_url().await;
     loop {
-        match WebSocket::open(&url) {
+        let token = resume.take();
+        // Base64url: nothing in it needs escaping.
+        let attempt = token.as_ref().map_or_else(|| url.clone(), |token| format!("{url}?resume={token}"));
+        resume.set(token);
+        match WebSocket::open(&attempt) {
             Ok(socket) => {
                 // Anything queued while down is stale.
                 while outgoing.try_recv().is_ok() {}
@@ -135,8 +142,9 @@ async fn run(mut outgoing: UnboundedReceiver<ClientMsg>, on_event: Rc<dyn Fn(Eve
                             Ok(Some(msg)) => {
                                 // The filter decoded only the lobby's messages.
                                 let Ok(msg) = msg.into_lobby() else { continue };
-                                if matches!(msg, LobbyMsg::Welcome { .. }) {
+                                if let LobbyMsg::Welcome { resume: token, .. } = &msg {
                                     failures.set(0);
+                                    resume.set(token.clone());
                                 }
                                 on_event(Event::Message(msg));
                             }

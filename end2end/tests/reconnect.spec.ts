@@ -1,7 +1,9 @@
+import { Page } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
 import { expect, test } from './support/fixtures';
 import { NoomServer } from './support/server';
 import { chatLog, enterRoomFromLobby, expectJoined, memberNames, sendChat } from './support/pages';
-import { expectGrowing, joinCall, probedPage, tiles } from './support/call';
+import { expectGrowing, joinCall, probedPage, tiles, watchCall, watched } from './support/call';
 
 test('after a server restart, pages reconnect and rejoin their room without a reload', async ({ browser }) => {
   let server = await NoomServer.start();
@@ -37,14 +39,19 @@ test('after a server restart, pages reconnect and rejoin their room without a re
   await server.stop();
 });
 
-test('a graceful restart (SIGTERM) says so on the page, and the call comes back by itself', async ({ browser }) => {
-  let server = await NoomServer.start();
+test('a graceful restart (SIGTERM) says so on the page, and the call never stops', async ({ browser }) => {
+  // As a deploy runs it: the same resume secret for the old and new process.
+  let server = await NoomServer.start('127.0.0.1:0', ['--resume-secret', 'deploy-day-secret']);
   const { context: aliceCtx, page: alice } = await probedPage(browser, { width: 1280, height: 800 });
   const { context: bobCtx, page: bob } = await probedPage(browser, { width: 1280, height: 800 });
   await joinCall(alice, server.url, 'Alice', 'deploy-day');
   await joinCall(bob, server.url, 'Bob', 'deploy-day');
   for (const page of [alice, bob]) await expect(page.locator('.tile[data-link="connected"]')).toHaveCount(1);
   await expectGrowing(alice, 'video', 'framesDecoded', 10);
+  await expectGrowing(bob, 'video', 'framesDecoded', 10);
+  const connections = async (page: Page) => page.evaluate(() => (window as any).__pcs.length);
+  const before = [await connections(alice), await connections(bob)];
+  for (const page of [alice, bob]) await watchCall(page);
 
   expect(await server.terminate()).toBe(0);
   for (const page of [alice, bob]) {
@@ -61,10 +68,84 @@ test('a graceful restart (SIGTERM) says so on the page, and the call comes back 
     await expect(tiles(page)).toHaveCount(2);
     await expect(page.locator('.tile[data-link="connected"]')).toHaveCount(1);
   }
-  // New peer connections (new peer ids after the restart) carry video again.
   await expectGrowing(alice, 'video', 'framesDecoded', 10);
   await expectGrowing(bob, 'video', 'framesDecoded', 10);
+  // The same connections all along: nothing was torn down or negotiated again.
+  expect([await connections(alice), await connections(bob)]).toEqual(before);
+  for (const page of [alice, bob]) {
+    const seen = await watched(page);
+    expect(seen.streams).toBe(1);
+    expect(seen.longestStallMs).toBeLessThan(1000);
+    expect(seen.fewestPeople).toBe(2);
+  }
   await aliceCtx.close();
   await bobCtx.close();
+  await server.stop();
+});
+
+test('killed and restarted, the server costs a call of three nothing: video, direct chat and files carry on', async ({ browser }) => {
+  let server = await NoomServer.start('127.0.0.1:0', ['--resume-secret', 'kill-nine-secret']);
+  const people: Page[] = [];
+  for (const name of ['Alice', 'Bob', 'Cleo']) {
+    const { page } = await probedPage(browser, { width: 1280, height: 800 });
+    await joinCall(page, server.url, name, 'steady');
+    people.push(page);
+  }
+  const [alice, bob, cleo] = people;
+  for (const page of people) {
+    await expect(page.locator('.tile[data-link="connected"]')).toHaveCount(2);
+    await expectGrowing(page, 'video', 'framesDecoded', 10);
+    await watchCall(page);
+  }
+
+  await server.stop(); // SIGKILL: no goodbye to anyone
+  for (const page of people) {
+    await expect(page.getByTestId('conn-status')).toHaveAttribute('data-state', 'reconnecting');
+    await expect(page.getByTestId('conn-status')).toContainText('Reconnecting to the server');
+  }
+  // What goes browser to browser does not need the server.
+  await alice.getByLabel('Send directly (peer-to-peer)').check();
+  await sendChat(alice, 'said while the server is down');
+  for (const page of [bob, cleo]) {
+    const received = chatLog(page).getByTestId('chat-message').filter({ hasText: 'said while the server is down' });
+    await expect(received).toHaveAttribute('data-via', 'p2p');
+  }
+  const bytes = randomBytes(256 * 1024);
+  await bob.getByLabel('Send a file').setInputFiles({ name: 'notes.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  for (const page of [alice, cleo]) {
+    await expect(page.locator('[data-testid="transfer"][data-direction="in"]')).toHaveAttribute('data-done', 'true', {
+      timeout: 30_000,
+    });
+  }
+  await alice.screenshot({ path: 'screenshots/server-down-call-goes-on.png' });
+  server = await server.startAgain();
+  const restarted = Date.now();
+
+  for (const page of people) {
+    await expect(page.getByTestId('conn-status')).toHaveAttribute('data-state', 'open', { timeout: 30_000 });
+    await expectJoined(page);
+  }
+  // Everyone is back in the room on the server: it tells the newest of them all three.
+  for (const page of people) {
+    await expect.poll(async () => (await memberNames(page).allTextContents()).sort()).toEqual(['Alice', 'Bob', 'Cleo']);
+  }
+  // The figure README quotes: from the new process listening to the last
+  // page back in the room (the pages' reconnect backoff is most of it).
+  console.log(`room complete again ${Date.now() - restarted} ms after the restart`);
+  // Server chat works again without a reload.
+  await sendChat(bob, 'through the server again');
+  for (const page of [alice, cleo]) {
+    const received = chatLog(page).getByTestId('chat-message').filter({ hasText: 'through the server again' });
+    await expect(received).not.toHaveAttribute('data-via', 'p2p');
+  }
+  for (const page of people) {
+    await expectGrowing(page, 'video', 'framesDecoded', 10);
+    const seen = await watched(page);
+    console.log(`longest picture pause ${seen.longestStallMs} ms`);
+    expect(seen.streams).toBe(2);
+    expect(seen.longestStallMs).toBeLessThan(1000);
+    expect(seen.fewestPeople).toBe(3);
+    await expect(chatLog(page)).not.toContainText(' left');
+  }
   await server.stop();
 });

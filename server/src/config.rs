@@ -54,6 +54,18 @@ pub struct Config {
     #[arg(long, env = "NOOM_TURN_TTL_SECS", default_value_t = 86_400)]
     pub turn_ttl_secs: u64,
 
+    /// Key that signs the tokens pages use to come back as the same person
+    /// when their socket drops. Give it (a long random string, the same
+    /// across restarts) and calls survive a restart of the server; without
+    /// it each process makes its own, and sessions resume only within it.
+    #[arg(long, env = "NOOM_RESUME_SECRET", hide_env_values = true)]
+    pub resume_secret: Option<String>,
+
+    /// Seconds a session whose socket dropped waits for its page to come
+    /// back before the room sees it leave; 0 turns resuming off.
+    #[arg(long, env = "NOOM_RESUME_GRACE_SECS", default_value_t = 30)]
+    pub resume_grace_secs: u64,
+
     /// Share rooms with other Noom processes through this Redis, e.g.
     /// `redis://127.0.0.1:6379`. Without it the process stands alone.
     #[arg(long, env = "NOOM_REDIS_URL")]
@@ -207,6 +219,13 @@ impl Config {
             per_sec: self.msgs_per_sec.max(0.1),
             burst: self.msgs_burst.max(1.0),
             max_refused: self.max_refused.max(1),
+        }
+    }
+
+    pub fn resume_tokens(&self) -> crate::resume::Tokens {
+        match &self.resume_secret {
+            Some(secret) => crate::resume::Tokens::new(secret.as_bytes()),
+            None => crate::resume::Tokens::random(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod node;
 pub mod origin;
 pub mod outbox;
+pub mod resume;
 mod routes;
 mod site;
 mod tls;
@@ -41,6 +42,7 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         metrics::install();
     }
     let node = Arc::new(Node::new(config.hub_config()));
+    node.set_resume(config.resume_tokens(), config.resume_grace_secs.saturating_mul(1000));
     // Always on: a host may route any room through the server.
     let media = start_media(&config, addr, &node)?;
     if let Some(url) = &config.redis_url {
@@ -160,7 +162,12 @@ fn spawn_lobby_ticker(node: Arc<Node>, every: Duration) {
             tick.tick().await;
             node.flush_lobby();
             node.tick();
-            metrics::gauges(node.connection_count(), node.peer_count(), node.room_count());
+            metrics::gauges(
+                node.connection_count(),
+                node.parked_count(),
+                node.peer_count(),
+                node.room_count(),
+            );
         }
     });
 }

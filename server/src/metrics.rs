@@ -85,10 +85,18 @@ pub fn relayed(took: Duration) {
     RELAY_NANOS.fetch_add(took.as_nanos().min(u128::from(u64::MAX)) as u64, Relaxed);
 }
 
-pub fn gauges(connections: usize, peers: usize, rooms: usize) {
+pub fn gauges(connections: usize, parked: usize, peers: usize, rooms: usize) {
     metrics::gauge!("noom_connections").set(connections as f64);
+    metrics::gauge!("noom_sessions_parked").set(parked as f64);
     metrics::gauge!("noom_peers").set(peers as f64);
     metrics::gauge!("noom_rooms").set(rooms as f64);
+}
+
+/// A page came back to its session on a new socket: one this process held
+/// (`held`), or one restored from its token after a restart.
+pub fn resumed(held: bool) {
+    let how = if held { "held" } else { "restored" };
+    metrics::counter!("noom_sessions_resumed_total", "how" => how).increment(1);
 }
 
 /// A TCP connection closed at accept by the connection caps.

@@ -9,10 +9,13 @@
 
 use crate::bus::BusCmd;
 use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, PeerMap, Placed, Prepared};
-use crate::limits::Guesses;
+use crate::limits::{Guesses, Slot};
 use crate::media::{MediaCmd, MediaEvent};
-use crate::outbox::{Kick, Outbox};
-use app::protocol::{self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_RESTARTING, CLOSE_TOO_SLOW};
+use crate::outbox::{Inbox, Kick, Outbox};
+use crate::resume::{Claim, ResumeError, Sessions, Taken, Tokens};
+use app::protocol::{
+    self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_RESTARTING, CLOSE_RESUMED_ELSEWHERE, CLOSE_TOO_SLOW,
+};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -23,7 +26,6 @@ use tokio::sync::{mpsc, oneshot};
 /// How long a join waits to learn a room from Redis.
 const REPLICATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-#[derive(Default)]
 pub struct Node {
     inner: Mutex<Inner>,
     /// To the other nodes, when there are any (Redis scale-out): the same
@@ -45,10 +47,19 @@ impl Default for Hashing {
     }
 }
 
-#[derive(Default)]
+/// How long a session waits for its page to come back, unless configured.
+pub const RESUME_GRACE_MS: u64 = 30_000;
+
 struct Inner {
     hub: Hub,
+    /// Every session's queue: a live socket's, or a parked session's
+    /// (see `sessions`) while it waits for its page to come back.
     outboxes: PeerMap<Outbox>,
+    tokens: Tokens,
+    sessions: Sessions,
+    /// A parked session keeps its socket's place in the per-address limit:
+    /// dropping sockets on purpose must not pile up sessions past it.
+    parked_slots: PeerMap<Slot>,
     /// To the Redis bus, in the order the hub produced them.
     bus: Option<mpsc::UnboundedSender<BusCmd>>,
     /// To the media thread (SFU rooms), likewise.
@@ -67,12 +78,7 @@ fn now_ms() -> u64 {
 impl Node {
     pub fn new(config: HubConfig) -> Self {
         Node {
-            inner: Mutex::new(Inner {
-                hub: Hub::with_config(config),
-                outboxes: PeerMap::default(),
-                bus: None,
-                media: None,
-            }),
+            inner: Mutex::new(Inner::new(Hub::with_config(config))),
             bus: OnceLock::new(),
             guesses: Mutex::default(),
             hashing: Hashing::default(),
@@ -86,6 +92,14 @@ impl Node {
         let mut inner = self.lock();
         inner.hub.set_clustered();
         inner.bus = Some(bus);
+    }
+
+    /// Signs resume tokens with `tokens` (by default a key of this
+    /// process's own) and keeps a dropped session `grace_ms` (0: none).
+    pub fn set_resume(&self, tokens: Tokens, grace_ms: u64) {
+        let mut inner = self.lock();
+        inner.tokens = tokens;
+        inner.sessions = Sessions::new(grace_ms);
     }
 
     /// Carries SFU commands to the media thread from now on.
@@ -151,18 +165,61 @@ impl Node {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn connect(&self, id: PeerId, outbox: Outbox) {
+    /// A new socket, with the token its page was given last time, if any.
+    /// Returns the peer it speaks for: the session the token resumes, or a
+    /// new one (told why the token was refused).
+    pub fn connect(&self, outbox: Outbox, resume: Option<&str>) -> PeerId {
+        let now = now_ms();
         let mut inner = self.lock();
-        inner.outboxes.insert(id.clone(), outbox);
-        let out = inner.hub.connect(&id, now_ms());
-        inner.deliver(out);
+        let taken = resume.filter(|_| inner.sessions.enabled()).map(|token| {
+            inner.tokens.check(token, now / 1000).and_then(|claim| {
+                let known = inner.hub.knows(&claim.id);
+                inner.sessions.take(&claim, known).map(|(how, generation)| (claim.id, how, generation))
+            })
+        });
+        match taken {
+            Some(Ok((id, Taken::Held, generation))) => {
+                inner.take_over(&id, outbox, generation, now);
+                crate::metrics::resumed(true);
+                tracing::debug!(peer = %id, "resumed");
+                id
+            }
+            Some(Ok((id, Taken::Restored, generation))) => {
+                inner.start(&id, outbox, generation, now);
+                crate::metrics::resumed(false);
+                tracing::debug!(peer = %id, "restored after a restart");
+                id
+            }
+            refused => {
+                let id = new_peer_id();
+                let generation = inner.sessions.start(&id);
+                inner.start(&id, outbox, generation, now);
+                if let Some(Err(err)) = refused {
+                    tracing::debug!(peer = %id, %err, "resume refused");
+                    inner.refuse_resume(&id, err);
+                }
+                id
+            }
+        }
     }
 
-    pub fn disconnect(&self, id: &PeerId) {
+    /// The socket behind `inbox` ended; `lost` when it just died (no close
+    /// from either side), so that its page may come back to the session,
+    /// which then holds `slot`. A socket whose session a newer one took
+    /// over changes nothing.
+    pub fn disconnect(&self, id: &PeerId, inbox: &Inbox, lost: bool, slot: Slot) {
+        let now = now_ms();
         let mut inner = self.lock();
-        inner.outboxes.remove(id);
-        let out = inner.hub.disconnect(id);
-        inner.deliver(out);
+        if !inner.outboxes.get(id).is_some_and(|outbox| outbox.feeds(inbox)) {
+            return;
+        }
+        if lost && inner.sessions.enabled() && inner.hub.has_nickname(id) {
+            tracing::debug!(peer = %id, "parked");
+            inner.sessions.park(id, now);
+            inner.parked_slots.insert(id.clone(), slot);
+            return;
+        }
+        inner.end_session(id);
     }
 
     /// One text frame from a client at address `client`. Decoding happens
@@ -340,10 +397,16 @@ impl Node {
         }
     }
 
-    /// Time-driven room changes (see [`crate::hub::Hub::tick`]).
+    /// Time-driven room changes (see [`crate::hub::Hub::tick`]), and the
+    /// parked sessions whose page did not come back in time.
     pub fn tick(&self) {
+        let now = now_ms();
         let mut inner = self.lock();
-        let out = inner.hub.tick(now_ms());
+        for id in inner.sessions.expire(now) {
+            tracing::debug!(peer = %id, "a parked session expired");
+            inner.end_session(&id);
+        }
+        let out = inner.hub.tick(now);
         if !out.is_empty() {
             inner.deliver(out);
         }
@@ -360,9 +423,16 @@ impl Node {
         }
     }
 
-    /// Sockets this process holds (people in other nodes' rooms excluded).
+    /// Sockets this process holds (people in other nodes' rooms and
+    /// sessions waiting for their page excluded).
     pub fn connection_count(&self) -> usize {
-        self.lock().outboxes.len()
+        let inner = self.lock();
+        inner.outboxes.len() - inner.sessions.parked_count()
+    }
+
+    /// Sessions whose socket dropped, waiting for their page.
+    pub fn parked_count(&self) -> usize {
+        self.lock().sessions.parked_count()
     }
 
     pub fn peer_count(&self) -> usize {
@@ -375,6 +445,75 @@ impl Node {
 }
 
 impl Inner {
+    fn new(hub: Hub) -> Self {
+        Inner {
+            hub,
+            outboxes: PeerMap::default(),
+            tokens: Tokens::random(),
+            sessions: Sessions::new(RESUME_GRACE_MS),
+            parked_slots: PeerMap::default(),
+            bus: None,
+            media: None,
+        }
+    }
+
+    fn token(&self, id: &PeerId, generation: u32, now_ms: u64) -> Option<String> {
+        let claim = Claim { id: id.clone(), generation };
+        self.sessions.enabled().then(|| self.tokens.issue(&claim, now_ms / 1000)).flatten()
+    }
+
+    /// A session on a new socket, new or restored after a restart.
+    fn start(&mut self, id: &PeerId, outbox: Outbox, generation: u32, now_ms: u64) {
+        self.outboxes.insert(id.clone(), outbox);
+        let token = self.token(id, generation, now_ms);
+        let out = self.hub.connect(id, now_ms, token);
+        self.deliver(out);
+    }
+
+    /// A session this node holds moves to a new socket. The old socket, if
+    /// it is still open, closes; what was queued for it follows the
+    /// welcome, and the room as it is now comes after that.
+    fn take_over(&mut self, id: &PeerId, outbox: Outbox, generation: u32, now_ms: u64) {
+        self.parked_slots.remove(id);
+        let backlog = match self.outboxes.insert(id.clone(), outbox) {
+            Some(old) => {
+                let reason = "this session continues on a newer connection".into();
+                old.kick(Kick { code: CLOSE_RESUMED_ELSEWHERE, reason, flush: false });
+                old.take_queued()
+            }
+            None => VecDeque::new(),
+        };
+        let token = self.token(id, generation, now_ms);
+        let mut out = self.hub.resume(id, now_ms, token);
+        let welcome = out.deliveries.remove(0);
+        self.deliver(Output { deliveries: vec![welcome], ..Output::default() });
+        if let Some(outbox) = self.outboxes.get(id) {
+            for text in backlog {
+                // A full queue loses its newest: the room's state follows.
+                let _ = outbox.push(text);
+            }
+        }
+        self.deliver(out);
+    }
+
+    fn forget(&mut self, id: &PeerId) {
+        self.sessions.forget(id);
+        self.parked_slots.remove(id);
+    }
+
+    fn refuse_resume(&mut self, id: &PeerId, err: ResumeError) {
+        let msg = ServerMsg::Error { code: ErrorCode::ResumeRefused, message: err.to_string() };
+        self.deliver(Output { deliveries: vec![Delivery::one(id, msg)], ..Output::default() });
+    }
+
+    /// The session is over: its people see it leave.
+    fn end_session(&mut self, id: &PeerId) {
+        self.outboxes.remove(id);
+        self.forget(id);
+        let out = self.hub.disconnect(id);
+        self.deliver(out);
+    }
+
     /// Carries out what a request produced; returns why it was refused.
     fn answer(&mut self, from: &PeerId, out: Output) -> Option<ErrorCode> {
         let refused = out.refused.as_ref().map(|err| {
@@ -407,6 +546,7 @@ impl Inner {
             // overflow someone else: go on until nothing more is produced.
             for id in self.queue(out.deliveries) {
                 if let Some(outbox) = self.outboxes.remove(&id) {
+                    self.forget(&id);
                     tracing::info!(peer = %id, "disconnecting a client whose outbox is full");
                     outbox.kick(Kick {
                         code: CLOSE_TOO_SLOW,

@@ -107,6 +107,18 @@ impl Outbox {
         lock(&self.0).close_with(kick);
         self.0.ready.notify_one();
     }
+
+    /// Whether `inbox` is the other half of this queue: a connection whose
+    /// session a newer socket took over no longer speaks for its peer.
+    pub fn feeds(&self, inbox: &Inbox) -> bool {
+        Arc::ptr_eq(&self.0, &inbox.0)
+    }
+
+    /// What is queued and not yet taken, for a new socket resuming the
+    /// session.
+    pub fn take_queued(&self) -> VecDeque<Utf8Bytes> {
+        std::mem::take(&mut lock(&self.0).messages)
+    }
 }
 
 impl Drop for Outbox {
@@ -225,6 +237,17 @@ mod tests {
         assert_eq!(inbox.take(), Work::Close(kick(true), VecDeque::new()));
         inbox.kick(kick(false));
         assert_eq!(inbox.take(), Work::Ended);
+    }
+
+    #[test]
+    fn a_queue_knows_its_own_connection_and_gives_up_its_backlog() {
+        let (outbox, inbox) = outbox_pair();
+        let (_other, other_inbox) = outbox_pair();
+        assert!(outbox.feeds(&inbox));
+        assert!(!outbox.feeds(&other_inbox));
+        outbox.push(text("a")).unwrap();
+        assert_eq!(outbox.take_queued(), VecDeque::from([text("a")]));
+        assert_eq!(inbox.take(), Work::Idle);
     }
 
     #[tokio::test]

@@ -4,12 +4,12 @@
 use crate::accept::Ticket;
 use crate::client_ip::TrustedProxies;
 use crate::limits::{PerAddress, Rate, RateGuard, RateLimit, Slot};
-use crate::node::{new_peer_id, Node};
+use crate::node::Node;
 use crate::origin::{OriginPolicy, Verdict};
 use crate::outbox::{outbox_pair, Inbox, Kick, Work};
 use app::protocol::{ErrorCode, PeerId, CLOSE_BAD_DATA, CLOSE_PROTOCOL, CLOSE_TOO_BIG, CLOSE_TOO_SLOW};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, Extension, State};
+use axum::extract::{ConnectInfo, Extension, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::SinkExt;
@@ -61,8 +61,18 @@ pub struct Limits {
     pub proxies: Arc<TrustedProxies>,
 }
 
+/// Longer than any token we issue: anything longer is not worth checking.
+const MAX_TOKEN_CHARS: usize = 128;
+
+/// The token of `?resume=<token>`, if the page brought one.
+fn resume_token(query: Option<&str>) -> Option<String> {
+    let token = query?.split('&').find_map(|pair| pair.strip_prefix("resume="))?;
+    (!token.is_empty() && token.len() <= MAX_TOKEN_CHARS).then(|| token.to_owned())
+}
+
 pub async fn upgrade(
     ws: WebSocketUpgrade,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     ticket: Option<Extension<Ticket>>,
@@ -96,16 +106,24 @@ pub async fn upgrade(
             if let Some(Extension(ticket)) = ticket {
                 ticket.upgraded();
             }
-            connection(socket, node, limits, client, slot)
+            connection(socket, node, limits, client, slot, resume_token(query.as_deref()))
         })
 }
 
-async fn connection(mut socket: WebSocket, node: Arc<Node>, limits: Limits, client: IpAddr, _slot: Slot) {
-    let id = new_peer_id();
+async fn connection(
+    mut socket: WebSocket,
+    node: Arc<Node>,
+    limits: Limits,
+    client: IpAddr,
+    slot: Slot,
+    resume: Option<String>,
+) {
     let (outbox, inbox) = outbox_pair();
-    node.connect(id.clone(), outbox);
+    let id = node.connect(outbox, resume.as_deref());
     tracing::debug!(peer = %id, "connected");
     let end = serve(&mut socket, &inbox, &node, &id, &limits, client).await;
+    // Nobody closed it: the page may come back to the session.
+    let lost = matches!(end, End::Gone | End::Stopped);
     match end {
         // What the kick says to flush goes out, then our close frame, then
         // the client's answer is awaited (reading and dropping whatever it
@@ -128,7 +146,7 @@ async fn connection(mut socket: WebSocket, node: Arc<Node>, limits: Limits, clie
         }
         End::Gone => {}
     }
-    node.disconnect(&id);
+    node.disconnect(&id, &inbox, lost, slot);
     tracing::debug!(peer = %id, "disconnected");
 }
 
@@ -352,5 +370,20 @@ fn human_bytes(n: usize) -> String {
         format!("{} KiB", n / 1024)
     } else {
         format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resume_token;
+
+    #[test]
+    fn the_resume_token_comes_from_its_query_parameter() {
+        assert_eq!(resume_token(Some("resume=abc_-1")), Some("abc_-1".into()));
+        assert_eq!(resume_token(Some("x=1&resume=abc")), Some("abc".into()));
+        for query in [None, Some(""), Some("resume="), Some("x=resume=abc"), Some("resumes=abc")] {
+            assert_eq!(resume_token(query), None, "{query:?}");
+        }
+        assert_eq!(resume_token(Some(&format!("resume={}", "a".repeat(129)))), None);
     }
 }

@@ -41,8 +41,10 @@ async fn five_go_through_the_server_and_two_come_back_to_a_mesh() {
     }
 
     // Down to Ada and Bo: after five seconds they are a mesh again.
-    drop(eve);
-    four.truncate(2);
+    eve.close().await;
+    for gone in four.split_off(2) {
+        gone.close().await;
+    }
     let alone = Instant::now();
     for c in &mut four {
         let msg = c.recv_until(|m| matches!(m, ServerMsg::RoomMedia { .. })).await;

@@ -161,7 +161,7 @@ proptest! {
             match op {
                 Op::Connect(i) if !seen.connected.contains(&peer(i)) => {
                     seen.connected.insert(peer(i));
-                    let out = hub.connect(&peer(i), now).deliveries;
+                    let out = hub.connect(&peer(i), now, None).deliveries;
                     seen.apply(None, &out)?;
                 }
                 Op::Disconnect(i) if seen.connected.contains(&peer(i)) => {

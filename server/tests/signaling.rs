@@ -177,7 +177,7 @@ async fn welcome_hands_out_configured_ice_servers_with_turn_credentials() {
     use futures::StreamExt;
     let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) = ws.next().await else { panic!() };
     match app::protocol::decode_server(&text).unwrap() {
-        ServerMsg::Welcome { id, ice_servers } => {
+        ServerMsg::Welcome { id, ice_servers, .. } => {
             assert_eq!(ice_servers.len(), 2);
             assert_eq!(ice_servers[0].urls, vec!["stun:stun.example.org:3478"]);
             let username = ice_servers[1].username.clone().unwrap();

@@ -255,6 +255,8 @@ impl Connections {
 pub struct CallCore {
     /// How the call we are in carries media (`None` outside a call).
     mode: Option<MediaMode>,
+    /// Who we are in it: every connection was made as this peer.
+    me: Option<PeerId>,
     /// Everyone else in the room (each has a tile).
     others: Vec<PeerId>,
     peers: Connections,
@@ -279,6 +281,7 @@ impl CallCore {
             Input::Roster(Some(roster)) => self.sync(view, roster, &mut out),
             Input::Roster(None) | Input::Leave => {
                 self.mode = None;
+                self.me = None;
                 self.close_all(view, &mut out);
             }
             Input::Joined => self.end_sfu_link(&mut out),
@@ -361,6 +364,12 @@ impl CallCore {
     }
 
     fn sync(&mut self, view: &mut CallState, roster: Roster, out: &mut Vec<Action>) {
+        // The server lost our session and we came back as someone else:
+        // the others see a newcomer, so every connection starts over.
+        if self.me.replace(roster.me.clone()).is_some_and(|was| was != roster.me) {
+            self.mode = None;
+            self.close_all(view, out);
+        }
         let switched = self.mode.replace(roster.media).is_some_and(|was| was != roster.media);
         if switched {
             self.begin_hand_over(roster.media, out);

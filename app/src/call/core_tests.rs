@@ -484,3 +484,28 @@ fn a_rejoin_or_leaving_ends_a_restart() {
     call.on(Input::Leave);
     assert!(call.on(Input::FromSfu(RoomMsg::MediaRestarted)).is_empty());
 }
+
+#[test]
+fn the_same_people_after_a_signaling_reconnect_keep_their_connections() {
+    let mut call = Call::new();
+    call.on(roster("c", &["a", "b", "c"], MediaMode::Mesh));
+    // Back after a restart, first in the room again, the others returning.
+    assert!(call.on(roster("c", &["c", "a", "b"], MediaMode::Mesh)).is_empty());
+    assert_eq!(call.tiles(), ["a", "b"]);
+}
+
+#[test]
+fn coming_back_as_someone_else_starts_every_connection_over() {
+    let mut call = Call::new();
+    call.on(roster("c", &["a", "b", "c"], MediaMode::Mesh));
+    let out = call.on(roster("c2", &["a", "b", "c2"], MediaMode::Mesh));
+    assert_eq!(
+        out,
+        vec![
+            Action::Disconnect(id("a")),
+            Action::Disconnect(id("b")),
+            Action::Connect { id: id("a"), media: true, offer: true },
+            Action::Connect { id: id("b"), media: true, offer: true },
+        ]
+    );
+}

@@ -166,7 +166,10 @@ pub fn install(call: Call) {
     let phase = Memo::new(move |_| call.state.with(|s| s.phase));
     let roster = Memo::new(move |_| {
         call.session.model.with(|m| {
-            let room = m.room.as_ref().filter(|_| m.is_open())?;
+            // Not tied to the socket being open: the call goes browser to
+            // browser (or over its own link to the media server) and
+            // carries on while signaling reconnects.
+            let room = m.room.as_ref()?;
             let members = room.members.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
             // Each join (a rejoin after a reconnect too) counts: it gets a
             // new link to the media server.
@@ -197,7 +200,9 @@ fn on_room_message(call: Call, text: String) {
         Ok(Some(Ok(RoomMsg::PausedLayers { rids }))) => transports::pause_layers(rids),
         Ok(Some(Ok(RoomMsg::HeldBack { peers }))) => call.state.update(|s| s.held_back = peers),
         Ok(Some(Ok(msg))) => {
-            if let RoomMsg::Joined { .. } = msg {
+            // A resumed session's room, as it is now: the same call.
+            let rejoined = matches!(msg, RoomMsg::Joined { resumed: false, .. });
+            if rejoined {
                 dispatch(call, Input::Joined);
             }
             let now = browser::now_ms();

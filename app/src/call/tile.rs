@@ -311,7 +311,15 @@ mod tests {
     #[test]
     fn a_chat_line_leaves_the_stage_facts_unchanged() {
         let mut model = Model::default();
-        model.on_server(crate::protocol::ServerMsg::Welcome { id: id("me"), ice_servers: vec![] }, 0);
+        model.on_server(
+            crate::protocol::ServerMsg::Welcome {
+                id: id("me"),
+                ice_servers: vec![],
+                resume: None,
+                resumed: false,
+            },
+            0,
+        );
         model.on_server(crate::protocol::ServerMsg::NicknameSet { nickname: "ME".into() }, 0);
         let _ = model.enter_room("x".into());
         let joined = crate::protocol::ServerMsg::Joined {
@@ -321,6 +329,7 @@ mod tests {
             passcode: false,
             sharer: None,
             media: crate::protocol::MediaMode::Mesh,
+            resumed: false,
         };
         model.on_server(joined, 0);
         let before = StageFacts::of(&model);

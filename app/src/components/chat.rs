@@ -42,7 +42,10 @@ pub fn ChatPanel() -> impl IntoView {
     let log = Memo::new(move |_| {
         session.model.with(|m| m.room.as_ref().map(|r| r.log.clone()).unwrap_or_default())
     });
-    let can_send = Memo::new(move |_| session.model.with(|m| m.is_open() && m.room.is_some()));
+    // Direct messages need no server: they go on while it is away.
+    let can_send = Memo::new(move |_| {
+        session.model.with(|m| m.room.is_some() && (m.is_open() || direct.get() && p2p_ready.get()))
+    });
     let draft = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let log_ref = NodeRef::<Ol>::new();

@@ -10,7 +10,7 @@ pub fn ConnStatus() -> impl IntoView {
         Conn::Connecting => "Connecting…".to_owned(),
         Conn::Open => "Connected".to_owned(),
         Conn::Reconnecting { retry_ms } => {
-            format!("Offline, retrying in {}s", retry_ms.div_ceil(1000))
+            format!("Reconnecting to the server… (next try in {}s)", retry_ms.div_ceil(1000))
         }
         Conn::Restarting => "Server restarting, back in a moment…".to_owned(),
     };

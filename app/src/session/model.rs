@@ -15,6 +15,11 @@ use crate::rules;
 /// Chat history kept per room; older entries are dropped.
 pub const MAX_LOG: usize = 500;
 
+/// After the server restarted, how long the people we were in a call with
+/// stay on screen while they find their way back (their pages reconnect
+/// with backoff, at most 8 s apart); whoever is not back by then has left.
+pub const RETURN_GRACE_MS: u64 = 30_000;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Conn {
     /// First connection attempt since the page loaded.
@@ -76,6 +81,11 @@ pub struct RoomView {
     /// `joined` messages so far (1, then one more per rejoin after a
     /// reconnect): a rejoin means new connections to the media server.
     pub joins: u32,
+    /// After a server restart: members not (yet) back in the room, kept
+    /// until they are or until `returning_until` (ms), so that a call with
+    /// them carries on instead of being torn down and set up again.
+    pub returning: Vec<PeerId>,
+    returning_until: u64,
     next_seq: u64,
 }
 
@@ -90,6 +100,8 @@ impl RoomView {
             passcode: false,
             media: MediaMode::Mesh,
             joins: 1,
+            returning: Vec::new(),
+            returning_until: 0,
             next_seq: 0,
         }
     }
@@ -131,6 +143,12 @@ pub struct Model {
     pub passcode_needed: Option<String>,
     /// Counts the host's "mute everyone" requests; the call mutes on each.
     pub mute_requests: u64,
+    /// The server came back without our session but gave us our id back
+    /// (it restarted): the people we were with are coming back too.
+    restored: bool,
+    /// Left a room while the socket was down: a resumed session is still
+    /// in it on the server.
+    left_offline: bool,
     next_nonce: u64,
 }
 
@@ -151,6 +169,8 @@ impl Default for Model {
             wanted_passcode: None,
             passcode_needed: None,
             mute_requests: 0,
+            restored: false,
+            left_offline: false,
             next_nonce: 1,
         }
     }
@@ -267,6 +287,7 @@ impl Model {
             return Vec::new();
         }
         self.room = None;
+        self.left_offline = !self.is_open();
         self.when_open(vec![ClientMsg::Leave])
     }
 
@@ -321,7 +342,6 @@ impl Model {
             Conn::Restarting => Conn::Restarting,
             _ => Conn::Reconnecting { retry_ms },
         };
-        self.nickname = None;
         // Pending chats were not confirmed; they may or may not have arrived.
         if let Some(room) = self.room.as_mut() {
             for logged in &mut room.log {
@@ -348,12 +368,16 @@ impl Model {
     /// only calls this one, carries none of the room's handling.
     pub fn on_lobby_msg(&mut self, msg: LobbyMsg) -> Vec<ClientMsg> {
         match msg {
-            LobbyMsg::Welcome { id, ice_servers } => {
+            LobbyMsg::Welcome { id, ice_servers, resume: _, resumed } => {
                 self.conn = Conn::Open;
+                self.restored = !resumed && self.me.as_ref() == Some(&id);
+                let left_offline = std::mem::take(&mut self.left_offline);
                 self.me = Some(id);
                 self.ice_servers = ice_servers;
-                self.nickname = None;
-                return self.replay();
+                if !resumed {
+                    self.nickname = None;
+                }
+                return self.replay(resumed, resumed && left_offline);
             }
             LobbyMsg::NicknameSet { nickname } => {
                 self.nickname = Some(nickname.clone());
@@ -364,6 +388,9 @@ impl Model {
                 self.rooms_known = true;
             }
             LobbyMsg::RoomsChanged { changed, removed } => self.apply_room_changes(changed, removed),
+            // The page simply goes on as a new session, as it did before
+            // sessions could resume; the rejoin says "Reconnected".
+            LobbyMsg::Error { code: ErrorCode::ResumeRefused, .. } => {}
             LobbyMsg::Error { code, message } => {
                 if code.asks_passcode() {
                     self.passcode_needed = self.wanted_room.clone();
@@ -383,8 +410,8 @@ impl Model {
     /// and applied by the room's own wasm chunk.
     pub fn on_room_msg(&mut self, msg: RoomMsg, now_ms: u64) {
         match msg {
-            RoomMsg::Joined { room, members, sharer, locked, passcode, media } => {
-                self.on_joined(room, members, now_ms);
+            RoomMsg::Joined { room, members, sharer, locked, passcode, media, resumed } => {
+                self.on_joined(room, members, resumed, now_ms);
                 if let Some(room) = self.room.as_mut() {
                     room.sharer = sharer;
                     room.locked = locked;
@@ -469,6 +496,14 @@ impl Model {
             }
             RoomMsg::PeerJoined { peer } => {
                 if let Some(room) = self.room.as_mut() {
+                    if let Some(at) = room.returning.iter().position(|id| *id == peer.id) {
+                        // Back after the restart: in their place, not news.
+                        room.returning.remove(at);
+                        if let Some(m) = room.members.iter_mut().find(|m| m.id == peer.id) {
+                            *m = peer;
+                        }
+                        return;
+                    }
                     let text = format!("{} joined", peer.nickname);
                     room.members.retain(|m| m.id != peer.id);
                     room.members.push(peer);
@@ -514,27 +549,66 @@ impl Model {
         }
     }
 
-    /// After (re)connecting, ask again for what the user wanted.
-    fn replay(&mut self) -> Vec<ClientMsg> {
+    /// After (re)connecting, ask again for what the user wanted; a session
+    /// the server still held (`resumed`) kept our name and room, so only
+    /// what changed meanwhile is asked for.
+    fn replay(&mut self, resumed: bool, left_offline: bool) -> Vec<ClientMsg> {
         let mut msgs = Vec::new();
         if let Some(nickname) = self.wanted_nickname.clone() {
-            msgs.push(ClientMsg::SetNickname { nickname });
+            if self.nickname.as_ref() != Some(&nickname) {
+                msgs.push(ClientMsg::SetNickname { nickname });
+            }
             msgs.push(ClientMsg::SetMedia { media: self.media });
-            if let Some(room) = self.wanted_room.clone() {
-                msgs.push(ClientMsg::Join { room, passcode: self.wanted_passcode.clone() });
+            let in_it = resumed && self.room.as_ref().map(|r| &r.name) == self.wanted_room.as_ref();
+            match self.wanted_room.clone() {
+                Some(room) if !in_it => {
+                    msgs.push(ClientMsg::Join { room, passcode: self.wanted_passcode.clone() })
+                }
+                None if left_offline => msgs.push(ClientMsg::Leave),
+                _ => {}
             }
         }
         msgs
     }
 
-    fn on_joined(&mut self, name: String, members: Vec<Member>, now_ms: u64) {
+    pub fn returning_due(&self, now_ms: u64) -> bool {
+        self.room.as_ref().is_some_and(|r| !r.returning.is_empty() && r.returning_until <= now_ms)
+    }
+
+    pub fn expire_returning(&mut self, now_ms: u64) {
+        let Some(room) = self.room.as_mut().filter(|r| r.returning_until <= now_ms) else { return };
+        let gone = std::mem::take(&mut room.returning);
+        let gone: Vec<Member> = room.members.iter().filter(|m| gone.contains(&m.id)).cloned().collect();
+        for peer in gone {
+            self.on_room_msg(RoomMsg::PeerLeft { peer }, now_ms);
+        }
+    }
+
+    fn on_joined(&mut self, name: String, members: Vec<Member>, resumed: bool, now_ms: u64) {
         if self.wanted_room.as_deref() != Some(name.as_str()) {
             return;
         }
+        let restored = std::mem::take(&mut self.restored);
         match self.room.as_mut() {
-            // A rejoin after reconnecting keeps the history.
-            Some(room) if room.name == name => {
+            // The session never ended: this is the room as it is now.
+            Some(room) if room.name == name && resumed => {
                 room.members = members;
+                room.returning.clear();
+            }
+            // A rejoin after reconnecting keeps the history, and after a
+            // restart, the people who are on their way back.
+            Some(room) if room.name == name => {
+                room.returning.clear();
+                let before = std::mem::replace(&mut room.members, members);
+                if restored {
+                    room.returning_until = now_ms + RETURN_GRACE_MS;
+                    for m in before {
+                        if !room.members.iter().any(|x| x.id == m.id) {
+                            room.returning.push(m.id.clone());
+                            room.members.push(m);
+                        }
+                    }
+                }
                 room.joins += 1;
                 push_log(room, LogEntry::Notice { text: "Reconnected".into(), ts: now_ms });
             }

@@ -7,11 +7,18 @@ fn member(id: &str, nick: &str) -> Member {
 
 fn welcomed(id: &str) -> Model {
     let mut m = Model::default();
-    m.on_server(ServerMsg::Welcome { id: PeerId(id.into()), ice_servers: vec![] }, 0);
+    m.on_server(
+        ServerMsg::Welcome { id: PeerId(id.into()), ice_servers: vec![], resume: None, resumed: false },
+        0,
+    );
     m
 }
 
 fn joined(m: &mut Model, room: &str, members: Vec<Member>) {
+    joined_as(m, room, members, false);
+}
+
+fn joined_as(m: &mut Model, room: &str, members: Vec<Member>, resumed: bool) {
     m.on_server(
         ServerMsg::Joined {
             room: room.into(),
@@ -20,9 +27,14 @@ fn joined(m: &mut Model, room: &str, members: Vec<Member>) {
             locked: false,
             passcode: false,
             media: MediaMode::Mesh,
+            resumed,
         },
         0,
     );
+}
+
+fn welcome(m: &mut Model, id: &str, resumed: bool) -> Vec<ClientMsg> {
+    m.on_server(ServerMsg::Welcome { id: PeerId(id.into()), ice_servers: vec![], resume: None, resumed }, 0)
 }
 
 #[test]
@@ -38,7 +50,10 @@ fn welcome_replays_nickname_and_room() {
     let mut m = Model::default();
     m.set_nickname("Ada".into());
     m.enter_room("standup".into());
-    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("p1".into()), ice_servers: vec![] }, 0);
+    let sent = m.on_server(
+        ServerMsg::Welcome { id: PeerId("p1".into()), ice_servers: vec![], resume: None, resumed: false },
+        0,
+    );
     assert_eq!(
         sent,
         vec![
@@ -54,7 +69,10 @@ fn welcome_replays_nickname_and_room() {
 fn a_room_without_a_nickname_is_not_joined_on_replay() {
     let mut m = Model::default();
     m.enter_room("standup".into());
-    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("p1".into()), ice_servers: vec![] }, 0);
+    let sent = m.on_server(
+        ServerMsg::Welcome { id: PeerId("p1".into()), ice_servers: vec![], resume: None, resumed: false },
+        0,
+    );
     assert!(sent.is_empty());
 }
 
@@ -155,7 +173,10 @@ fn reconnect_keeps_history_and_rejoins() {
     m.on_server(ServerMsg::Chat { from: member("b", "Bob"), text: "hi".into(), ts: 1, nonce: None }, 0);
     m.on_connecting(500);
     assert_eq!(m.conn, Conn::Reconnecting { retry_ms: 500 });
-    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("me2".into()), ice_servers: vec![] }, 0);
+    let sent = m.on_server(
+        ServerMsg::Welcome { id: PeerId("me2".into()), ice_servers: vec![], resume: None, resumed: false },
+        0,
+    );
     assert_eq!(sent[2], ClientMsg::Join { room: "x".into(), passcode: None });
     joined(&mut m, "x", vec![member("me2", "Ada")]);
     let room = m.room.as_ref().unwrap();
@@ -176,7 +197,10 @@ fn a_restart_notice_holds_until_the_server_is_back() {
     m.on_connecting(500);
     m.on_connecting(1000);
     assert_eq!(m.conn, Conn::Restarting);
-    let sent = m.on_server(ServerMsg::Welcome { id: PeerId("me2".into()), ice_servers: vec![] }, 0);
+    let sent = m.on_server(
+        ServerMsg::Welcome { id: PeerId("me2".into()), ice_servers: vec![], resume: None, resumed: false },
+        0,
+    );
     assert_eq!(m.conn, Conn::Open);
     assert!(sent.contains(&ClientMsg::Join { room: "x".into(), passcode: None }));
 }
@@ -240,7 +264,15 @@ fn welcome_keeps_the_ice_servers() {
     let mut m = Model::default();
     let servers =
         vec![crate::protocol::IceServer { urls: vec!["stun:s".into()], username: None, credential: None }];
-    m.on_server(ServerMsg::Welcome { id: PeerId("p".into()), ice_servers: servers.clone() }, 0);
+    m.on_server(
+        ServerMsg::Welcome {
+            id: PeerId("p".into()),
+            ice_servers: servers.clone(),
+            resume: None,
+            resumed: false,
+        },
+        0,
+    );
     assert_eq!(m.ice_servers, servers);
 }
 
@@ -257,6 +289,7 @@ fn screen_share_state_follows_the_server() {
             locked: false,
             passcode: false,
             media: MediaMode::Mesh,
+            resumed: false,
         },
         0,
     );
@@ -315,4 +348,128 @@ fn being_removed_ends_the_join_by_the_same_rule() {
     assert!(m.join_refusal().is_none());
     m.on_server(ServerMsg::Removed { room: "x".into(), by: member("h", "Host") }, 0);
     assert_eq!(m.join_refusal().map(|p| p.code), Some(ErrorCode::NotInRoom));
+}
+
+/// In a room with Bob and Cy, the socket drops.
+fn in_a_call_offline() -> Model {
+    let mut m = welcomed("me");
+    m.set_nickname("Ada".into());
+    m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
+    m.enter_room("x".into());
+    joined(&mut m, "x", vec![member("me", "Ada"), member("b", "Bob"), member("c", "Cy")]);
+    m.on_connecting(500);
+    m
+}
+
+fn names(m: &Model) -> Vec<String> {
+    m.room.as_ref().unwrap().members.iter().map(|m| m.nickname.clone()).collect()
+}
+
+#[test]
+fn offline_the_room_and_the_name_stay_as_they_were() {
+    let m = in_a_call_offline();
+    assert_eq!(names(&m), ["Ada", "Bob", "Cy"]);
+    assert_eq!(m.nickname.as_deref(), Some("Ada"));
+    assert_eq!(m.me, Some(PeerId("me".into())));
+}
+
+#[test]
+fn a_resumed_session_asks_for_nothing_again_and_takes_the_room_as_it_is() {
+    let mut m = in_a_call_offline();
+    let sent = welcome(&mut m, "me", true);
+    assert_eq!(
+        sent,
+        vec![ClientMsg::SetMedia { media: MediaState::default() }],
+        "only what may have changed"
+    );
+    assert!(m.is_open());
+    joined_as(&mut m, "x", vec![member("me", "Ada"), member("b", "Bob")], true);
+    let room = m.room.as_ref().unwrap();
+    assert_eq!(names(&m), ["Ada", "Bob"], "Cy left meanwhile");
+    assert_eq!(room.joins, 1, "not a new join: the call's connections stay");
+}
+
+#[test]
+fn resumed_while_the_user_renamed_or_left_meanwhile() {
+    let mut m = in_a_call_offline();
+    m.set_nickname("Ada L".into());
+    let sent = welcome(&mut m, "me", true);
+    assert_eq!(sent[0], ClientMsg::SetNickname { nickname: "Ada L".into() });
+    let mut m = in_a_call_offline();
+    m.leave_room();
+    assert_eq!(welcome(&mut m, "me", true).last(), Some(&ClientMsg::Leave));
+}
+
+#[test]
+fn after_a_restart_the_people_we_were_with_stay_while_they_come_back() {
+    let mut m = in_a_call_offline();
+    let sent = welcome(&mut m, "me", false);
+    assert!(sent.contains(&ClientMsg::Join { room: "x".into(), passcode: None }), "the server lost the room");
+    // We are the first back: the room has only us.
+    m.on_server(
+        ServerMsg::Joined {
+            room: "x".into(),
+            members: vec![member("me", "Ada")],
+            sharer: None,
+            locked: false,
+            passcode: false,
+            media: MediaMode::Mesh,
+            resumed: false,
+        },
+        1_000,
+    );
+    assert_eq!(names(&m), ["Ada", "Bob", "Cy"], "nobody is shown leaving");
+    m.on_server(ServerMsg::PeerJoined { peer: member("b", "Bob") }, 2_000);
+    assert_eq!(names(&m), ["Ada", "Bob", "Cy"], "Bob is back, in his place");
+    let log = &m.room.as_ref().unwrap().log;
+    let told =
+        |text: &str| log.iter().any(|l| matches!(&l.entry, LogEntry::Notice { text: t, .. } if t == text));
+    assert!(!told("Bob joined") && !told("Bob left") && !told("Cy left"));
+    m.expire_returning(1_000 + RETURN_GRACE_MS - 1);
+    assert_eq!(names(&m), ["Ada", "Bob", "Cy"]);
+    m.expire_returning(1_000 + RETURN_GRACE_MS);
+    assert_eq!(names(&m), ["Ada", "Bob"], "Cy never came back");
+    assert!(m
+        .room
+        .as_ref()
+        .unwrap()
+        .log
+        .iter()
+        .any(|l| matches!(&l.entry, LogEntry::Notice { text, .. } if text == "Cy left")));
+}
+
+#[test]
+fn a_new_identity_after_a_restart_waits_for_nobody() {
+    let mut m = in_a_call_offline();
+    welcome(&mut m, "me2", false);
+    joined(&mut m, "x", vec![member("me2", "Ada")]);
+    assert_eq!(names(&m), ["Ada"]);
+    assert!(m.room.as_ref().unwrap().returning.is_empty());
+}
+
+#[test]
+fn a_refused_resume_is_not_shown_as_a_problem() {
+    let mut m = in_a_call_offline();
+    welcome(&mut m, "me2", false);
+    m.on_server(ServerMsg::Error { code: ErrorCode::ResumeRefused, message: "expired".into() }, 0);
+    assert_eq!(m.problem, None);
+}
+
+#[test]
+fn leaving_offline_then_coming_back_as_a_new_session_sends_no_leave() {
+    let mut m = in_a_call_offline();
+    m.leave_room();
+    let sent = welcome(&mut m, "me2", false);
+    assert!(!sent.contains(&ClientMsg::Leave), "{sent:?}");
+}
+
+#[test]
+fn entering_a_room_offline_joins_it_on_resume() {
+    let mut m = welcomed("me");
+    m.set_nickname("Ada".into());
+    m.on_server(ServerMsg::NicknameSet { nickname: "Ada".into() }, 0);
+    m.on_connecting(500);
+    m.enter_room("x".into());
+    let sent = welcome(&mut m, "me", true);
+    assert_eq!(sent.last(), Some(&ClientMsg::Join { room: "x".into(), passcode: None }));
 }

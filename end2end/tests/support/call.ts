@@ -233,3 +233,52 @@ export async function decodingVideoStreams(page: Page): Promise<number> {
     return n;
   });
 }
+
+/**
+ * From now on, samples every 100 ms each received video stream's
+ * `framesDecoded` and the number of people in the people list, so a test
+ * can later ask for the longest time any picture stood still and the
+ * fewest people the list ever showed.
+ */
+export async function watchCall(page: Page) {
+  await page.evaluate(() => {
+    const w = window as any;
+    const streams = new Map<string, { frames: number; since: number; seen: number }>();
+    w.__watch = { longestStallMs: 0, fewestPeople: Infinity, streams };
+    setInterval(async () => {
+      const now = performance.now();
+      const people = document.querySelectorAll('[data-testid="member-list"] .member-name').length;
+      w.__watch.fewestPeople = Math.min(w.__watch.fewestPeople, people);
+      for (const pc of w.__pcs as RTCPeerConnection[]) {
+        if (pc.connectionState === 'closed') continue;
+        (await pc.getStats()).forEach((s: any) => {
+          if (s.type !== 'inbound-rtp' || s.kind !== 'video' || !s.framesDecoded) return;
+          const key = `${w.__pcs.indexOf(pc)}:${s.id}`;
+          const known = streams.get(key);
+          if (!known) streams.set(key, { frames: s.framesDecoded, since: now, seen: now });
+          else if (s.framesDecoded > known.frames) {
+            w.__watch.longestStallMs = Math.max(w.__watch.longestStallMs, now - known.since);
+            streams.set(key, { frames: s.framesDecoded, since: now, seen: now });
+          } else known.seen = now;
+        });
+      }
+    }, 100);
+  });
+}
+
+/** What `watchCall` saw so far; a picture standing still now counts too. */
+export async function watched(page: Page): Promise<{ longestStallMs: number; fewestPeople: number; streams: number }> {
+  return page.evaluate(() => {
+    const w = (window as any).__watch;
+    const now = performance.now();
+    let longest = w.longestStallMs;
+    let live = 0;
+    for (const s of w.streams.values()) {
+      // A stream of a connection that closed is no longer sampled.
+      if (now - s.seen > 1000) continue;
+      live += 1;
+      longest = Math.max(longest, now - s.since);
+    }
+    return { longestStallMs: Math.round(longest), fewestPeople: w.fewestPeople, streams: live };
+  });
+}

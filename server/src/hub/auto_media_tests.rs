@@ -17,7 +17,7 @@ fn auto() -> HubConfig {
 fn hub_with(config: HubConfig) -> Hub {
     let mut hub = Hub::with_config(config);
     for n in PEOPLE {
-        let _ = hub.connect(&id(n), 0);
+        let _ = hub.connect(&id(n), 0, None);
         hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.to_string() }, 0).result().unwrap();
     }
     hub

@@ -11,7 +11,7 @@ fn id(s: &str) -> PeerId {
 fn hub_with(config: HubConfig, names: &[&str]) -> Hub {
     let mut hub = Hub::with_config(config);
     for n in names {
-        let _ = hub.connect(&id(n), 0);
+        let _ = hub.connect(&id(n), 0, None);
         hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.to_string() }, 0).result().unwrap();
     }
     hub
@@ -106,7 +106,7 @@ fn the_host_routes_a_mesh_room_through_the_server_and_back() {
     );
     assert_eq!(out.deliveries[0].to.ids().len(), 2);
     // A newcomer learns it on joining, and gets the SFU's cap.
-    let _ = hub.connect(&id("c"), 0);
+    let _ = hub.connect(&id("c"), 0, None);
     hub.handle(&id("c"), ClientMsg::SetNickname { nickname: "c".into() }, 0).result().unwrap();
     let out = join(&mut hub, "c", "x");
     assert!(out.refused.is_none());

@@ -199,15 +199,45 @@ impl Hub {
     }
 
     /// A new connection: it starts in the lobby with the current room list.
-    pub fn connect(&mut self, id: &PeerId, now_ms: u64) -> Output {
+    /// A new connection (or, with the same id, a session restored after a
+    /// restart), handed the token `resume` to come back with.
+    pub fn connect(&mut self, id: &PeerId, now_ms: u64, resume: Option<String>) -> Output {
         self.peers.insert(id.clone(), Peer::default());
         self.lobby.insert(id.clone());
-        let ice_servers = self.config.ice.servers_for(id, now_ms / 1000);
         let out = vec![
-            Delivery::one(id, ServerMsg::Welcome { id: id.clone(), ice_servers }),
+            Delivery::one(id, self.welcome(id, now_ms, resume, false)),
             Delivery::one(id, ServerMsg::Rooms { rooms: self.lobby_list() }),
         ];
         self.output(None, Ok(out))
+    }
+
+    /// A session this node held took a new socket: it is told so, with
+    /// fresh ICE credentials, the room list and its room as they are now
+    /// (what went out on the dead socket may never have arrived). Nobody
+    /// else hears of it.
+    pub fn resume(&mut self, id: &PeerId, now_ms: u64, resume: Option<String>) -> Output {
+        let mut out = vec![
+            Delivery::one(id, self.welcome(id, now_ms, resume, true)),
+            Delivery::one(id, ServerMsg::Rooms { rooms: self.lobby_list() }),
+        ];
+        if let Some(room) = self.room_of(id).map(str::to_owned) {
+            let mut joined = self.joined(room);
+            if let ServerMsg::Joined { resumed, .. } = &mut joined {
+                *resumed = true;
+            }
+            out.push(Delivery::one(id, joined));
+        }
+        self.output(None, Ok(out))
+    }
+
+    fn welcome(&self, id: &PeerId, now_ms: u64, resume: Option<String>, resumed: bool) -> ServerMsg {
+        let ice_servers = self.config.ice.servers_for(id, now_ms / 1000);
+        ServerMsg::Welcome { id: id.clone(), ice_servers, resume, resumed }
+    }
+
+    /// Whether `id` is anyone's here: ours, or a member on another node.
+    pub fn knows(&self, id: &PeerId) -> bool {
+        self.peers.contains_key(id)
     }
 
     /// A connection went away, for whatever reason. Unknown ids are ignored
@@ -550,7 +580,15 @@ impl Hub {
         let locked = state.is_some_and(|r| r.locked);
         let passcode = state.is_some_and(|r| r.passcode.is_some());
         let media = state.map_or(MediaMode::Mesh, |r| r.media);
-        ServerMsg::Joined { members: self.member_list(&room), room, sharer, locked, passcode, media }
+        ServerMsg::Joined {
+            members: self.member_list(&room),
+            room,
+            sharer,
+            locked,
+            passcode,
+            media,
+            resumed: false,
+        }
     }
 
     fn start_share(&mut self, from: &PeerId) -> Result<Vec<Delivery>, HubError> {

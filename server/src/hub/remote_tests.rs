@@ -25,7 +25,7 @@ impl Node {
     }
 
     fn connect(&mut self, id: &PeerId, now_ms: u64) -> Vec<Delivery> {
-        let out = self.hub.connect(id, now_ms);
+        let out = self.hub.connect(id, now_ms, None);
         self.keep(out).deliveries
     }
 

@@ -9,7 +9,7 @@ fn id(s: &str) -> PeerId {
 fn hub_with(names: &[&str]) -> Hub {
     let mut hub = Hub::new();
     for n in names {
-        let _ = hub.connect(&id(n), 0);
+        let _ = hub.connect(&id(n), 0, None);
         hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.to_string() }, 0).result().unwrap();
     }
     hub
@@ -33,9 +33,32 @@ fn offer() -> SignalPayload {
 fn connect_welcomes_with_room_list() {
     let mut hub = hub_with(&["a"]);
     join(&mut hub, "a", "x");
-    let out = hub.connect(&id("b"), 0).deliveries;
-    assert_eq!(out[0], Delivery::one(&id("b"), ServerMsg::Welcome { id: id("b"), ice_servers: vec![] }));
+    let out = hub.connect(&id("b"), 0, None).deliveries;
+    let welcome = ServerMsg::Welcome { id: id("b"), ice_servers: vec![], resume: None, resumed: false };
+    assert_eq!(out[0], Delivery::one(&id("b"), welcome));
     assert_eq!(out[1].msg, ServerMsg::Rooms { rooms: vec![RoomSummary::open("x", 1)] });
+}
+
+#[test]
+fn a_resumed_session_hears_its_room_as_it_is_now_and_nobody_else_hears_a_thing() {
+    let mut hub = hub_with(&["a", "b"]);
+    join(&mut hub, "a", "x");
+    join(&mut hub, "b", "x");
+    let out = hub.resume(&id("b"), 0, Some("t2".into()));
+    assert!(out.deliveries.iter().all(|d| d.to.ids() == [id("b")]), "only the resumer hears of it");
+    assert!(out.publish.is_empty() && out.media.is_empty());
+    let welcome =
+        ServerMsg::Welcome { id: id("b"), ice_servers: vec![], resume: Some("t2".into()), resumed: true };
+    assert_eq!(out.deliveries[0].msg, welcome);
+    assert!(matches!(out.deliveries[1].msg, ServerMsg::Rooms { .. }));
+    match &out.deliveries[2].msg {
+        ServerMsg::Joined { room, members, resumed: true, .. } => {
+            assert_eq!(room, "x");
+            assert_eq!(members.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), [id("a"), id("b")]);
+        }
+        other => panic!("expected the room, got {other:?}"),
+    }
+    assert_eq!(hub.resume(&id("c"), 0, None).deliveries.len(), 2, "in the lobby: no room to send");
 }
 
 #[test]
@@ -61,7 +84,7 @@ fn join_tells_the_joiner_and_the_others() {
 #[test]
 fn join_needs_a_nickname_and_a_valid_room() {
     let mut hub = Hub::new();
-    let _ = hub.connect(&id("a"), 0);
+    let _ = hub.connect(&id("a"), 0, None);
     let err =
         hub.handle(&id("a"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).result().unwrap_err();
     assert_eq!(err, HubError::NicknameRequired);
@@ -241,7 +264,7 @@ fn rooms_are_capped() {
     let config = HubConfig { max_peers_per_room: 2, ..HubConfig::default() };
     let mut hub = Hub::with_config(config);
     for n in ["a", "b", "c"] {
-        let _ = hub.connect(&id(n), 0);
+        let _ = hub.connect(&id(n), 0, None);
         hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.into() }, 0).result().unwrap();
     }
     join(&mut hub, "a", "x");
@@ -290,7 +313,7 @@ fn welcome_carries_ice_servers() {
         turn_ttl_secs: 60,
     };
     let mut hub = Hub::with_config(HubConfig { ice, ..HubConfig::default() });
-    let out = hub.connect(&id("p"), 1_000_000).deliveries;
+    let out = hub.connect(&id("p"), 1_000_000, None).deliveries;
     match &out[0].msg {
         ServerMsg::Welcome { ice_servers, .. } => {
             assert_eq!(ice_servers.len(), 2);
@@ -317,7 +340,7 @@ fn one_screen_sharer_per_room() {
     assert!(hub.handle(&id("c"), ClientMsg::StartShare, 0).result().is_ok());
     assert!(hub.handle(&id("a"), ClientMsg::StartShare, 0).result().is_ok());
     // Someone joining later learns who shares.
-    let _ = hub.connect(&id("d"), 0);
+    let _ = hub.connect(&id("d"), 0, None);
     hub.handle(&id("d"), ClientMsg::SetNickname { nickname: "d".into() }, 0).result().unwrap();
     let out = join(&mut hub, "d", "x");
     assert!(matches!(&out.last().unwrap().msg, ServerMsg::Joined { sharer: Some(s), .. } if *s == id("a")));
@@ -349,7 +372,7 @@ fn the_lobby_gets_the_busiest_rooms_only() {
         for _ in 0..(1 + room % 3) {
             let who = format!("p{n}");
             n += 1;
-            let _ = hub.connect(&id(&who), 0);
+            let _ = hub.connect(&id(&who), 0, None);
             hub.handle(&id(&who), ClientMsg::SetNickname { nickname: who.clone() }, 0).result().unwrap();
             join(&mut hub, &who, &format!("room{room:03}"));
         }
@@ -378,7 +401,7 @@ fn a_refusal_is_one_output_with_the_senders_error() {
 fn a_full_room_checks_the_passcode_first() {
     let mut hub = Hub::with_config(HubConfig { max_peers_per_room: 1, ..HubConfig::default() });
     for n in ["a", "b"] {
-        let _ = hub.connect(&id(n), 0);
+        let _ = hub.connect(&id(n), 0, None);
         hub.handle(&id(n), ClientMsg::SetNickname { nickname: n.into() }, 0).result().unwrap();
     }
     let join = |passcode: &str| ClientMsg::Join { room: "x".into(), passcode: Some(passcode.into()) };

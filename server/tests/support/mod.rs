@@ -162,6 +162,8 @@ pub struct Client {
     pub id: PeerId,
     /// The room list the server sent on connecting.
     pub initial_rooms: Vec<app::protocol::RoomSummary>,
+    /// The token from the latest `welcome`, to resume this session with.
+    pub resume: Option<String>,
 }
 
 impl Client {
@@ -193,9 +195,12 @@ impl Client {
     }
 
     async fn welcomed(ws: Socket) -> Client {
-        let mut client = Client { ws, id: PeerId(String::new()), initial_rooms: Vec::new() };
+        let mut client = Client { ws, id: PeerId(String::new()), initial_rooms: Vec::new(), resume: None };
         match client.recv().await {
-            ServerMsg::Welcome { id, .. } => client.id = id,
+            ServerMsg::Welcome { id, resume, .. } => {
+                client.id = id;
+                client.resume = resume;
+            }
             other => panic!("expected welcome, got {other:?}"),
         }
         match client.recv().await {
@@ -203,6 +208,23 @@ impl Client {
             other => panic!("expected rooms, got {other:?}"),
         }
         client
+    }
+
+    /// Opens a socket presenting `token` as a page coming back does
+    /// (`?resume=`) and reads only its `welcome`; says whether the server
+    /// still held the session.
+    pub async fn resuming(server: &Server, token: &str) -> (Client, bool) {
+        let url = format!("{}?resume={token}", server.ws_url());
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws connects");
+        let mut client = Client { ws, id: PeerId(String::new()), initial_rooms: Vec::new(), resume: None };
+        match client.recv().await {
+            ServerMsg::Welcome { id, resume, resumed, .. } => {
+                client.id = id;
+                client.resume = resume;
+                (client, resumed)
+            }
+            other => panic!("expected welcome, got {other:?}"),
+        }
     }
 
     /// Connects, sets a nickname and joins `room`, consuming the replies.
@@ -338,8 +360,12 @@ impl Client {
         self.ws.split()
     }
 
+    /// Leaves as a browser does: a close frame, then the server's answer
+    /// (dropping the socket before reading what is queued for it could
+    /// reset the connection, which looks like a dropped network).
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
+        let _ = tokio::time::timeout(WAIT, async { while let Some(Ok(_)) = self.ws.next().await {} }).await;
     }
 }
 

@@ -29,6 +29,11 @@ pub fn start_stats(call: Call) {
             }
             tick += 1;
             let now_ms = js_sys::Date::now();
+            // People we were with before a server restart who never came
+            // back have left by now.
+            if call.session.model.with_untracked(|m| m.returning_due(now_ms as u64)) {
+                call.session.model.update(|m| m.expire_returning(now_ms as u64));
+            }
             let mut levels = Vec::new();
             let mut samples = Vec::new();
             let mut local_now = None;
