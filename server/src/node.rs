@@ -56,10 +56,9 @@ struct Inner {
     /// (see `sessions`) while it waits for its page to come back.
     outboxes: PeerMap<Outbox>,
     tokens: Tokens,
-    sessions: Sessions,
     /// A parked session keeps its socket's place in the per-address limit:
     /// dropping sockets on purpose must not pile up sessions past it.
-    parked_slots: PeerMap<Slot>,
+    sessions: Sessions<Slot>,
     /// To the Redis bus, in the order the hub produced them.
     bus: Option<mpsc::UnboundedSender<BusCmd>>,
     /// To the media thread (SFU rooms), likewise.
@@ -215,8 +214,7 @@ impl Node {
         }
         if lost && inner.sessions.enabled() && inner.hub.has_nickname(id) {
             tracing::debug!(peer = %id, "parked");
-            inner.sessions.park(id, now);
-            inner.parked_slots.insert(id.clone(), slot);
+            inner.sessions.park(id, now, slot);
             return;
         }
         inner.end_session(id);
@@ -451,7 +449,6 @@ impl Inner {
             outboxes: PeerMap::default(),
             tokens: Tokens::random(),
             sessions: Sessions::new(RESUME_GRACE_MS),
-            parked_slots: PeerMap::default(),
             bus: None,
             media: None,
         }
@@ -474,7 +471,6 @@ impl Inner {
     /// it is still open, closes; what was queued for it follows the
     /// welcome, and the room as it is now comes after that.
     fn take_over(&mut self, id: &PeerId, outbox: Outbox, generation: u32, now_ms: u64) {
-        self.parked_slots.remove(id);
         let backlog = match self.outboxes.insert(id.clone(), outbox) {
             Some(old) => {
                 let reason = "this session continues on a newer connection".into();
@@ -496,11 +492,6 @@ impl Inner {
         self.deliver(out);
     }
 
-    fn forget(&mut self, id: &PeerId) {
-        self.sessions.forget(id);
-        self.parked_slots.remove(id);
-    }
-
     fn refuse_resume(&mut self, id: &PeerId, err: ResumeError) {
         let msg = ServerMsg::Error { code: ErrorCode::ResumeRefused, message: err.to_string() };
         self.deliver(Output { deliveries: vec![Delivery::one(id, msg)], ..Output::default() });
@@ -509,7 +500,7 @@ impl Inner {
     /// The session is over: its people see it leave.
     fn end_session(&mut self, id: &PeerId) {
         self.outboxes.remove(id);
-        self.forget(id);
+        self.sessions.forget(id);
         let out = self.hub.disconnect(id);
         self.deliver(out);
     }
@@ -546,7 +537,7 @@ impl Inner {
             // overflow someone else: go on until nothing more is produced.
             for id in self.queue(out.deliveries) {
                 if let Some(outbox) = self.outboxes.remove(&id) {
-                    self.forget(&id);
+                    self.sessions.forget(&id);
                     tracing::info!(peer = %id, "disconnecting a client whose outbox is full");
                     outbox.kick(Kick {
                         code: CLOSE_TOO_SLOW,

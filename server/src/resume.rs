@@ -120,16 +120,19 @@ pub enum Taken {
 }
 
 /// Which sessions this process issued tokens for, and which of them lost
-/// their socket and wait to be resumed. Plain state: time is passed in.
-pub struct Sessions {
+/// their socket and wait to be resumed, each holding `P` meanwhile (the
+/// node: its socket's place in the per-address limit), which is dropped
+/// when the session is taken back or ends. Plain state: time is passed in.
+pub struct Sessions<P = ()> {
     grace_ms: u64,
     /// The generation of each live or parked session's newest token.
     generation: PeerMap<u32>,
-    /// Sessions without a socket, and when (ms) they are given up.
-    parked: PeerMap<u64>,
+    /// Sessions without a socket: when (ms) they are given up, and what
+    /// they hold until then.
+    parked: PeerMap<(u64, P)>,
 }
 
-impl Sessions {
+impl<P> Sessions<P> {
     pub fn new(grace_ms: u64) -> Self {
         Sessions { grace_ms, generation: PeerMap::default(), parked: PeerMap::default() }
     }
@@ -166,9 +169,10 @@ impl Sessions {
         }
     }
 
-    /// The socket of `id` dropped: keep the session for the grace period.
-    pub fn park(&mut self, id: &PeerId, now_ms: u64) {
-        self.parked.insert(id.clone(), now_ms + self.grace_ms);
+    /// The socket of `id` dropped: keep the session, and `held`, for the
+    /// grace period.
+    pub fn park(&mut self, id: &PeerId, now_ms: u64, held: P) {
+        self.parked.insert(id.clone(), (now_ms + self.grace_ms, held));
     }
 
     pub fn is_parked(&self, id: &PeerId) -> bool {
@@ -178,7 +182,7 @@ impl Sessions {
     /// The parked sessions whose grace ran out by `now_ms`; forgotten.
     pub fn expire(&mut self, now_ms: u64) -> Vec<PeerId> {
         let due: Vec<PeerId> =
-            self.parked.iter().filter(|(_, until)| **until <= now_ms).map(|(id, _)| id.clone()).collect();
+            self.parked.iter().filter(|(_, (until, _))| *until <= now_ms).map(|(id, _)| id.clone()).collect();
         for id in &due {
             self.forget(id);
         }
@@ -243,10 +247,10 @@ mod tests {
 
     #[test]
     fn a_token_takes_its_session_back_once() {
-        let mut sessions = Sessions::new(30_000);
+        let mut sessions: Sessions = Sessions::new(30_000);
         let id = claim(0).id;
         assert_eq!(sessions.start(&id), 0);
-        sessions.park(&id, 1_000);
+        sessions.park(&id, 1_000, ());
         assert_eq!(sessions.take(&claim(0), true), Ok((Taken::Held, 1)));
         assert!(!sessions.is_parked(&id));
         assert_eq!(sessions.take(&claim(0), true), Err(ResumeError::Used), "the same token again");
@@ -255,23 +259,23 @@ mod tests {
 
     #[test]
     fn after_a_restart_the_first_claim_restores_and_a_second_is_refused() {
-        let mut sessions = Sessions::new(30_000);
+        let mut sessions: Sessions = Sessions::new(30_000);
         assert_eq!(sessions.take(&claim(4), false), Ok((Taken::Restored, 5)));
         assert_eq!(sessions.take(&claim(4), true), Err(ResumeError::Used));
     }
 
     #[test]
     fn an_unknown_id_someone_else_holds_is_not_restored() {
-        let mut sessions = Sessions::new(30_000);
+        let mut sessions: Sessions = Sessions::new(30_000);
         assert_eq!(sessions.take(&claim(0), true), Err(ResumeError::Elsewhere));
     }
 
     #[test]
     fn parked_sessions_expire_after_the_grace() {
-        let mut sessions = Sessions::new(30_000);
+        let mut sessions: Sessions = Sessions::new(30_000);
         let id = claim(0).id;
         sessions.start(&id);
-        sessions.park(&id, 1_000);
+        sessions.park(&id, 1_000, ());
         assert!(sessions.expire(30_999).is_empty());
         assert_eq!(sessions.expire(31_000), vec![id.clone()]);
         assert_eq!(sessions.parked_count(), 0);

@@ -221,11 +221,7 @@ impl Hub {
             Delivery::one(id, ServerMsg::Rooms { rooms: self.lobby_list() }),
         ];
         if let Some(room) = self.room_of(id).map(str::to_owned) {
-            let mut joined = self.joined(room);
-            if let ServerMsg::Joined { resumed, .. } = &mut joined {
-                *resumed = true;
-            }
-            out.push(Delivery::one(id, joined));
+            out.push(Delivery::one(id, self.joined(room, true)));
         }
         self.output(None, Ok(out))
     }
@@ -495,7 +491,7 @@ impl Hub {
         let mut out = Vec::new();
         if peer.room.as_deref() == Some(room.as_str()) {
             // A repeated join (e.g. a retried request) just re-sends the state.
-            out.push(Delivery::one(from, self.joined(room)));
+            out.push(Delivery::one(from, self.joined(room, false)));
             return Ok(out);
         }
         let others = self.members(&room);
@@ -570,25 +566,19 @@ impl Hub {
                 out.push(Delivery::many(others, ServerMsg::RoomMedia { media: MediaMode::Sfu, by: None }));
             }
         }
-        out.push(Delivery::one(from, self.joined(room)));
+        out.push(Delivery::one(from, self.joined(room, false)));
         Ok(out)
     }
 
-    fn joined(&self, room: String) -> ServerMsg {
+    /// The room's state for one member: on a join, or (`resumed`) for a
+    /// session that took a new socket.
+    fn joined(&self, room: String, resumed: bool) -> ServerMsg {
         let state = self.rooms.get(&room);
         let sharer = state.and_then(|r| r.sharer.clone());
         let locked = state.is_some_and(|r| r.locked);
         let passcode = state.is_some_and(|r| r.passcode.is_some());
         let media = state.map_or(MediaMode::Mesh, |r| r.media);
-        ServerMsg::Joined {
-            members: self.member_list(&room),
-            room,
-            sharer,
-            locked,
-            passcode,
-            media,
-            resumed: false,
-        }
+        ServerMsg::Joined { members: self.member_list(&room), room, sharer, locked, passcode, media, resumed }
     }
 
     fn start_share(&mut self, from: &PeerId) -> Result<Vec<Delivery>, HubError> {
