@@ -468,6 +468,9 @@ pub enum ErrorCode {
     /// The `resume` token was refused (forged, expired, already used, or
     /// for a session on another server): this is a new session.
     ResumeRefused,
+    /// A chat reached the people on this server but not those on other
+    /// servers of the room, which this one lost touch with for too long.
+    NotDelivered,
 }
 
 impl ErrorCode {
@@ -496,6 +499,7 @@ impl ErrorCode {
             ErrorCode::BadMedia => "bad_media",
             ErrorCode::TooManyForMesh => "too_many_for_mesh",
             ErrorCode::ResumeRefused => "resume_refused",
+            ErrorCode::NotDelivered => "not_delivered",
         }
     }
 
@@ -1058,6 +1062,8 @@ mod tests {
             ErrorCode::NotHost,
             ErrorCode::Unavailable,
             ErrorCode::TooManyGuesses,
+            ErrorCode::ResumeRefused,
+            ErrorCode::NotDelivered,
         ] {
             assert_eq!(encode(&code), format!("\"{}\"", code.as_str()));
         }

@@ -11,6 +11,7 @@
 //! each node registers its members again and reconciles its rooms.
 
 use crate::bus::BusCmd;
+use crate::held::{sender_to_tell, Held};
 use crate::hub::{ClusterEvent, Outgoing, Placed};
 use crate::limits::{Guessed, GUESS_MEMORY};
 use crate::node::Node;
@@ -21,13 +22,21 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
-use tokio::sync::{mpsc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Mutex, Notify, RwLock};
 
 /// A node whose heartbeat is older than this is dead.
 const NODE_TTL_MS: u64 = 5_000;
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// After Redis comes back, every node is subscribed again within its
+/// backoff; what was held for them waits that long, or it would reach
+/// only the nodes that happened to reconnect first.
+const SETTLE: Duration = Duration::from_secs(6);
+/// Taking a node's members out for a missed heartbeat waits as long after
+/// a reconnect: the nodes that are alive heartbeat again by then.
+const RETRY_HELD: Duration = Duration::from_millis(500);
+const REAP_AFTER: Duration = Duration::from_secs(2 * NODE_TTL_MS / 1000);
 
 #[derive(Serialize, Deserialize)]
 struct Envelope {
@@ -110,6 +119,19 @@ pub struct Cluster {
     conn: RwLock<Option<MultiplexedConnection>>,
     sink: Mutex<Option<PubSubSink>>,
     online: AtomicBool,
+    /// While online: what waits since the last (re)connect, and how long.
+    since: std::sync::Mutex<Option<Online>>,
+    /// Wakes the publisher when Redis is back.
+    back: Notify,
+}
+
+/// Set at each connect to Redis. After a reconnect, other nodes need a
+/// moment to come back too: held events wait for them, and so does
+/// taking out the members of a node whose heartbeat is missing.
+#[derive(Clone, Copy)]
+struct Online {
+    send_from: Instant,
+    reap_from: Instant,
 }
 
 type Res<T> = redis::RedisResult<T>;
@@ -128,6 +150,8 @@ impl Cluster {
             conn: RwLock::new(None),
             sink: Mutex::new(None),
             online: AtomicBool::new(false),
+            since: std::sync::Mutex::new(None),
+            back: Notify::new(),
         });
         // The node holds the only senders: the publisher stops with it.
         node.attach_bus(tx);
@@ -207,14 +231,47 @@ impl Cluster {
         }
     }
 
+    fn online(&self) -> Option<Online> {
+        *self.since.lock().expect("not poisoned")
+    }
+
     /// Carries out the node's commands in order. Subscriptions and writes
     /// happen here, in queue order; questions for Redis (and the loading of
     /// a replica) run beside it, so one slow answer never holds the queue.
+    /// Events for other nodes go through [`Held`]: while Redis is out of
+    /// reach they wait there, and go out in order once it is back.
     async fn publisher(self: Arc<Self>, mut rx: mpsc::UnboundedReceiver<BusCmd>) {
-        while let Some(cmd) = rx.recv().await {
-            let Some(mut conn) = self.conn().await else { continue };
+        let mut held = Held::default();
+        // After a failed send, not before this: Redis is likely gone again.
+        let mut retry_at = Instant::now();
+        loop {
+            let send_from = self.online().filter(|_| !held.is_empty()).map(|o| o.send_from.max(retry_at));
+            let cmd = tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => Some(cmd),
+                    None => return,
+                },
+                () = self.back.notified() => None,
+                () = sleep_until(send_from) => None,
+            };
+            let cmd = match cmd {
+                Some(BusCmd::Publish(out)) => {
+                    let dropped = held.hold(Instant::now(), out);
+                    self.tell_not_delivered(&dropped);
+                    None
+                }
+                other => other,
+            };
+            // What was held was queued before `cmd`.
+            if !self.send_held(&mut held).await {
+                retry_at = Instant::now() + RETRY_HELD;
+            }
+            let Some(cmd) = cmd else { continue };
+            if self.conn().await.is_none() {
+                continue;
+            }
             let result = match cmd {
-                BusCmd::Publish(out) => self.publish(&mut conn, out).await,
+                BusCmd::Publish(_) => unreachable!("held above"),
                 BusCmd::Release(room) => match self.sink.lock().await.as_mut() {
                     Some(sink) => sink.unsubscribe(room_channel(&room)).await,
                     None => Ok(()),
@@ -256,6 +313,40 @@ impl Cluster {
             if let Err(err) = result {
                 tracing::debug!(%err, "Redis write failed; the next reconcile repairs it");
             }
+        }
+    }
+
+    /// Sends what is held, oldest first, once Redis is back and settled;
+    /// stops at the first failure (Redis gone again) with that event kept,
+    /// and says `false` then.
+    async fn send_held(&self, held: &mut Held) -> bool {
+        let ready = self.online().is_some_and(|o| Instant::now() >= o.send_from);
+        let Some(mut conn) = self.conn().await.filter(|_| ready) else { return true };
+        let mut dropped = Vec::new();
+        let mut sent_all = true;
+        while let Some((at, out)) = held.next(Instant::now(), &mut dropped) {
+            if let Err(err) = self.publish(&mut conn, out.clone()).await {
+                if err.is_io_error() || err.is_connection_dropped() || err.is_timeout() {
+                    held.put_back(at, out);
+                    sent_all = false;
+                    break;
+                }
+                tracing::debug!(%err, "Redis refused a write; the next reconcile repairs it");
+            }
+        }
+        self.tell_not_delivered(&dropped);
+        sent_all
+    }
+
+    /// Chats that never reached the other nodes: their senders hear so.
+    fn tell_not_delivered(&self, dropped: &[Outgoing]) {
+        if dropped.is_empty() {
+            return;
+        }
+        tracing::warn!(events = dropped.len(), "Redis out of reach too long: events for other nodes dropped");
+        let Some(node) = self.node.upgrade() else { return };
+        for peer in dropped.iter().filter_map(sender_to_tell) {
+            node.not_delivered(peer);
         }
     }
 
@@ -310,6 +401,7 @@ impl Cluster {
     async fn supervise(self: Arc<Self>) {
         let mut backoff = Duration::from_millis(250);
         let mut warned = false;
+        let mut was_online = false;
         loop {
             match self.connect().await {
                 Ok(mut stream) => {
@@ -320,9 +412,19 @@ impl Cluster {
                     if let Err(err) = self.resync().await {
                         tracing::warn!(%err, "resync with Redis failed; retrying on the next reconcile");
                     }
+                    let at = Instant::now();
+                    let online = if was_online {
+                        Online { send_from: at + SETTLE, reap_from: at + REAP_AFTER }
+                    } else {
+                        Online { send_from: at, reap_from: at }
+                    };
+                    was_online = true;
+                    *self.since.lock().expect("not poisoned") = Some(online);
+                    self.back.notify_one();
                     while let Some(msg) = stream.next().await {
                         self.on_message(msg);
                     }
+                    *self.since.lock().expect("not poisoned") = None;
                     self.online.store(false, Ordering::Relaxed);
                     *self.conn.write().await = None;
                     *self.sink.lock().await = None;
@@ -449,7 +551,8 @@ impl Cluster {
             let (Some(mut conn), Some(node)) = (self.conn().await, self.node.upgrade()) else { continue };
             let result = async {
                 self.heartbeat(&mut conn).await?;
-                if n.is_multiple_of(2) {
+                let settled = self.online().is_some_and(|o| Instant::now() >= o.reap_from);
+                if n.is_multiple_of(2) && settled {
                     self.reap(&mut conn).await?;
                 }
                 if n.is_multiple_of(3) {
@@ -499,6 +602,14 @@ impl Cluster {
             redis::cmd("DEL").arg(peers_key(&dead)).query_async::<()>(conn).await?;
         }
         Ok(())
+    }
+}
+
+/// Never, for `None`.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 

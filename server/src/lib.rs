@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod cluster;
 pub mod config;
 mod headers;
+pub mod held;
 pub mod hub;
 pub mod limits;
 pub mod media;

@@ -112,6 +112,13 @@ impl Node {
         self.lock().deliver(Output { deliveries, ..Output::default() });
     }
 
+    /// Tells a member here that their chat never reached the other nodes.
+    pub fn not_delivered(&self, to: &PeerId) {
+        let err = crate::held::NotDelivered;
+        let msg = ServerMsg::Error { code: ErrorCode::NotDelivered, message: err.to_string() };
+        self.lock().deliver(Output { deliveries: vec![Delivery::one(to, msg)], ..Output::default() });
+    }
+
     pub fn apply_remote(&self, from_node: &str, event: ClusterEvent) {
         let mut inner = self.lock();
         let out = inner.hub.apply(from_node, event);
@@ -120,14 +127,14 @@ impl Node {
 
     pub fn reconcile(&self, room: &str, placed: Vec<Placed>) {
         let mut inner = self.lock();
-        let out = inner.hub.reconcile(room, placed);
+        let out = inner.hub.reconcile(room, placed, now_ms());
         inner.deliver(out);
     }
 
     /// A first look at a room: its members and stored settings at once.
     pub fn reconcile_with(&self, room: &str, placed: Vec<Placed>, settings: Option<ClusterEvent>) {
         let mut inner = self.lock();
-        let out = inner.hub.reconcile(room, placed);
+        let out = inner.hub.reconcile(room, placed, now_ms());
         inner.deliver(out);
         if let Some(settings @ ClusterEvent::Settings { .. }) = settings {
             let out = inner.hub.apply("", settings);

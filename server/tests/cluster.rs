@@ -245,3 +245,65 @@ async fn only_tries_at_a_passcode_are_shared_and_the_right_one_clears_them() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Whether a message shows someone leaving or joining: what a blip must
+/// not cause, as it tears down and renegotiates calls.
+fn churn(msg: &ServerMsg) -> bool {
+    matches!(msg, ServerMsg::PeerLeft { .. } | ServerMsg::PeerJoined { .. })
+}
+
+/// Collects chats from `nickname` until `want` have come or `deadline`
+/// passes, and fails on any leave or join meanwhile.
+async fn chats_from(client: &mut Client, nickname: &str, want: usize, deadline: Instant) -> Vec<String> {
+    let mut heard = Vec::new();
+    while heard.len() < want && Instant::now() < deadline {
+        let Some(msg) = client.try_recv(Duration::from_millis(200)).await else { continue };
+        assert!(!churn(&msg), "churn during the blip: {msg:?}");
+        if let ServerMsg::Chat { from, text, .. } = msg {
+            if from.nickname == nickname {
+                heard.push(text);
+            }
+        }
+    }
+    heard
+}
+
+#[tokio::test]
+async fn a_redis_blip_churns_nobody_and_chat_sent_during_it_arrives_after() {
+    let mut redis = Redis::start().await;
+    let a = node(&redis).await;
+    let b = node(&redis).await;
+    let mut ada = Client::in_room(&a, "Ada", "blip").await;
+    let mut bob = Client::in_room(&b, "Bob", "blip").await;
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await;
+
+    // Redis is gone for 5 s (and comes back empty); both talk meanwhile.
+    redis.stop().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let sent: Vec<String> = (1..=3).map(|i| format!("from A during the outage {i}")).collect();
+    for text in &sent {
+        ada.send(&ClientMsg::Chat { text: text.clone(), nonce: None }).await;
+    }
+    bob.send(&ClientMsg::Chat { text: "from B during the outage".into(), nonce: None }).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    redis.restart().await;
+    let back = Instant::now();
+
+    // Delivered after it, in order, each once; nobody left or joined.
+    let deadline = back + Duration::from_secs(30);
+    assert_eq!(chats_from(&mut bob, "Ada", 3, deadline).await, sent);
+    eprintln!("Ada's 3 chats from the outage reached node B {:?} after Redis returned", back.elapsed());
+    assert_eq!(chats_from(&mut ada, "Bob", 1, deadline).await, ["from B during the outage"]);
+
+    // Past the time a missing member is given to be registered again and
+    // a reconcile after it: still nobody left or joined, on either side.
+    let calm_until = back + Duration::from_millis(server::hub::MISSING_GRACE_MS) + Duration::from_secs(4);
+    for client in [&mut ada, &mut bob] {
+        while let Some(msg) = client.try_recv(calm_until.saturating_duration_since(Instant::now())).await {
+            assert!(!churn(&msg), "churn after the blip: {msg:?}");
+        }
+    }
+    // And the room is whole, as both nodes see it.
+    ada.send(&ClientMsg::Chat { text: "still here".into(), nonce: None }).await;
+    assert_eq!(chats_from(&mut bob, "Ada", 1, Instant::now() + Duration::from_secs(5)).await, ["still here"]);
+}

@@ -29,6 +29,7 @@ pub use error::HubError;
 pub use ice::{turn_credential, IceConfig};
 pub use output::Output;
 pub use passcode::{Passcode, Prepared};
+pub use remote::MISSING_GRACE_MS;
 
 use crate::media::MediaCmd;
 use app::protocol::{
@@ -148,6 +149,10 @@ pub struct Hub {
     remote_counts: HashMap<String, u32>,
     /// Their (passcode, locked) flags.
     remote_flags: HashMap<String, (bool, bool)>,
+    /// Remote members the cluster's record lacks, and since when (ms):
+    /// after Redis comes back empty, their node needs a moment to register
+    /// them again, and they must not be seen to leave and join meanwhile.
+    missing: HashMap<PeerId, u64>,
 }
 
 impl Hub {

@@ -6,6 +6,12 @@ use super::{ClusterEvent, Delivery, Hub, Output, Peer, Placed, Room};
 use app::protocol::{Member, PeerId, ServerMsg};
 use std::collections::HashMap;
 
+/// How long a remote member may be missing from the cluster's record
+/// before they count as gone. A node reconnects to Redis within its
+/// 5 s backoff and registers its members at once; rooms reconcile every
+/// 3 s. Members of a node that died meanwhile leave this much later.
+pub const MISSING_GRACE_MS: u64 = 15_000;
+
 impl Hub {
     /// From now on local changes are also published for other nodes.
     pub fn set_clustered(&mut self) {
@@ -58,6 +64,7 @@ impl Hub {
             }
         }
         for p in r.members {
+            self.missing.remove(&p);
             self.peers.remove(&p);
         }
     }
@@ -101,13 +108,17 @@ impl Hub {
 
     /// Brings a room's remote members in line with the cluster's record
     /// (`placed` lists everyone, ours included). Creates the replica if
-    /// needed; tells our members about anyone who came or went.
-    pub fn reconcile(&mut self, room: &str, placed: Vec<Placed>) -> Output {
-        let out = self.reconcile_inner(room, placed);
+    /// needed; tells our members about anyone who came or went. A member
+    /// the record lacks goes only once it has lacked them for
+    /// [`MISSING_GRACE_MS`]: their node may not have registered them again
+    /// yet after a Redis outage, and leaving and joining again would tear
+    /// down everyone's call with them.
+    pub fn reconcile(&mut self, room: &str, placed: Vec<Placed>, now_ms: u64) -> Output {
+        let out = self.reconcile_inner(room, placed, now_ms);
         self.output(None, Ok(out))
     }
 
-    fn reconcile_inner(&mut self, room: &str, placed: Vec<Placed>) -> Vec<Delivery> {
+    fn reconcile_inner(&mut self, room: &str, placed: Vec<Placed>, now_ms: u64) -> Vec<Delivery> {
         let mut out = Vec::new();
         let media = self.config.media_mode;
         self.rooms.entry(room.to_owned()).or_insert_with(|| Room { media, ..Room::default() });
@@ -119,7 +130,12 @@ impl Hub {
             .map(|r| r.members.iter().filter(|p| !self.is_local(p)).cloned().collect())
             .unwrap_or_default();
         for id in remote_now {
-            if !placed.iter().any(|p| p.member.id == id) {
+            if placed.iter().any(|p| p.member.id == id) {
+                self.missing.remove(&id);
+                continue;
+            }
+            let since = *self.missing.entry(id.clone()).or_insert(now_ms);
+            if now_ms.saturating_sub(since) >= MISSING_GRACE_MS {
                 let member = self.member(&id);
                 out.extend(self.remove_remote(room, member));
             }
@@ -240,6 +256,7 @@ impl Hub {
     }
 
     fn add_remote(&mut self, room: &str, member: Member, node: String, since: u64) -> Vec<Delivery> {
+        self.missing.remove(&member.id);
         let Some(r) = self.rooms.get(room) else { return Vec::new() };
         if r.members.contains(&member.id) {
             if let Some(peer) = self.peers.get_mut(&member.id) {
@@ -278,6 +295,7 @@ impl Hub {
         if self.is_local(&member.id) {
             return Vec::new();
         }
+        self.missing.remove(&member.id);
         let Some(r) = self.rooms.get_mut(room).filter(|r| r.members.contains(&member.id)) else {
             return Vec::new();
         };

@@ -1,5 +1,6 @@
 //! Two hubs wired together by hand: what one publishes, the other applies.
 
+use super::remote::MISSING_GRACE_MS;
 use super::*;
 use app::protocol::SdpType;
 
@@ -35,7 +36,11 @@ impl Node {
     }
 
     fn reconcile(&mut self, room: &str, placed: Vec<Placed>) -> Vec<Delivery> {
-        let out = self.hub.reconcile(room, placed);
+        self.reconcile_at(room, placed, 0)
+    }
+
+    fn reconcile_at(&mut self, room: &str, placed: Vec<Placed>, now_ms: u64) -> Vec<Delivery> {
+        let out = self.hub.reconcile(room, placed, now_ms);
         self.keep(out).deliveries
     }
 
@@ -165,13 +170,34 @@ fn reconcile_adds_and_removes_remote_members() {
     local(&mut a, "ada");
     a.reconcile("x", vec![placed("bob", "B"), placed("cat", "C")]);
     a.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
-    // Cat's node died; the record in Redis lost her and gained Dan.
-    let out = a.reconcile("x", vec![placed("ada", "A"), placed("bob", "B"), placed("dan", "C")]);
-    assert!(out.iter().any(|d| matches!(&d.msg, ServerMsg::PeerLeft { peer } if peer.nickname == "cat")));
+    // Cat's node died; the record in Redis lost her and gained Dan. She
+    // may yet be registered again (Redis restarted), so she stays a while.
+    let now = vec![placed("ada", "A"), placed("bob", "B"), placed("dan", "C")];
+    let out = a.reconcile_at("x", now.clone(), 1_000);
+    assert!(!out.iter().any(|d| matches!(&d.msg, ServerMsg::PeerLeft { .. })));
     assert!(out.iter().any(|d| matches!(&d.msg, ServerMsg::PeerJoined { peer } if peer.nickname == "dan")));
+    assert!(a.reconcile_at("x", now.clone(), 1_000 + MISSING_GRACE_MS - 1).is_empty());
+    let out = a.reconcile_at("x", now.clone(), 1_000 + MISSING_GRACE_MS);
+    assert!(out.iter().any(|d| matches!(&d.msg, ServerMsg::PeerLeft { peer } if peer.nickname == "cat")));
     assert_eq!(a.room_list()[0].count, 3);
     assert_eq!(a.lobby_list(), a.room_list(), "the lobby's order follows the cluster");
-    assert!(a.reconcile("x", vec![placed("ada", "A"), placed("bob", "B"), placed("dan", "C")]).is_empty());
+    assert!(a.reconcile_at("x", now, 1_000 + MISSING_GRACE_MS).is_empty());
+}
+
+#[test]
+fn a_member_registered_again_within_the_grace_never_leaves() {
+    let mut a = clustered();
+    local(&mut a, "ada");
+    a.reconcile("x", vec![placed("bob", "B")]);
+    a.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
+    // Redis came back empty: only Ada, whose node registered first.
+    assert!(a.reconcile_at("x", vec![placed("ada", "A")], 10_000).is_empty());
+    // Bob's node registers him again: no leave, no join, and his clock is reset.
+    assert!(a
+        .apply("B", ClusterEvent::Joined { room: "x".into(), member: a.member(&id("bob")), since: 0 })
+        .is_empty());
+    assert!(a.reconcile_at("x", vec![placed("ada", "A")], 10_000 + MISSING_GRACE_MS - 1).is_empty());
+    assert_eq!(a.room_list()[0].count, 2);
 }
 
 #[test]
