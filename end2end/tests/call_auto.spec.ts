@@ -1,7 +1,15 @@
 import { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
 import { joinFromPreJoin } from './support/pages';
-import { connectedPeerConnections, decodingVideoStreams, installCameraRate, joinCall, probedPage, tiles } from './support/call';
+import {
+  connectedPeerConnections,
+  decodingVideoStreams,
+  installCameraRate,
+  joinCall,
+  mediaReport,
+  probedPage,
+  tiles,
+} from './support/call';
 
 // The default `--media-mode auto`: a room is a mesh up to four people, the
 // fifth moves its call onto the server, and two left alone go back to a
@@ -10,8 +18,12 @@ import { connectedPeerConnections, decodingVideoStreams, installCameraRate, join
 /** Longest a picture may stand still across a switch (ms). */
 const MAX_STILL_MS = 1000;
 
+/** Everyone's page so far, for the report of a failed media assertion. */
+const everyone: { name: string; page: Page }[] = [];
+
 async function person(browser: any, name: string, url: string, click = true) {
   const p = await probedPage(browser, { width: 960, height: 640 });
+  everyone.push({ name, page: p.page });
   // Five pages on two cores, each encoding for a mesh and for the server
   // at once during a switch (up to 25 encoders): at 10 fps a renderer
   // still starves past a second now and then (1.1-1.2 s, with every
@@ -77,7 +89,14 @@ async function expectCall(page: Page, others: number, viaServer: boolean) {
   await (viaServer ? expect(badge).toHaveClass(/via-server/) : expect(badge).not.toHaveClass(/via-server/));
   // Through the server: publish and subscribe; a mesh: one per person.
   await expect.poll(() => connectedPeerConnections(page), { timeout: 30_000 }).toBe(viaServer ? 2 : others);
-  await expect.poll(() => decodingVideoStreams(page), { timeout: 30_000 }).toBe(others);
+  await expect
+    .poll(() => decodingVideoStreams(page), { timeout: 30_000, message: 'pictures decoded' })
+    .toBe(others)
+    .catch(async (err) => {
+      const reports = [];
+      for (const p of everyone.filter((p) => !p.page.isClosed())) reports.push(`${p.name}: ${await mediaReport(p.page)}`);
+      throw new Error(`${err.message}\n${reports.join('\n')}`);
+    });
 }
 
 test('four in a mesh go through the server when a fifth joins, and back to a mesh at two, pictures never stopping', async ({

@@ -282,3 +282,36 @@ export async function watched(page: Page): Promise<{ longestStallMs: number; few
     return { longestStallMs: Math.round(longest), fewestPeople: w.fewestPeople, streams: live };
   });
 }
+
+/**
+ * What a page's call looks like from inside, for the message of a failed
+ * media assertion: whether the page is visible, whether its camera gives
+ * frames, and per connection what is sent, received and decoded.
+ */
+export async function mediaReport(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const w = window as any;
+    const lines: string[] = [`visibility ${document.visibilityState}, focus ${document.hasFocus()}`];
+    for (const t of w.__tracks as MediaStreamTrack[]) {
+      const s = t.getSettings();
+      const stats = (t as any).stats;
+      const frames = stats ? ` delivered ${stats.deliveredFrames} discarded ${stats.discardedFrames} total ${stats.totalFrames}` : '';
+      lines.push(`track ${t.kind} ${t.label} ${t.readyState} muted=${t.muted} enabled=${t.enabled} ${s.width}x${s.height}@${s.frameRate}${frames}`);
+    }
+    const local = document.querySelector<HTMLVideoElement>('[data-testid="local-video"]');
+    if (local) lines.push(`local preview frames ${local.getVideoPlaybackQuality().totalVideoFrames}`);
+    for (const [i, pc] of (w.__pcs as RTCPeerConnection[]).entries()) {
+      if (pc.connectionState === 'closed') continue;
+      const parts: string[] = [];
+      (await pc.getStats()).forEach((s: any) => {
+        if (s.kind !== 'video') return;
+        if (s.type === 'outbound-rtp')
+          parts.push(`out ${s.rid ?? ''} encoded ${s.framesEncoded} sent ${s.framesSent} limit ${s.qualityLimitationReason} pli ${s.pliCount}`);
+        if (s.type === 'inbound-rtp')
+          parts.push(`in ${s.trackIdentifier?.slice(0, 8)} pkts ${s.packetsReceived} recv ${s.framesReceived} decoded ${s.framesDecoded} keys ${s.keyFramesDecoded} pli ${s.pliCount}`);
+      });
+      lines.push(`pc ${i} ${pc.connectionState}: ${parts.join('; ')}`);
+    }
+    return lines.join('\n');
+  });
+}
