@@ -11,9 +11,20 @@ import {
   tiles,
 } from './support/call';
 
-// The default `--media-mode auto`: a room is a mesh up to four people, the
-// fifth moves its call onto the server, and two left alone go back to a
-// mesh. Both moves are make-before-break: nobody's picture may stop.
+// `--media-mode auto` (the default): a room is a mesh while small, the
+// join that makes it `--sfu-from` people moves its call onto the server,
+// and two left alone go back to a mesh. Both moves are make-before-break:
+// nobody's picture may stop.
+//
+// At the default of 5 this needed five pages on two cores, each encoding
+// for a mesh and for the server at once during a switch (up to 25
+// encoders): renderers starved past a second now and then, the product
+// aside (1.1-1.2 s at 10 fps with every tile's media decoded on time; at
+// 5 fps in most runs on the machine of 2026-11-29; at 3 fps in one full
+// suite of four, 1.06 s), and twice a fifth page's camera gave no frames
+// at all. The switch is the same at any threshold, so this test moves at
+// 3 (three pages); the default's 5 is server/tests/auto_media.rs, with
+// real sockets.
 
 /** Longest a picture may stand still across a switch (ms). */
 const MAX_STILL_MS = 1000;
@@ -24,14 +35,8 @@ const everyone: { name: string; page: Page }[] = [];
 async function person(browser: any, name: string, url: string, click = true) {
   const p = await probedPage(browser, { width: 960, height: 640 });
   everyone.push({ name, page: p.page });
-  // Five pages on two cores, each encoding for a mesh and for the server
-  // at once during a switch (up to 25 encoders): at 10 fps a renderer
-  // still starves past a second now and then (1.1-1.2 s, with every
-  // tile's media decoded on time). At 5 fps it did not on the machine of
-  // 2026-11-28; on the one of 2026-11-29 it did in most runs, the build
-  // before calls survived restarts included (1.2 s, every tile "poor").
-  // At 3 fps a stop of 1 s is still three frames missing.
-  await installCameraRate(p.context, 3);
+  // As in call_sfu: two layers of 10 fps per page.
+  await installCameraRate(p.context, 10);
   await joinCall(p.page, url, name, 'grows', click);
   return { name, ...p };
 }
@@ -99,29 +104,31 @@ async function expectCall(page: Page, others: number, viaServer: boolean) {
     });
 }
 
-test('four in a mesh go through the server when a fifth joins, and back to a mesh at two, pictures never stopping', async ({
+test.use({ serverArgs: ['--sfu-from', '3'] });
+
+test('two in a mesh go through the server when a third joins, and back to a mesh at two, pictures never stopping', async ({
   browser,
   server,
 }) => {
   test.setTimeout(180_000);
-  const four = [];
-  for (const name of ['Ada', 'Bo', 'Cy', 'Di']) four.push(await person(browser, name, server.url));
-  for (const p of four) await expectCall(p.page, 3, false);
+  const two = [];
+  for (const name of ['Ada', 'Bo']) two.push(await person(browser, name, server.url));
+  for (const p of two) await expectCall(p.page, 1, false);
 
-  // Eve's page is loaded (its start-up is not the switch's doing) before she joins.
-  const eve = await person(browser, 'Eve', server.url, false);
-  for (const p of four) await watchPictures(p.page);
-  await joinFromPreJoin(eve.page);
-  for (const p of [...four, eve]) await expectCall(p.page, 4, true);
-  await expect(four[0].page.getByText(/With 5 people here, the call now goes through the server/)).toBeVisible();
-  for (const p of four) await expectNoStillPicture(p.page, p.name, 'while the call moved to the server');
-  await four[0].page.screenshot({ path: 'screenshots/auto-five-through-server.png' });
+  // Cy's page is loaded (its start-up is not the switch's doing) before she joins.
+  const cy = await person(browser, 'Cy', server.url, false);
+  for (const p of two) await watchPictures(p.page);
+  await joinFromPreJoin(cy.page);
+  for (const p of [...two, cy]) await expectCall(p.page, 2, true);
+  await expect(two[0].page.getByText(/With 3 people here, the call now goes through the server/)).toBeVisible();
+  for (const p of two) await expectNoStillPicture(p.page, p.name, 'while the call moved to the server');
+  await two[0].page.screenshot({ path: 'screenshots/auto-three-through-server.png' });
 
-  // Cy, Di and Eve leave; five seconds later Ada and Bo are a mesh again.
-  // (Watched from once the three browsers are closed: tearing them down
-  // takes both cores of a test machine for a moment.)
-  const [ada, bo] = four;
-  for (const p of [four[2], four[3], eve]) await p.context.close();
+  // Cy leaves; five seconds later Ada and Bo are a mesh again. (Watched
+  // from once her browser is closed: her picture stops before her tile
+  // goes.)
+  const [ada, bo] = two;
+  await cy.context.close();
   for (const p of [ada, bo]) await watchPictures(p.page);
   for (const p of [ada, bo]) await expectCall(p.page, 1, false);
   await expect(ada.page.getByText(/Just the two of you: the call is browser to browser again/)).toBeVisible();
