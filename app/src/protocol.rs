@@ -386,6 +386,12 @@ pub enum ServerMsg {
     /// The server is stopping (a deploy, a restart): the socket closes next,
     /// and the page should come back and rejoin once it can.
     Restarting,
+    /// A newer token to present as `?resume=` instead of the `welcome`'s,
+    /// sent after joining or leaving a room: it also keeps your place in
+    /// the room's join order (the host is the first) if the server restarts.
+    ResumeToken {
+        resume: String,
+    },
     /// SDP from the server for one of your connections to it (SFU rooms):
     /// the answer to your publish offer, or an offer for your subscribe
     /// connection. The server's one candidate is in its SDP.
@@ -642,6 +648,7 @@ named_enum! {
         RoomsChanged { changed: Vec<RoomSummary>, removed: Vec<String> },
         Error { code: ErrorCode, message: String },
         Restarting,
+        ResumeToken { resume: String },
     }
 }
 
@@ -703,6 +710,7 @@ impl ServerMsg {
             ServerMsg::RoomsChanged { changed, removed } => Ok(LobbyMsg::RoomsChanged { changed, removed }),
             ServerMsg::Error { code, message } => Ok(LobbyMsg::Error { code, message }),
             ServerMsg::Restarting => Ok(LobbyMsg::Restarting),
+            ServerMsg::ResumeToken { resume } => Ok(LobbyMsg::ResumeToken { resume }),
             msg @ (ServerMsg::Joined { .. }
             | ServerMsg::Left { .. }
             | ServerMsg::PeerJoined { .. }
@@ -756,7 +764,8 @@ impl ServerMsg {
             | ServerMsg::Rooms { .. }
             | ServerMsg::RoomsChanged { .. }
             | ServerMsg::Error { .. }
-            | ServerMsg::Restarting) => Err(msg),
+            | ServerMsg::Restarting
+            | ServerMsg::ResumeToken { .. }) => Err(msg),
         }
     }
 }
@@ -898,6 +907,7 @@ mod tests {
                 },
             },
             ServerMsg::Restarting,
+            ServerMsg::ResumeToken { resume: "token".into() },
         ]
     }
 

@@ -142,6 +142,11 @@ async fn run(mut outgoing: UnboundedReceiver<ClientMsg>, on_event: Rc<dyn Fn(Eve
                             Ok(Some(msg)) => {
                                 // The filter decoded only the lobby's messages.
                                 let Ok(msg) = msg.into_lobby() else { continue };
+                                // Only the socket's business: the next attempt presents it.
+                                if let LobbyMsg::ResumeToken { resume: token } = msg {
+                                    resume.set(Some(token));
+                                    continue;
+                                }
                                 if let LobbyMsg::Welcome { resume: token, .. } = &msg {
                                     failures.set(0);
                                     resume.set(token.clone());

@@ -39,6 +39,36 @@ test('after a server restart, pages reconnect and rejoin their room without a re
   await server.stop();
 });
 
+test('killed and restarted, the server keeps the host the host, though a guest came back first', async ({ browser }) => {
+  let server = await NoomServer.start('127.0.0.1:0', ['--resume-secret', 'host-seat-secret']);
+  const hana = await (await browser.newContext()).newPage();
+  const gus = await (await browser.newContext()).newPage();
+  await enterRoomFromLobby(hana, server.url, 'Hana', 'seats');
+  await enterRoomFromLobby(gus, server.url, 'Gus', 'seats');
+  await expect(memberNames(gus)).toHaveText(['Hana', 'Gus']);
+  const lock = (page: Page) => page.getByRole('button', { name: 'Lock room' });
+  await expect(lock(hana)).toBeVisible();
+  await expect(lock(gus)).toHaveCount(0);
+
+  await server.stop();
+  // Hana's page cannot reach the server until Gus is back in the room:
+  // the rebuilt room has Gus alone, first, for a while.
+  await hana.context().setOffline(true);
+  server = await server.startAgain();
+  await expect(gus.getByTestId('conn-status')).toHaveAttribute('data-state', 'open', { timeout: 30_000 });
+  await expectJoined(gus);
+  await hana.context().setOffline(false);
+  await expect(hana.getByTestId('conn-status')).toHaveAttribute('data-state', 'open', { timeout: 30_000 });
+  await expectJoined(hana);
+  for (const page of [hana, gus]) await expect(memberNames(page)).toHaveText(['Hana', 'Gus']);
+  // And the server agrees: the host's controls are Hana's, and they work.
+  await expect(lock(gus)).toHaveCount(0);
+  await lock(hana).click();
+  await expect(hana.getByRole('button', { name: 'Unlock room' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(gus.getByTestId('locked-badge')).toBeVisible();
+  await server.stop();
+});
+
 test('a graceful restart (SIGTERM) says so on the page, and the call never stops', async ({ browser }) => {
   // As a deploy runs it: the same resume secret for the old and new process.
   let server = await NoomServer.start('127.0.0.1:0', ['--resume-secret', 'deploy-day-secret']);

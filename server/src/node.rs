@@ -8,7 +8,7 @@
 //! stalling its room.
 
 use crate::bus::BusCmd;
-use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, PeerMap, Placed, Prepared};
+use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, PeerMap, Placed, Prepared, Seat};
 use crate::limits::{Guesses, Slot};
 use crate::media::{MediaCmd, MediaEvent};
 use crate::outbox::{Inbox, Kick, Outbox};
@@ -59,6 +59,11 @@ struct Inner {
     /// A parked session keeps its socket's place in the per-address limit:
     /// dropping sockets on purpose must not pile up sessions past it.
     sessions: Sessions<Slot>,
+    /// When this process started (ms): seats from tokens issued before it
+    /// are honoured for the resume grace after it.
+    boot_ms: u64,
+    /// The seat each peer's newest token carries.
+    seated: PeerMap<Seat>,
     /// To the Redis bus, in the order the hub produced them.
     bus: Option<mpsc::UnboundedSender<BusCmd>>,
     /// To the media thread (SFU rooms), likewise.
@@ -180,18 +185,26 @@ impl Node {
         let taken = resume.filter(|_| inner.sessions.enabled()).map(|token| {
             inner.tokens.check(token, now / 1000).and_then(|claim| {
                 let known = inner.hub.knows(&claim.id);
-                inner.sessions.take(&claim, known).map(|(how, generation)| (claim.id, how, generation))
+                inner.sessions.take(&claim, known).map(|(how, generation)| (claim, how, generation))
             })
         });
         match taken {
-            Some(Ok((id, Taken::Held, generation))) => {
+            Some(Ok((Claim { id, .. }, Taken::Held, generation))) => {
                 inner.take_over(&id, outbox, generation, now);
                 crate::metrics::resumed(true);
                 tracing::debug!(peer = %id, "resumed");
                 id
             }
-            Some(Ok((id, Taken::Restored, generation))) => {
+            Some(Ok((Claim { id, seat, .. }, Taken::Restored, generation))) => {
                 inner.start(&id, outbox, generation, now);
+                // Sat in a room before this process started, which it did
+                // moments ago: the room is being rebuilt from who comes back.
+                let grace = inner.sessions.grace_ms();
+                if let Some(seat) =
+                    seat.filter(|s| s.since_ms < inner.boot_ms && now <= inner.boot_ms + grace)
+                {
+                    inner.hub.claim_seat(&id, seat);
+                }
                 crate::metrics::resumed(false);
                 tracing::debug!(peer = %id, "restored after a restart");
                 id
@@ -456,13 +469,15 @@ impl Inner {
             outboxes: PeerMap::default(),
             tokens: Tokens::random(),
             sessions: Sessions::new(RESUME_GRACE_MS),
+            boot_ms: now_ms(),
+            seated: PeerMap::default(),
             bus: None,
             media: None,
         }
     }
 
     fn token(&self, id: &PeerId, generation: u32, now_ms: u64) -> Option<String> {
-        let claim = Claim { id: id.clone(), generation };
+        let claim = Claim { id: id.clone(), generation, seat: self.hub.seat_of(id) };
         self.sessions.enabled().then(|| self.tokens.issue(&claim, now_ms / 1000)).flatten()
     }
 
@@ -507,6 +522,7 @@ impl Inner {
     /// The session is over: its people see it leave.
     fn end_session(&mut self, id: &PeerId) {
         self.outboxes.remove(id);
+        self.seated.remove(id);
         self.sessions.forget(id);
         let out = self.hub.disconnect(id);
         self.deliver(out);
@@ -519,7 +535,28 @@ impl Inner {
             err.code()
         });
         self.deliver(out);
+        self.renew_seat(from);
         refused
+    }
+
+    /// After `id` entered or left a room: a token that says where it sits
+    /// now, so that a restart keeps its place (and a host stays host).
+    fn renew_seat(&mut self, id: &PeerId) {
+        let seat = self.hub.seat_of(id);
+        if self.seated.get(id) == seat.as_ref() {
+            return;
+        }
+        match seat {
+            Some(seat) => self.seated.insert(id.clone(), seat),
+            None => self.seated.remove(id),
+        };
+        let Some(generation) = self.sessions.generation(id).filter(|_| self.sessions.enabled()) else {
+            return;
+        };
+        let claim = Claim { id: id.clone(), generation, seat };
+        let Some(resume) = self.tokens.issue(&claim, now_ms() / 1000) else { return };
+        let msg = ServerMsg::ResumeToken { resume };
+        self.deliver(Output { deliveries: vec![Delivery::one(id, msg)], ..Output::default() });
     }
 
     /// Carries out one hub output: its messages to this node's sockets, its

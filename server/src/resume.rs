@@ -14,7 +14,7 @@
 //! the generation this process last issued may take the session back, so
 //! two sockets presenting one token cannot both win.
 
-use crate::hub::PeerMap;
+use crate::hub::{PeerMap, Seat};
 use app::protocol::PeerId;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -27,6 +27,9 @@ pub const TOKEN_TTL_SECS: u64 = 24 * 60 * 60;
 
 const ID_BYTES: usize = 16;
 const CLAIM_BYTES: usize = ID_BYTES + 4 + 8;
+/// With a seat: its room's hash and its join time.
+const SEATED_BYTES: usize = CLAIM_BYTES + 8 + 8;
+const TAG_BYTES: usize = 32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ResumeError {
@@ -40,11 +43,13 @@ pub enum ResumeError {
     Elsewhere,
 }
 
-/// Who a token speaks for, and which of that peer's tokens it is.
+/// Who a token speaks for, which of that peer's tokens it is, and where
+/// the peer sat when it was issued, if in a room.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claim {
     pub id: PeerId,
     pub generation: u32,
+    pub seat: Option<Seat>,
 }
 
 /// Signs and checks tokens with one key.
@@ -72,10 +77,14 @@ impl Tokens {
         if id.len() != 2 * ID_BYTES || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return None;
         }
-        let mut bytes = Vec::with_capacity(CLAIM_BYTES + 32);
+        let mut bytes = Vec::with_capacity(SEATED_BYTES + TAG_BYTES);
         bytes.extend_from_slice(&u128::from_str_radix(id, 16).ok()?.to_be_bytes());
         bytes.extend_from_slice(&claim.generation.to_be_bytes());
         bytes.extend_from_slice(&expires_secs.to_be_bytes());
+        if let Some(seat) = claim.seat {
+            bytes.extend_from_slice(&seat.room.to_be_bytes());
+            bytes.extend_from_slice(&seat.since_ms.to_be_bytes());
+        }
         let tag = hmac::sign(&self.key, &bytes);
         bytes.extend_from_slice(tag.as_ref());
         Some(URL_SAFE_NO_PAD.encode(bytes))
@@ -84,21 +93,24 @@ impl Tokens {
     /// The claim of a token this key signed, unless it expired.
     pub fn check(&self, token: &str, now_secs: u64) -> Result<Claim, ResumeError> {
         let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| ResumeError::Forged)?;
-        if bytes.len() <= CLAIM_BYTES {
+        let Some(claim_len) =
+            bytes.len().checked_sub(TAG_BYTES).filter(|n| [CLAIM_BYTES, SEATED_BYTES].contains(n))
+        else {
             return Err(ResumeError::Forged);
-        }
-        let (claim, tag) = bytes.split_at(CLAIM_BYTES);
+        };
+        let (claim, tag) = bytes.split_at(claim_len);
         hmac::verify(&self.key, claim, tag).map_err(|_| ResumeError::Forged)?;
-        let (id, rest) = claim.split_at(ID_BYTES);
-        let (generation, expires) = rest.split_at(4);
-        let expires = u64::from_be_bytes(expires.try_into().expect("8 bytes"));
-        if now_secs >= expires {
+        let u64_at = |at: usize| u64::from_be_bytes(claim[at..at + 8].try_into().expect("8 bytes"));
+        if now_secs >= u64_at(ID_BYTES + 4) {
             return Err(ResumeError::Expired);
         }
-        let id = u128::from_be_bytes(id.try_into().expect("16 bytes"));
+        let id = u128::from_be_bytes(claim[..ID_BYTES].try_into().expect("16 bytes"));
+        let seat = (claim_len == SEATED_BYTES)
+            .then(|| Seat { room: u64_at(CLAIM_BYTES), since_ms: u64_at(CLAIM_BYTES + 8) });
         Ok(Claim {
             id: PeerId(format!("{id:032x}")),
-            generation: u32::from_be_bytes(generation.try_into().expect("4 bytes")),
+            generation: u32::from_be_bytes(claim[ID_BYTES..ID_BYTES + 4].try_into().expect("4 bytes")),
+            seat,
         })
     }
 
@@ -140,6 +152,16 @@ impl<P> Sessions<P> {
     /// Whether sessions outlive their sockets at all.
     pub fn enabled(&self) -> bool {
         self.grace_ms > 0
+    }
+
+    /// How long a dropped session waits for its page (ms).
+    pub fn grace_ms(&self) -> u64 {
+        self.grace_ms
+    }
+
+    /// The generation of the newest token issued for `id`.
+    pub fn generation(&self, id: &PeerId) -> Option<u32> {
+        self.generation.get(id).copied()
     }
 
     /// The generation of a new connection's first token.
@@ -205,7 +227,22 @@ mod tests {
     use super::*;
 
     fn claim(generation: u32) -> Claim {
-        Claim { id: PeerId("00112233445566778899aabbccddeeff".into()), generation }
+        Claim { id: PeerId("00112233445566778899aabbccddeeff".into()), generation, seat: None }
+    }
+
+    #[test]
+    fn a_token_can_carry_a_seat_and_it_is_signed_too() {
+        let tokens = Tokens::new(b"secret");
+        let seated = Claim { seat: Some(Seat { room: 7, since_ms: 1_234 }), ..claim(2) };
+        let token = tokens.issue(&seated, 0).unwrap();
+        assert_eq!(tokens.check(&token, 0), Ok(seated));
+        let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        bytes[CLAIM_BYTES + 15] ^= 1; // the join time
+        assert_eq!(tokens.check(&URL_SAFE_NO_PAD.encode(bytes), 0), Err(ResumeError::Forged));
+        // Cut to a seatless length, the signature no longer fits.
+        let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        bytes.drain(CLAIM_BYTES..SEATED_BYTES);
+        assert_eq!(tokens.check(&URL_SAFE_NO_PAD.encode(bytes), 0), Err(ResumeError::Forged));
     }
 
     #[test]
@@ -240,7 +277,7 @@ mod tests {
             "+0112233445566778899aabbccddeeff",
             "00112233445566778899AABBCCDDEEFF",
         ] {
-            let claim = Claim { id: PeerId(id.into()), generation: 0 };
+            let claim = Claim { id: PeerId(id.into()), generation: 0, seat: None };
             assert_eq!(tokens.issue(&claim, 0), None, "{id}");
         }
     }

@@ -90,8 +90,9 @@ async fn forged_and_expired_tokens_are_refused_with_a_typed_error() {
     let server = Server::start_with(&["--resume-secret", "correct horse battery staple"]).await;
     let ada = Client::named(&server, "Ada").await;
     let tokens = Tokens::new(b"correct horse battery staple");
-    let expired = tokens.issue_expired(&Claim { id: ada.id.clone(), generation: 0 }, 1).unwrap();
-    let other_key = Tokens::new(b"guess").issue(&Claim { id: ada.id.clone(), generation: 0 }, 0).unwrap();
+    let expired = tokens.issue_expired(&Claim { id: ada.id.clone(), generation: 0, seat: None }, 1).unwrap();
+    let other_key =
+        Tokens::new(b"guess").issue(&Claim { id: ada.id.clone(), generation: 0, seat: None }, 0).unwrap();
     for (token, why) in
         [("bm90IGEgdG9rZW4", "not one this server issued"), (&other_key, "not one"), (&expired, "expired")]
     {
@@ -185,4 +186,58 @@ async fn a_parked_session_keeps_its_place_in_the_per_address_limit() {
     // Once its grace is over, the place is free.
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     Client::connect(&server).await;
+}
+
+/// The `resume_token` a join is answered with, for the next socket.
+async fn seat_token(client: &mut Client) -> String {
+    match client.recv_until(|m| matches!(m, ServerMsg::ResumeToken { .. })).await {
+        ServerMsg::ResumeToken { resume } => resume,
+        _ => unreachable!(),
+    }
+}
+
+/// Back on a restarted server with `token`, asking for room `x` again.
+async fn back_in_x(server: &Server, token: &str, nickname: &str) -> (Client, Vec<String>) {
+    let (mut client, _) = Client::resuming(server, token).await;
+    client.send(&ClientMsg::SetNickname { nickname: nickname.into() }).await;
+    client.send(&ClientMsg::Join { room: "x".into(), passcode: None }).await;
+    match client.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await {
+        ServerMsg::Joined { members, .. } => (client, members.into_iter().map(|m| m.nickname).collect()),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn after_a_restart_the_host_is_host_again_whoever_comes_back_first() {
+    let secret = ["--resume-secret", "kept across restarts"];
+    let mut before = Server::start_with(&secret).await;
+    let mut ada = Client::in_room(&before, "Ada", "x").await;
+    let ada_token = seat_token(&mut ada).await;
+    let mut bob = Client::in_room(&before, "Bob", "x").await;
+    let bob_token = seat_token(&mut bob).await;
+    before.kill().await;
+    drop((ada, bob));
+
+    let after = Server::start_with(&secret).await;
+    // Bob is back first, and for now alone: the host meanwhile.
+    let (mut bob, names) = back_in_x(&after, &bob_token, "Bob").await;
+    assert_eq!(names, ["Bob"]);
+    // Ada comes back to her place, first: the host again, for everyone.
+    let (mut ada, names) = back_in_x(&after, &ada_token, "Ada").await;
+    assert_eq!(names, ["Ada", "Bob"]);
+    bob.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await;
+    bob.send(&ClientMsg::LockRoom { locked: true }).await;
+    bob.expect_error(ErrorCode::NotHost).await;
+    ada.send(&ClientMsg::LockRoom { locked: true }).await;
+    ada.recv_until(|m| matches!(m, ServerMsg::RoomLocked { .. })).await;
+
+    // The welcome's token, from before any join, holds no place: Cy
+    // comes back last and stays last.
+    let cy = Client::named(&after, "Cy").await;
+    let cy_token = cy.resume.clone().unwrap();
+    drop(cy);
+    ada.send(&ClientMsg::LockRoom { locked: false }).await;
+    ada.recv_until(|m| matches!(m, ServerMsg::RoomLocked { .. })).await;
+    let (_cy, names) = back_in_x(&after, &cy_token, "Cy").await;
+    assert_eq!(names, ["Ada", "Bob", "Cy"]);
 }

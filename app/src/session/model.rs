@@ -402,6 +402,8 @@ impl Model {
                 self.problem = Some(Problem { code, message });
             }
             LobbyMsg::Restarting => self.conn = Conn::Restarting,
+            // The signaling socket keeps it for its next attempt.
+            LobbyMsg::ResumeToken { .. } => {}
         }
         Vec::new()
     }
@@ -601,13 +603,21 @@ impl Model {
                 room.returning.clear();
                 let before = std::mem::replace(&mut room.members, members);
                 if restored {
+                    // In the order they had: the server gives those coming
+                    // back their old places (their resume tokens), so the
+                    // host shown is the host it will have.
                     room.returning_until = now_ms + RETURN_GRACE_MS;
+                    let mut back = std::mem::take(&mut room.members);
                     for m in before {
-                        if !room.members.iter().any(|x| x.id == m.id) {
-                            room.returning.push(m.id.clone());
-                            room.members.push(m);
+                        match back.iter().position(|x| x.id == m.id) {
+                            Some(at) => room.members.push(back.remove(at)),
+                            None => {
+                                room.returning.push(m.id.clone());
+                                room.members.push(m);
+                            }
                         }
                     }
+                    room.members.extend(back);
                 }
                 room.joins += 1;
                 push_log(room, LogEntry::Notice { text: "Reconnected".into(), ts: now_ms });

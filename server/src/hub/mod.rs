@@ -20,6 +20,7 @@ mod passcode;
 mod remote;
 #[cfg(test)]
 mod remote_tests;
+mod seat;
 #[cfg(test)]
 mod tests;
 
@@ -30,6 +31,7 @@ pub use ice::{turn_credential, IceConfig};
 pub use output::Output;
 pub use passcode::{Passcode, Prepared};
 pub use remote::MISSING_GRACE_MS;
+pub use seat::{room_hash, Seat};
 
 use crate::media::MediaCmd;
 use app::protocol::{
@@ -153,6 +155,9 @@ pub struct Hub {
     /// after Redis comes back empty, their node needs a moment to register
     /// them again, and they must not be seen to leave and join meanwhile.
     missing: HashMap<PeerId, u64>,
+    /// Places in a room's join order that peers brought back from before a
+    /// restart (their resume tokens), taken by their next join of it.
+    seats: PeerMap<Seat>,
 }
 
 impl Hub {
@@ -248,7 +253,22 @@ impl Hub {
         self.leave_room(id, &mut out);
         self.lobby.remove(id);
         self.peers.remove(id);
+        self.seats.remove(id);
         self.output(None, Ok(out))
+    }
+
+    /// `id` was in a room before this process started (its resume token
+    /// says where it sat): its next join of that room takes that place.
+    pub fn claim_seat(&mut self, id: &PeerId, seat: Seat) {
+        if self.peers.contains_key(id) {
+            self.seats.insert(id.clone(), seat);
+        }
+    }
+
+    /// Where one of this node's peers sits now, for its resume token.
+    pub fn seat_of(&self, id: &PeerId) -> Option<Seat> {
+        let peer = self.peers.get(id).filter(|p| p.node.is_none())?;
+        Some(Seat { room: room_hash(peer.room.as_deref()?), since_ms: peer.since })
     }
 
     /// A message from one of this node's connections. A refusal comes back
@@ -551,19 +571,28 @@ impl Hub {
             self.publish(None, event);
         }
         self.make_name_unique(from, &room);
-        self.rooms.get_mut(&room).expect("just made").members.push(from.clone());
+        // Back from before a restart: in the place they had, as the others
+        // coming back keep theirs, so the host is who it was.
+        let seat = self.seats.remove(from).filter(|s| s.room == room_hash(&room));
+        let since = seat.map_or(now_ms, |s| s.since_ms);
+        let order = |id: &PeerId| (self.peers.get(id).map_or(0, |p| p.since), id.clone());
+        let members = &self.rooms.get(&room).expect("just made").members;
+        let at = match seat {
+            Some(_) => {
+                members.iter().position(|id| order(id) > (since, from.clone())).unwrap_or(members.len())
+            }
+            None => members.len(),
+        };
+        self.rooms.get_mut(&room).expect("just made").members.insert(at, from.clone());
         let peer = self.peers.get_mut(from).expect("checked in handle");
         peer.room = Some(room.clone());
-        peer.since = now_ms;
+        peer.since = since;
         self.lobby.remove(from);
         self.mark_dirty(&room);
         if mode == MediaMode::Sfu {
             self.media.push(MediaCmd::Join { room: room.clone(), peer: from.clone() });
         }
-        self.publish(
-            None,
-            ClusterEvent::Joined { room: room.clone(), member: self.member(from), since: now_ms },
-        );
+        self.publish(None, ClusterEvent::Joined { room: room.clone(), member: self.member(from), since });
         let grown = self.grow_to_sfu(&room);
         if !others.is_empty() {
             out.push(Delivery::many(others.clone(), ServerMsg::PeerJoined { peer: self.member(from) }));

@@ -414,3 +414,21 @@ fn a_full_room_checks_the_passcode_first() {
     assert_eq!(full, HubError::RoomFull(1));
     assert!(full.passed_passcode(), "refused for the size, so the passcode was right");
 }
+
+#[test]
+fn a_seat_from_before_a_restart_takes_its_old_place_in_its_room_only() {
+    let mut hub = hub_with(&["ada", "bob", "cy"]);
+    // Back after a restart: Ada had joined "x" at 1,000 ms, before Bob.
+    hub.claim_seat(&id("ada"), Seat { room: room_hash("x"), since_ms: 1_000 });
+    hub.handle(&id("bob"), ClientMsg::Join { room: "x".into(), passcode: None }, 5_000).result().unwrap();
+    hub.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 6_000).result().unwrap();
+    let names: Vec<String> = hub.member_list("x").into_iter().map(|m| m.nickname).collect();
+    assert_eq!(names, ["ada", "bob"], "Ada first again: the host");
+    assert_eq!(hub.seat_of(&id("ada")), Some(Seat { room: room_hash("x"), since_ms: 1_000 }));
+    // A seat for another room changes nothing: Cy joins "x" last.
+    hub.claim_seat(&id("cy"), Seat { room: room_hash("y"), since_ms: 1 });
+    hub.handle(&id("cy"), ClientMsg::Join { room: "x".into(), passcode: None }, 7_000).result().unwrap();
+    let names: Vec<String> = hub.member_list("x").into_iter().map(|m| m.nickname).collect();
+    assert_eq!(names, ["ada", "bob", "cy"]);
+    assert_eq!(hub.seat_of(&id("cy")), Some(Seat { room: room_hash("x"), since_ms: 7_000 }));
+}
