@@ -8,7 +8,7 @@
 //! stalling its room.
 
 use crate::bus::BusCmd;
-use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, PeerMap, Placed, Prepared, Seat};
+use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, PeerMap, Placed, Prepared};
 use crate::limits::{Guesses, Slot};
 use crate::media::{MediaCmd, MediaEvent};
 use crate::outbox::{Inbox, Kick, Outbox};
@@ -62,8 +62,6 @@ struct Inner {
     /// When this process started (ms): seats from tokens issued before it
     /// are honoured for the resume grace after it.
     boot_ms: u64,
-    /// The seat each peer's newest token carries.
-    seated: PeerMap<Seat>,
     /// To the Redis bus, in the order the hub produced them.
     bus: Option<mpsc::UnboundedSender<BusCmd>>,
     /// To the media thread (SFU rooms), likewise.
@@ -119,9 +117,7 @@ impl Node {
 
     /// Tells a member here that their chat never reached the other nodes.
     pub fn not_delivered(&self, to: &PeerId) {
-        let err = crate::held::NotDelivered;
-        let msg = ServerMsg::Error { code: ErrorCode::NotDelivered, message: err.to_string() };
-        self.lock().deliver(Output { deliveries: vec![Delivery::one(to, msg)], ..Output::default() });
+        self.reply_error(to, ErrorCode::NotDelivered, crate::held::NotDelivered.to_string());
     }
 
     pub fn apply_remote(&self, from_node: &str, event: ClusterEvent) {
@@ -288,9 +284,14 @@ impl Node {
 
     pub fn handle(&self, from: &PeerId, msg: ClientMsg) -> Option<ErrorCode> {
         let now = now_ms();
+        let moves = matches!(msg, ClientMsg::Join { .. } | ClientMsg::Leave);
         let mut inner = self.lock();
         let out = inner.hub.handle(from, msg, now);
-        inner.answer(from, out)
+        let refused = inner.answer(from, out);
+        if moves && refused.is_none() {
+            inner.renew_seat(from, now);
+        }
+        refused
     }
 
     /// A join with a passcode: slowed down for an address that keeps
@@ -329,9 +330,13 @@ impl Node {
         };
         let refused = {
             let mut inner = self.lock();
-            let out = inner.hub.join_prepared(from, &room, Some(&passcode), &prepared, now_ms());
+            let now = now_ms();
+            let out = inner.hub.join_prepared(from, &room, Some(&passcode), &prepared, now);
             let refused = out.refused.clone();
             inner.answer(from, out);
+            if refused.is_none() {
+                inner.renew_seat(from, now);
+            }
             refused
         };
         match refused {
@@ -395,8 +400,7 @@ impl Node {
 
     /// One message for one connection of this node, outside any hub input.
     fn send_one(&self, to: &PeerId, msg: ServerMsg) {
-        let deliveries = vec![Delivery::one(to, msg)];
-        self.lock().deliver(Output { deliveries, ..Output::default() });
+        self.lock().send_one(to, msg);
     }
 
     /// Asks the connection to close with `kick`; it then ends and
@@ -470,7 +474,6 @@ impl Inner {
             tokens: Tokens::random(),
             sessions: Sessions::new(RESUME_GRACE_MS),
             boot_ms: now_ms(),
-            seated: PeerMap::default(),
             bus: None,
             media: None,
         }
@@ -515,14 +518,17 @@ impl Inner {
     }
 
     fn refuse_resume(&mut self, id: &PeerId, err: ResumeError) {
-        let msg = ServerMsg::Error { code: ErrorCode::ResumeRefused, message: err.to_string() };
-        self.deliver(Output { deliveries: vec![Delivery::one(id, msg)], ..Output::default() });
+        self.send_one(id, ServerMsg::Error { code: ErrorCode::ResumeRefused, message: err.to_string() });
+    }
+
+    /// One message for one connection, outside any hub input.
+    fn send_one(&mut self, to: &PeerId, msg: ServerMsg) {
+        self.deliver(Output { deliveries: vec![Delivery::one(to, msg)], ..Output::default() });
     }
 
     /// The session is over: its people see it leave.
     fn end_session(&mut self, id: &PeerId) {
         self.outboxes.remove(id);
-        self.seated.remove(id);
         self.sessions.forget(id);
         let out = self.hub.disconnect(id);
         self.deliver(out);
@@ -535,28 +541,17 @@ impl Inner {
             err.code()
         });
         self.deliver(out);
-        self.renew_seat(from);
         refused
     }
 
     /// After `id` entered or left a room: a token that says where it sits
-    /// now, so that a restart keeps its place (and a host stays host).
-    fn renew_seat(&mut self, id: &PeerId) {
-        let seat = self.hub.seat_of(id);
-        if self.seated.get(id) == seat.as_ref() {
-            return;
+    /// now (`token` adds the seat), so that a restart keeps its place and
+    /// a host stays host.
+    fn renew_seat(&mut self, id: &PeerId, now_ms: u64) {
+        let Some(generation) = self.sessions.generation(id) else { return };
+        if let Some(resume) = self.token(id, generation, now_ms) {
+            self.send_one(id, ServerMsg::ResumeToken { resume });
         }
-        match seat {
-            Some(seat) => self.seated.insert(id.clone(), seat),
-            None => self.seated.remove(id),
-        };
-        let Some(generation) = self.sessions.generation(id).filter(|_| self.sessions.enabled()) else {
-            return;
-        };
-        let claim = Claim { id: id.clone(), generation, seat };
-        let Some(resume) = self.tokens.issue(&claim, now_ms() / 1000) else { return };
-        let msg = ServerMsg::ResumeToken { resume };
-        self.deliver(Output { deliveries: vec![Delivery::one(id, msg)], ..Output::default() });
     }
 
     /// Carries out one hub output: its messages to this node's sockets, its

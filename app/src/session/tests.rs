@@ -443,18 +443,7 @@ fn after_a_restart_the_room_keeps_its_order_whoever_is_back_first() {
     let mut m = in_a_call_offline();
     welcome(&mut m, "me", false);
     // Cy was back before us; the server seats everyone back in join order.
-    m.on_server(
-        ServerMsg::Joined {
-            room: "x".into(),
-            members: vec![member("c", "Cy"), member("me", "Ada")],
-            sharer: None,
-            locked: false,
-            passcode: false,
-            media: MediaMode::Mesh,
-            resumed: false,
-        },
-        1_000,
-    );
+    joined(&mut m, "x", vec![member("c", "Cy"), member("me", "Ada")]);
     assert_eq!(names(&m), ["Ada", "Bob", "Cy"], "the host shown is still the first");
     assert_eq!(m.room.as_ref().unwrap().returning, [PeerId("b".into())]);
 }
