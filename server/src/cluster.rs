@@ -33,9 +33,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// backoff; what was held for them waits that long, or it would reach
 /// only the nodes that happened to reconnect first.
 const SETTLE: Duration = Duration::from_secs(6);
+/// After a failed send of held events, the next try waits this long.
+const RETRY_HELD: Duration = Duration::from_millis(500);
 /// Taking a node's members out for a missed heartbeat waits as long after
 /// a reconnect: the nodes that are alive heartbeat again by then.
-const RETRY_HELD: Duration = Duration::from_millis(500);
 const REAP_AFTER: Duration = Duration::from_secs(2 * NODE_TTL_MS / 1000);
 
 #[derive(Serialize, Deserialize)]
@@ -325,7 +326,7 @@ impl Cluster {
         let mut dropped = Vec::new();
         let mut sent_all = true;
         while let Some((at, out)) = held.next(Instant::now(), &mut dropped) {
-            if let Err(err) = self.publish(&mut conn, out.clone()).await {
+            if let Err(err) = self.publish(&mut conn, &out).await {
                 if err.is_io_error() || err.is_connection_dropped() || err.is_timeout() {
                     held.put_back(at, out);
                     sent_all = false;
@@ -350,10 +351,10 @@ impl Cluster {
         }
     }
 
-    async fn publish(&self, conn: &mut MultiplexedConnection, out: Outgoing) -> Res<()> {
+    async fn publish(&self, conn: &mut MultiplexedConnection, out: &Outgoing) -> Res<()> {
         let envelope = envelope(&self.node_id, out.event.clone());
-        if let Some(node) = out.node {
-            return redis::cmd("PUBLISH").arg(inbox(&node)).arg(envelope).query_async(conn).await;
+        if let Some(node) = &out.node {
+            return redis::cmd("PUBLISH").arg(inbox(node)).arg(envelope).query_async(conn).await;
         }
         let Some(room) = out.event.room().map(str::to_owned) else { return Ok(()) };
         let mut pipe = redis::pipe();
@@ -488,7 +489,7 @@ impl Cluster {
         redis::cmd("DEL").arg(peers_key(&self.node_id)).query_async::<()>(&mut conn).await?;
         for (room, member, since) in node.local_members() {
             let event = ClusterEvent::Joined { room, member, since };
-            self.publish(&mut conn, Outgoing { node: None, event }).await?;
+            self.publish(&mut conn, &Outgoing { node: None, event }).await?;
         }
         // Only where Redis lost them: a lock set elsewhere while we were
         // cut off must not be undone by our older copy.
