@@ -35,6 +35,12 @@ pub const CLOSE_PROTOCOL: u16 = 1002;
 /// resumed (the same browser, back on a new socket).
 pub const CLOSE_RESUMED_ELSEWHERE: u16 = 4001;
 
+/// The HTTP fallback, for networks that refuse WebSocket upgrades: under
+/// the socket's own path (`/ws/events`, `/ws/send`), server-sent events
+/// carry the server's messages down and POSTs carry the client's up.
+pub const HTTP_EVENTS_PATH: &str = "/events";
+pub const HTTP_SEND_PATH: &str = "/send";
+
 /// A connection's identity, chosen by the server: unguessable, so knowing
 /// one is not a way to reach a peer outside your room.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ pub mod bus;
 pub mod client_ip;
 pub mod cluster;
 pub mod config;
+pub mod fallback;
 mod headers;
 pub mod held;
 pub mod hub;

@@ -148,9 +148,12 @@ impl Inbox {
     }
 
     /// The connection closes itself (a frame too big, a client too slow to
-    /// name itself): the same path as a kick from the node.
+    /// name itself): the same path as a kick from the node. It wakes the
+    /// task, which may be waiting while a request of the HTTP fallback
+    /// asks for the close.
     pub fn kick(&self, kick: Kick) {
         lock(&self.0).close_with(kick);
+        self.0.ready.notify_one();
     }
 
     /// Resolves when something may have been queued since the last `take`.

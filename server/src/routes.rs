@@ -1,16 +1,19 @@
 use crate::limits::PerAddress;
 use crate::origin::OriginPolicy;
-use crate::{headers, node::Node, ws, Config};
+use crate::{fallback, headers, node::Node, ws, Config};
 use app::app::shell;
+use app::protocol::{HTTP_EVENTS_PATH, HTTP_SEND_PATH};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
-use axum::{routing::get, Router};
+use axum::routing::{get, post};
+use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// The whole HTTP surface: `/ws` for signaling, the app's pages rendered on
+/// The whole HTTP surface: `/ws` for signaling (and its HTTP fallback), the app's pages rendered on
 /// the server, and the built site's files.
 pub fn router(config: &Config, addr: SocketAddr, node: Arc<Node>) -> Router {
     let options = LeptosOptions::builder()
@@ -43,8 +46,14 @@ pub fn router(config: &Config, addr: SocketAddr, node: Arc<Node>) -> Router {
         nickname_timeout: std::time::Duration::from_secs(config.nickname_timeout_secs.max(1)),
         proxies: Arc::new(config.trusted_proxies()),
     };
-    let mut signaling =
-        Router::new().route("/ws", get(ws::upgrade)).with_state(ws::Signaling { node, origins, limits });
+    // A POST carries a batch of messages, each within the frame limit.
+    let post_limit = DefaultBodyLimit::max(limits.max_frame_bytes.saturating_mul(4));
+    let http = Arc::new(fallback::Sessions::default());
+    let mut signaling = Router::new()
+        .route("/ws", get(ws::upgrade))
+        .route(&format!("/ws{HTTP_EVENTS_PATH}"), get(fallback::events))
+        .route(&format!("/ws{HTTP_SEND_PATH}"), post(fallback::send).layer(post_limit))
+        .with_state(ws::Signaling { node, origins, limits, http });
     if config.metrics {
         signaling = signaling.route("/metrics", get(|| async { crate::metrics::render() }));
     }

@@ -21,11 +21,11 @@ use tokio::time::{sleep_until, timeout};
 
 /// Browsers answer pings by themselves; this keeps NATs open and lets a
 /// silently dead connection be noticed.
-const PING_EVERY: Duration = Duration::from_secs(20);
+pub(crate) const PING_EVERY: Duration = Duration::from_secs(20);
 /// No frame at all (pongs included) for this long means the peer is gone.
 const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// A client that accepts nothing for this long is dropped.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a kick, how long the writer gets to deliver the close frame, and
 /// then the client to answer it (RFC 6455 §7.1.1: the TCP connection is
 /// closed only after the closing handshake, or its reset could destroy the
@@ -41,12 +41,14 @@ const READ_BUFFER: usize = 512;
 /// Frames queued for a socket are gathered up to this much per write.
 const WRITE_BUFFER: usize = 4 * 1024;
 
-/// What the `/ws` route needs.
+/// What the `/ws` routes need.
 #[derive(Clone)]
 pub struct Signaling {
     pub node: Arc<Node>,
     pub origins: Arc<OriginPolicy>,
     pub limits: Limits,
+    /// The HTTP fallback's open sessions.
+    pub http: Arc<crate::fallback::Sessions>,
 }
 
 /// The transport's share of the abuse limits (the hub enforces the rest).
@@ -65,7 +67,7 @@ pub struct Limits {
 const MAX_TOKEN_CHARS: usize = 128;
 
 /// The token of `?resume=<token>`, if the page brought one.
-fn resume_token(query: Option<&str>) -> Option<String> {
+pub(crate) fn resume_token(query: Option<&str>) -> Option<String> {
     let token = query?.split('&').find_map(|pair| pair.strip_prefix("resume="))?;
     (!token.is_empty() && token.len() <= MAX_TOKEN_CHARS).then(|| token.to_owned())
 }
@@ -76,19 +78,14 @@ pub async fn upgrade(
     headers: HeaderMap,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     ticket: Option<Extension<Ticket>>,
-    State(Signaling { node, origins, limits }): State<Signaling>,
+    State(Signaling { node, origins, limits, .. }): State<Signaling>,
 ) -> Response {
-    // An Origin that is present but unreadable is refused, not ignored.
-    let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("\u{0}"));
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    if origins.check(origin, host) == Verdict::Refused {
-        tracing::info!(origin, "refused a socket from a page of another site");
-        return (StatusCode::FORBIDDEN, "pages of this origin may not use this Noom server").into_response();
+    if let Err(refused) = check_origin(&origins, &headers) {
+        return refused.into_response();
     }
-    let client = limits.proxies.client_ip(client.ip(), &headers);
-    let Some(slot) = limits.per_address.acquire(client) else {
-        tracing::info!(ip = %client, "refused a socket: too many from one address");
-        return (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response();
+    let (client, slot) = match take_slot(&limits, client, &headers) {
+        Ok(taken) => taken,
+        Err(refused) => return refused.into_response(),
     };
     // The socket layer accepts a little more than our limit so that an
     // oversized message can be refused with a close reason rather than a
@@ -108,6 +105,51 @@ pub async fn upgrade(
             }
             connection(socket, node, limits, client, slot, resume_token(query.as_deref()))
         })
+}
+
+/// Why a signaling connection was refused before it opened.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Refused {
+    #[error("pages of this origin may not use this Noom server")]
+    Origin,
+    #[error("too many connections from your address")]
+    TooMany,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Refused::Origin => StatusCode::FORBIDDEN,
+            Refused::TooMany => StatusCode::TOO_MANY_REQUESTS,
+        };
+        (status, self.to_string()).into_response()
+    }
+}
+
+/// Pages of other sites may not speak for their visitors. An Origin that is
+/// present but unreadable is refused, not ignored.
+pub(crate) fn check_origin(origins: &OriginPolicy, headers: &HeaderMap) -> Result<(), Refused> {
+    let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("\u{0}"));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if origins.check(origin, host) == Verdict::Refused {
+        tracing::info!(origin, "refused a connection from a page of another site");
+        return Err(Refused::Origin);
+    }
+    Ok(())
+}
+
+/// The client's address and its place under the per-address limit.
+pub(crate) fn take_slot(
+    limits: &Limits,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(IpAddr, Slot), Refused> {
+    let client = limits.proxies.client_ip(peer.ip(), headers);
+    let Some(slot) = limits.per_address.acquire(client) else {
+        tracing::info!(ip = %client, "refused a connection: too many from one address");
+        return Err(Refused::TooMany);
+    };
+    Ok((client, slot))
 }
 
 async fn connection(
@@ -299,29 +341,10 @@ async fn read(
         Message::Ping(_) | Message::Pong(_) => 0,
         Message::Close(_) => return Read::Closed,
     };
-    if size > limits.max_frame_bytes {
-        return Read::Kick(too_big(id, limits.max_frame_bytes));
-    }
-    match rate.check(now) {
-        Rate::Pass => {}
-        Rate::Refuse { first } => {
-            if first {
-                let message = format!(
-                    "slow down: at most {} messages per second; these were dropped",
-                    limits.rate.per_sec
-                );
-                node.reply_error(id, ErrorCode::RateLimited, message);
-            }
-            return Read::Go;
-        }
-        Rate::Close => {
-            tracing::info!(peer = %id, "closing a connection that keeps flooding");
-            return Read::Kick(Kick {
-                code: CLOSE_TOO_SLOW,
-                reason: "too many messages".into(),
-                flush: true,
-            });
-        }
+    match admit(size, now, rate, node, id, limits) {
+        Admit::Pass => {}
+        Admit::Drop => return Read::Go,
+        Admit::Kick(kick) => return Read::Kick(kick),
     }
     match message {
         Message::Ping(_) | Message::Pong(_) => {}
@@ -331,6 +354,45 @@ async fn read(
         _ => node.reply_error(id, ErrorCode::BadMessage, "binary frames are not supported".into()),
     }
     Read::Go
+}
+
+/// What to do with one frame from a client, of either transport.
+pub(crate) enum Admit {
+    Pass,
+    /// Over the rate: dropped (the client was told once).
+    Drop,
+    Kick(Kick),
+}
+
+/// The size and rate limits every frame from a client passes.
+pub(crate) fn admit(
+    size: usize,
+    now: Instant,
+    rate: &mut RateGuard,
+    node: &Node,
+    id: &PeerId,
+    limits: &Limits,
+) -> Admit {
+    if size > limits.max_frame_bytes {
+        return Admit::Kick(too_big(id, limits.max_frame_bytes));
+    }
+    match rate.check(now) {
+        Rate::Pass => Admit::Pass,
+        Rate::Refuse { first } => {
+            if first {
+                let message = format!(
+                    "slow down: at most {} messages per second; these were dropped",
+                    limits.rate.per_sec
+                );
+                node.reply_error(id, ErrorCode::RateLimited, message);
+            }
+            Admit::Drop
+        }
+        Rate::Close => {
+            tracing::info!(peer = %id, "closing a connection that keeps flooding");
+            Admit::Kick(Kick { code: CLOSE_TOO_SLOW, reason: "too many messages".into(), flush: true })
+        }
+    }
 }
 
 /// A frame the socket layer could not accept: the client is told why with
