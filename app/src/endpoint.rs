@@ -24,6 +24,24 @@ pub enum EndpointError {
     NoHost(String),
 }
 
+/// How the page reaches the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Transport {
+    #[default]
+    WebSocket,
+    /// Server-sent events and POSTs, where the network refuses WebSocket.
+    Http,
+}
+
+/// The HTTP fallback's base for a socket URL: the same path, over http(s).
+pub fn http_base(socket_url: &str) -> String {
+    match socket_url.split_once("://") {
+        Some(("wss", rest)) => format!("https://{rest}"),
+        Some(("ws", rest)) => format!("http://{rest}"),
+        _ => socket_url.to_owned(),
+    }
+}
+
 /// The socket on the page's own origin.
 pub fn same_origin(page_protocol: &str, page_host: &str) -> String {
     let scheme = if page_protocol == "https:" { "wss" } else { "ws" };
@@ -81,6 +99,12 @@ mod tests {
     fn same_origin_follows_the_page_scheme() {
         assert_eq!(same_origin("https:", "noom.example.org"), "wss://noom.example.org/ws");
         assert_eq!(same_origin("http:", "127.0.0.1:3000"), "ws://127.0.0.1:3000/ws");
+    }
+
+    #[test]
+    fn the_http_fallback_lives_beside_the_socket() {
+        assert_eq!(http_base("wss://noom.example.org/ws"), "https://noom.example.org/ws");
+        assert_eq!(http_base("ws://127.0.0.1:3000/custom/ws"), "http://127.0.0.1:3000/custom/ws");
     }
 
     #[test]

@@ -1,3 +1,4 @@
+use crate::endpoint::Transport;
 use crate::session::{use_session, Conn};
 use leptos::prelude::*;
 
@@ -6,8 +7,11 @@ use leptos::prelude::*;
 pub fn ConnStatus() -> impl IntoView {
     let session = use_session();
     let conn = Memo::new(move |_| session.model.with(|m| m.conn));
+    let transport = Memo::new(move |_| session.model.with(|m| m.transport));
+    let over_http = move || transport.get() == Transport::Http;
     let label = move || match conn.get() {
         Conn::Connecting => "Connecting…".to_owned(),
+        Conn::Open if over_http() => "Connected over HTTP".to_owned(),
         Conn::Open => "Connected".to_owned(),
         Conn::Reconnecting { retry_ms } => {
             format!("Reconnecting to the server… (next try in {}s)", retry_ms.div_ceil(1000))
@@ -21,7 +25,15 @@ pub fn ConnStatus() -> impl IntoView {
         Conn::Restarting => "restarting",
     };
     view! {
-        <div class="conn" data-state=state role="status" aria-live="polite" data-testid="conn-status">
+        <div
+            class="conn"
+            data-state=state
+            data-transport=move || if over_http() { "http" } else { "websocket" }
+            title=move || over_http().then_some("This network blocks WebSocket, so Noom uses plain HTTP: everything works, a little slower")
+            role="status"
+            aria-live="polite"
+            data-testid="conn-status"
+        >
             <span class="conn-dot" aria-hidden="true"></span>
             <span class="conn-label">{label}</span>
         </div>

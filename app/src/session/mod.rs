@@ -62,6 +62,7 @@ impl Session {
         use crate::signaling::{self, Event};
         let session = *self;
         let tx = signaling::start(move |event| match event {
+            Event::Up(transport) => session.model.update(|m| m.transport = transport),
             Event::Down { retry_ms } => session.model.update(|m| m.on_connecting(retry_ms)),
             Event::Message(msg) => session.act(|m| m.on_lobby_msg(msg)),
         });

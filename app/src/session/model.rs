@@ -6,6 +6,7 @@
 //! reactive glue in `session::mod` sends them. No browser APIs here, so the
 //! rules are unit-tested natively.
 
+use crate::endpoint::Transport;
 use crate::protocol::{
     ClientMsg, ErrorCode, IceServer, LobbyMsg, MediaMode, MediaState, Member, PeerId, RoomMsg, RoomSummary,
     Routed, ServerMsg,
@@ -122,6 +123,8 @@ pub struct Problem {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     pub conn: Conn,
+    /// What carries the connection; the status pill says when it is HTTP.
+    pub transport: Transport,
     pub me: Option<PeerId>,
     /// From `welcome`: what the call's peer connections use.
     pub ice_servers: Vec<IceServer>,
@@ -156,6 +159,7 @@ impl Default for Model {
     fn default() -> Self {
         Model {
             conn: Conn::Connecting,
+            transport: Transport::WebSocket,
             me: None,
             ice_servers: Vec::new(),
             media: MediaState::default(),

@@ -147,10 +147,14 @@ async fn run(mut outgoing: UnboundedReceiver<ClientMsg>, on_event: Rc<dyn Fn(Eve
         // way (a proxy that strips upgrades): try plain HTTP, whose code
         // is fetched only now.
         if !heard.get() {
-            let over_http = http::load().await;
-            let on_http = |text| deliver(Transport::Http, text);
-            over_http(format!("{http_base}{}{query}", protocol::HTTP_EVENTS_PATH), &mut outgoing, &on_http)
-                .await;
+            match http::load().await {
+                Ok(over_http) => {
+                    let on_http = |text| deliver(Transport::Http, text);
+                    let events = format!("{http_base}{}{query}", protocol::HTTP_EVENTS_PATH);
+                    over_http(events, &mut outgoing, &on_http).await;
+                }
+                Err(err) => leptos::logging::warn!("{err}"),
+            }
         }
         failures.set(failures.get() + 1);
         let retry_ms = backoff_ms(failures.get());
