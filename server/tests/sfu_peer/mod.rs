@@ -201,6 +201,11 @@ impl SfuPeer {
         self.subscribe.limit = bps;
     }
 
+    /// How many frames it has sent: the number the last one carries.
+    pub fn sent(&self) -> u32 {
+        self.sent
+    }
+
     pub fn id(&self) -> &PeerId {
         &self.ws.id
     }
