@@ -39,7 +39,7 @@ test('after a server restart, pages reconnect and rejoin their room without a re
   await server.stop();
 });
 
-test('killed and restarted, the server keeps the host the host, though a guest came back first', async ({ browser }) => {
+test('killed and restarted, the server keeps the host the host and the room locked, though a guest came back first', async ({ browser }) => {
   let server = await NoomServer.start('127.0.0.1:0', ['--resume-secret', 'host-seat-secret']);
   const hana = await (await browser.newContext()).newPage();
   const gus = await (await browser.newContext()).newPage();
@@ -49,6 +49,8 @@ test('killed and restarted, the server keeps the host the host, though a guest c
   const lock = (page: Page) => page.getByRole('button', { name: 'Lock room' });
   await expect(lock(hana)).toBeVisible();
   await expect(lock(gus)).toHaveCount(0);
+  await lock(hana).click();
+  await expect(gus.getByTestId('locked-badge')).toBeVisible();
 
   await server.stop();
   // Hana's page cannot reach the server until Gus is back in the room:
@@ -57,15 +59,22 @@ test('killed and restarted, the server keeps the host the host, though a guest c
   server = await server.startAgain();
   await expect(gus.getByTestId('conn-status')).toHaveAttribute('data-state', 'open', { timeout: 30_000 });
   await expectJoined(gus);
+  // Locked from its first moment, before its host is back (the page takes
+  // `locked` from the new server's `joined`).
+  await expect(gus.getByTestId('locked-badge')).toBeVisible();
   await hana.context().setOffline(false);
   await expect(hana.getByTestId('conn-status')).toHaveAttribute('data-state', 'open', { timeout: 30_000 });
   await expectJoined(hana);
   for (const page of [hana, gus]) await expect(memberNames(page)).toHaveText(['Hana', 'Gus']);
-  // And the server agrees: the host's controls are Hana's, and they work.
-  await expect(lock(gus)).toHaveCount(0);
-  await lock(hana).click();
-  await expect(hana.getByRole('button', { name: 'Unlock room' })).toHaveAttribute('aria-pressed', 'true');
+  // The room came back locked (Gus, first back, carried the lock), and
+  // the server agrees: the host's controls are Hana's, and they work.
+  const unlock = (page: Page) => page.getByRole('button', { name: 'Unlock room' });
   await expect(gus.getByTestId('locked-badge')).toBeVisible();
+  await expect(unlock(gus)).toHaveCount(0);
+  await expect(unlock(hana)).toHaveAttribute('aria-pressed', 'true');
+  await unlock(hana).click();
+  await expect(gus.getByTestId('locked-badge')).toHaveCount(0);
+  await expect(lock(hana)).toBeVisible();
   await server.stop();
 });
 

@@ -285,11 +285,19 @@ impl Node {
     pub fn handle(&self, from: &PeerId, msg: ClientMsg) -> Option<ErrorCode> {
         let now = now_ms();
         let moves = matches!(msg, ClientMsg::Join { .. } | ClientMsg::Leave);
+        let locks = matches!(msg, ClientMsg::LockRoom { .. });
         let mut inner = self.lock();
         let out = inner.hub.handle(from, msg, now);
         let refused = inner.answer(from, out);
         if moves && refused.is_none() {
             inner.renew_seat(from, now);
+        }
+        // Everyone's token says whether the room is locked, so that
+        // whoever is first back after a restart locks it again.
+        if locks && refused.is_none() {
+            for id in inner.hub.roommates(from) {
+                inner.renew_seat(&id, now);
+            }
         }
         refused
     }

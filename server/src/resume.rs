@@ -27,8 +27,11 @@ pub const TOKEN_TTL_SECS: u64 = 24 * 60 * 60;
 
 const ID_BYTES: usize = 16;
 const CLAIM_BYTES: usize = ID_BYTES + 4 + 8;
-/// With a seat: its room's hash and its join time.
-const SEATED_BYTES: usize = CLAIM_BYTES + 8 + 8;
+/// With a seat: its room's hash and its join time…
+const SEATED_V1_BYTES: usize = CLAIM_BYTES + 8 + 8;
+/// …and a byte of flags (bit 0: the room was locked). Tokens of the first
+/// form, from the process a deploy replaces, still resume.
+const SEATED_BYTES: usize = SEATED_V1_BYTES + 1;
 const TAG_BYTES: usize = 32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +87,7 @@ impl Tokens {
         if let Some(seat) = claim.seat {
             bytes.extend_from_slice(&seat.room.to_be_bytes());
             bytes.extend_from_slice(&seat.since_ms.to_be_bytes());
+            bytes.push(u8::from(seat.locked));
         }
         let tag = hmac::sign(&self.key, &bytes);
         bytes.extend_from_slice(tag.as_ref());
@@ -93,8 +97,10 @@ impl Tokens {
     /// The claim of a token this key signed, unless it expired.
     pub fn check(&self, token: &str, now_secs: u64) -> Result<Claim, ResumeError> {
         let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| ResumeError::Forged)?;
-        let Some(claim_len) =
-            bytes.len().checked_sub(TAG_BYTES).filter(|n| [CLAIM_BYTES, SEATED_BYTES].contains(n))
+        let Some(claim_len) = bytes
+            .len()
+            .checked_sub(TAG_BYTES)
+            .filter(|n| [CLAIM_BYTES, SEATED_V1_BYTES, SEATED_BYTES].contains(n))
         else {
             return Err(ResumeError::Forged);
         };
@@ -105,8 +111,11 @@ impl Tokens {
             return Err(ResumeError::Expired);
         }
         let id = u128::from_be_bytes(claim[..ID_BYTES].try_into().expect("16 bytes"));
-        let seat = (claim_len == SEATED_BYTES)
-            .then(|| Seat { room: u64_at(CLAIM_BYTES), since_ms: u64_at(CLAIM_BYTES + 8) });
+        let seat = (claim_len >= SEATED_V1_BYTES).then(|| Seat {
+            room: u64_at(CLAIM_BYTES),
+            since_ms: u64_at(CLAIM_BYTES + 8),
+            locked: claim.get(SEATED_V1_BYTES).is_some_and(|flags| flags & 1 == 1),
+        });
         Ok(Claim {
             id: PeerId(format!("{id:032x}")),
             generation: u32::from_be_bytes(claim[ID_BYTES..ID_BYTES + 4].try_into().expect("4 bytes")),
@@ -233,7 +242,7 @@ mod tests {
     #[test]
     fn a_token_can_carry_a_seat_and_it_is_signed_too() {
         let tokens = Tokens::new(b"secret");
-        let seated = Claim { seat: Some(Seat { room: 7, since_ms: 1_234 }), ..claim(2) };
+        let seated = Claim { seat: Some(Seat { room: 7, since_ms: 1_234, locked: true }), ..claim(2) };
         let token = tokens.issue(&seated, 0).unwrap();
         assert_eq!(tokens.check(&token, 0), Ok(seated));
         let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
@@ -243,6 +252,22 @@ mod tests {
         let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
         bytes.drain(CLAIM_BYTES..SEATED_BYTES);
         assert_eq!(tokens.check(&URL_SAFE_NO_PAD.encode(bytes), 0), Err(ResumeError::Forged));
+    }
+
+    #[test]
+    fn a_seated_token_of_the_first_form_still_resumes_as_unlocked() {
+        let tokens = Tokens::new(b"secret");
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0x0011_2233_4455_6677_8899_aabb_ccdd_eeffu128.to_be_bytes());
+        bytes.extend_from_slice(&2u32.to_be_bytes());
+        bytes.extend_from_slice(&TOKEN_TTL_SECS.to_be_bytes());
+        bytes.extend_from_slice(&7u64.to_be_bytes());
+        bytes.extend_from_slice(&1_234u64.to_be_bytes());
+        assert_eq!(bytes.len(), SEATED_V1_BYTES);
+        let tag = hmac::sign(&tokens.key, &bytes);
+        bytes.extend_from_slice(tag.as_ref());
+        let seated = Claim { seat: Some(Seat { room: 7, since_ms: 1_234, locked: false }), ..claim(2) };
+        assert_eq!(tokens.check(&URL_SAFE_NO_PAD.encode(bytes), 0), Ok(seated));
     }
 
     #[test]

@@ -208,25 +208,33 @@ async fn back_in_x(server: &Server, token: &str, nickname: &str) -> (Client, Vec
 }
 
 #[tokio::test]
-async fn after_a_restart_the_host_is_host_again_whoever_comes_back_first() {
+async fn after_a_restart_the_host_is_host_again_and_the_lock_holds_whoever_comes_back_first() {
     let secret = ["--resume-secret", "kept across restarts"];
     let mut before = Server::start_with(&secret).await;
     let mut ada = Client::in_room(&before, "Ada", "x").await;
-    let ada_token = seat_token(&mut ada).await;
+    let _ = seat_token(&mut ada).await;
     let mut bob = Client::in_room(&before, "Bob", "x").await;
+    let _ = seat_token(&mut bob).await;
+    // Ada locks the room: both get a token that says so.
+    ada.send(&ClientMsg::LockRoom { locked: true }).await;
+    let ada_token = seat_token(&mut ada).await;
     let bob_token = seat_token(&mut bob).await;
     before.kill().await;
     drop((ada, bob));
 
     let after = Server::start_with(&secret).await;
-    // Bob is back first, and for now alone: the host meanwhile.
+    // Bob is back first, and for now alone: the host meanwhile, of a room
+    // that is locked again from its first moment.
     let (mut bob, names) = back_in_x(&after, &bob_token, "Bob").await;
     assert_eq!(names, ["Bob"]);
+    let mut eve = Client::named(&after, "Eve").await;
+    eve.send(&ClientMsg::Join { room: "x".into(), passcode: None }).await;
+    eve.expect_error(ErrorCode::RoomLocked).await;
     // Ada comes back to her place, first: the host again, for everyone.
     let (mut ada, names) = back_in_x(&after, &ada_token, "Ada").await;
     assert_eq!(names, ["Ada", "Bob"]);
     bob.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await;
-    bob.send(&ClientMsg::LockRoom { locked: true }).await;
+    bob.send(&ClientMsg::LockRoom { locked: false }).await;
     bob.expect_error(ErrorCode::NotHost).await;
     ada.send(&ClientMsg::LockRoom { locked: true }).await;
     ada.recv_until(|m| matches!(m, ServerMsg::RoomLocked { .. })).await;

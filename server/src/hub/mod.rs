@@ -268,7 +268,14 @@ impl Hub {
     /// Where one of this node's peers sits now, for its resume token.
     pub fn seat_of(&self, id: &PeerId) -> Option<Seat> {
         let peer = self.peers.get(id).filter(|p| p.node.is_none())?;
-        Some(Seat { room: room_hash(peer.room.as_deref()?), since_ms: peer.since })
+        let room = peer.room.as_deref()?;
+        let locked = self.rooms.get(room).is_some_and(|r| r.locked);
+        Some(Seat { room: room_hash(room), since_ms: peer.since, locked })
+    }
+
+    /// Everyone in `id`'s room, `id` included: whose tokens a lock changes.
+    pub fn roommates(&self, id: &PeerId) -> Vec<PeerId> {
+        self.room_of(id).map(|room| self.members(room)).unwrap_or_default()
     }
 
     /// A message from one of this node's connections. A refusal comes back
@@ -527,8 +534,11 @@ impl Hub {
             // drop its passcode and lock.
             return Err(HubError::Unavailable);
         }
+        // Back from before a restart, in this room: the lock that the first
+        // of them put back does not keep out the others.
+        let seat = self.seats.get(from).copied().filter(|s| s.room == room_hash(&room));
         if let Some(existing) = self.rooms.get(&room).filter(|_| !creating) {
-            if existing.locked {
+            if existing.locked && seat.is_none() {
                 return Err(HubError::RoomLocked);
             }
             match (&existing.passcode, passcode) {
@@ -562,7 +572,7 @@ impl Hub {
             // every other node told, replacing whatever an earlier room of
             // that name had.
             entry.passcode = passcode.map(|given| prepared.passcode_for_new_room(given));
-            entry.locked = false;
+            entry.locked = seat.is_some_and(|s| s.locked);
             entry.media = self.config.media_mode;
             entry.auto = self.config.sfu_from.is_some();
             entry.small_since = None;
@@ -573,7 +583,7 @@ impl Hub {
         self.make_name_unique(from, &room);
         // Back from before a restart: in the place they had, as the others
         // coming back keep theirs, so the host is who it was.
-        let seat = self.seats.remove(from).filter(|s| s.room == room_hash(&room));
+        self.seats.remove(from);
         let since = seat.map_or(now_ms, |s| s.since_ms);
         let order = |id: &PeerId| (self.peers.get(id).map_or(0, |p| p.since), id.clone());
         let members = &self.rooms.get(&room).expect("just made").members;

@@ -2,11 +2,14 @@
 //! first), kept across a server restart in the member's resume token.
 
 /// Where a peer sat: its room, hashed (a token need not carry the name),
-/// and when (ms since the epoch) it joined.
+/// when (ms since the epoch) it joined, and whether the host had locked
+/// the room: the first member back locks it again, before a stranger can
+/// walk into the rebuilt room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Seat {
     pub room: u64,
     pub since_ms: u64,
+    pub locked: bool,
 }
 
 /// 64-bit FNV-1a of a room's name: the same in every process and on every

@@ -419,16 +419,38 @@ fn a_full_room_checks_the_passcode_first() {
 fn a_seat_from_before_a_restart_takes_its_old_place_in_its_room_only() {
     let mut hub = hub_with(&["ada", "bob", "cy"]);
     // Back after a restart: Ada had joined "x" at 1,000 ms, before Bob.
-    hub.claim_seat(&id("ada"), Seat { room: room_hash("x"), since_ms: 1_000 });
+    hub.claim_seat(&id("ada"), Seat { room: room_hash("x"), since_ms: 1_000, locked: false });
     hub.handle(&id("bob"), ClientMsg::Join { room: "x".into(), passcode: None }, 5_000).result().unwrap();
     hub.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 6_000).result().unwrap();
     let names: Vec<String> = hub.member_list("x").into_iter().map(|m| m.nickname).collect();
     assert_eq!(names, ["ada", "bob"], "Ada first again: the host");
-    assert_eq!(hub.seat_of(&id("ada")), Some(Seat { room: room_hash("x"), since_ms: 1_000 }));
+    assert_eq!(hub.seat_of(&id("ada")), Some(Seat { room: room_hash("x"), since_ms: 1_000, locked: false }));
     // A seat for another room changes nothing: Cy joins "x" last.
-    hub.claim_seat(&id("cy"), Seat { room: room_hash("y"), since_ms: 1 });
+    hub.claim_seat(&id("cy"), Seat { room: room_hash("y"), since_ms: 1, locked: false });
     hub.handle(&id("cy"), ClientMsg::Join { room: "x".into(), passcode: None }, 7_000).result().unwrap();
     let names: Vec<String> = hub.member_list("x").into_iter().map(|m| m.nickname).collect();
     assert_eq!(names, ["ada", "bob", "cy"]);
-    assert_eq!(hub.seat_of(&id("cy")), Some(Seat { room: room_hash("x"), since_ms: 7_000 }));
+    assert_eq!(hub.seat_of(&id("cy")), Some(Seat { room: room_hash("x"), since_ms: 7_000, locked: false }));
+}
+
+#[test]
+fn the_first_member_back_locks_a_locked_room_again_and_the_others_get_in() {
+    let mut hub = hub_with(&["ada", "bob", "eve"]);
+    let seat = |since_ms| Seat { room: room_hash("x"), since_ms, locked: true };
+    hub.claim_seat(&id("bob"), seat(2_000));
+    hub.claim_seat(&id("ada"), seat(1_000));
+    join(&mut hub, "bob", "x");
+    assert_eq!(hub.seat_of(&id("bob")), Some(seat(2_000)), "locked from the start");
+    // Someone who never sat here is kept out of the rebuilt room.
+    let refused = hub.handle(&id("eve"), ClientMsg::Join { room: "x".into(), passcode: None }, 0);
+    assert_eq!(refused.result().unwrap_err(), HubError::RoomLocked);
+    // Who sat here gets in, in the old order.
+    join(&mut hub, "ada", "x");
+    let names: Vec<String> = hub.member_list("x").into_iter().map(|m| m.nickname).collect();
+    assert_eq!(names, ["ada", "bob"]);
+    assert_eq!(hub.roommates(&id("bob")), [id("ada"), id("bob")]);
+    // A seat from an unlocked room makes an unlocked one.
+    hub.claim_seat(&id("eve"), Seat { room: room_hash("y"), since_ms: 1, locked: false });
+    join(&mut hub, "eve", "y");
+    assert_eq!(hub.seat_of(&id("eve")).map(|s| s.locked), Some(false));
 }
