@@ -154,7 +154,7 @@ pub struct Hub {
     /// Remote members the cluster's record lacks, and since when (ms):
     /// after Redis comes back empty, their node needs a moment to register
     /// them again, and they must not be seen to leave and join meanwhile.
-    missing: HashMap<PeerId, u64>,
+    missing: PeerMap<u64>,
     /// Places in a room's join order that peers brought back from before a
     /// restart (their resume tokens), taken by their next join of it.
     seats: PeerMap<Seat>,
@@ -271,6 +271,15 @@ impl Hub {
         let room = peer.room.as_deref()?;
         let locked = self.rooms.get(room).is_some_and(|r| r.locked);
         Some(Seat { room: room_hash(room), since_ms: peer.since, locked })
+    }
+
+    /// Where a member who joined at `since` goes in `room`'s join order:
+    /// (join time, id) decides, the same on every node and after a restart,
+    /// so that all agree on who the host (the first) is.
+    fn place_in_order(&self, room: &str, since: u64, id: &PeerId) -> usize {
+        let members = self.rooms.get(room).map_or(&[][..], |r| &r.members[..]);
+        let since_of = |other: &PeerId| self.peers.get(other).map_or(0, |p| p.since);
+        members.iter().position(|other| (since_of(other), other) > (since, id)).unwrap_or(members.len())
     }
 
     /// Everyone in `id`'s room, `id` included: whose tokens a lock changes.
@@ -585,13 +594,9 @@ impl Hub {
         // coming back keep theirs, so the host is who it was.
         self.seats.remove(from);
         let since = seat.map_or(now_ms, |s| s.since_ms);
-        let order = |id: &PeerId| (self.peers.get(id).map_or(0, |p| p.since), id.clone());
-        let members = &self.rooms.get(&room).expect("just made").members;
         let at = match seat {
-            Some(_) => {
-                members.iter().position(|id| order(id) > (since, from.clone())).unwrap_or(members.len())
-            }
-            None => members.len(),
+            Some(_) => self.place_in_order(&room, since, from),
+            None => self.rooms.get(&room).map_or(0, |r| r.members.len()),
         };
         self.rooms.get_mut(&room).expect("just made").members.insert(at, from.clone());
         let peer = self.peers.get_mut(from).expect("checked in handle");

@@ -265,11 +265,7 @@ impl Hub {
             }
             return Vec::new();
         }
-        // Keep the same join order on every node, (join time, id) deciding,
-        // so that all agree on who the host (the first) is.
-        let order = |id: &PeerId| (self.peers.get(id).map_or(0, |p| p.since), id.clone());
-        let mine = (since, member.id.clone());
-        let at = r.members.iter().position(|id| order(id) > mine).unwrap_or(r.members.len());
+        let at = self.place_in_order(room, since, &member.id);
         self.rooms.get_mut(room).expect("checked").members.insert(at, member.id.clone());
         self.peers.insert(
             member.id.clone(),
