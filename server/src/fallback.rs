@@ -105,6 +105,7 @@ pub async fn events(
     let rate = tokio::sync::Mutex::new(RateGuard::new(limits.rate, Instant::now()));
     let upstream = Upstream { id: id.clone(), client, inbox: inbox.clone(), rate };
     http.lock().insert(key.clone(), Arc::new(upstream));
+    crate::metrics::http_sessions(1.0);
     tracing::debug!(peer = %id, "connected over HTTP");
     // Room for one write: the task waits for the body to take each batch,
     // which is how a client that stops reading is noticed.
@@ -144,6 +145,7 @@ impl Down {
     async fn run(mut self, mut tx: mpsc::Sender<Bytes>) {
         let end = self.serve(&mut tx).await;
         self.http.lock().remove(&self.key);
+        crate::metrics::http_sessions(-1.0);
         let lost = matches!(end, End::Lost);
         if let Some(slot) = self.slot.take() {
             self.node.disconnect(&self.id, &self.inbox, lost, slot);

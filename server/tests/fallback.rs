@@ -228,6 +228,10 @@ async fn a_page_over_http_and_one_over_the_socket_talk_in_one_room() {
     // The host is whoever came first, whatever carries them.
     ada.send(&ClientMsg::LockRoom { locked: true }).await;
     bob.recv_until(|m| matches!(m, ServerMsg::RoomLocked { .. })).await;
+
+    let mut tcp = TcpStream::connect(("127.0.0.1", server.port())).await.unwrap();
+    let (_, _, metrics) = support::http_get(&mut tcp, "127.0.0.1", "/metrics").await;
+    assert!(metrics.lines().any(|l| l == "noom_http_sessions 1"), "{metrics}");
 }
 
 #[tokio::test]
