@@ -199,7 +199,8 @@ impl Node {
                 if let Some(seat) =
                     seat.filter(|s| s.since_ms < inner.boot_ms && now <= inner.boot_ms + grace)
                 {
-                    inner.hub.claim_seat(&id, seat);
+                    let until = inner.boot_ms + grace;
+                    inner.hub.claim_seat(&id, seat, until);
                 }
                 crate::metrics::resumed(false);
                 tracing::debug!(peer = %id, "restored after a restart");
@@ -286,6 +287,11 @@ impl Node {
         let now = now_ms();
         let moves = matches!(msg, ClientMsg::Join { .. } | ClientMsg::Leave);
         let locks = matches!(msg, ClientMsg::LockRoom { .. });
+        // Sent out of the room: the seat in the token it has must go.
+        let removed = match &msg {
+            ClientMsg::RemovePeer { id } => Some(id.clone()),
+            _ => None,
+        };
         let mut inner = self.lock();
         let out = inner.hub.handle(from, msg, now);
         let refused = inner.answer(from, out);
@@ -298,6 +304,9 @@ impl Node {
             for id in inner.hub.roommates(from) {
                 inner.renew_seat(&id, now);
             }
+        }
+        if let Some(id) = removed.filter(|_| refused.is_none()) {
+            inner.renew_seat(&id, now);
         }
         refused
     }

@@ -157,7 +157,7 @@ pub struct Hub {
     missing: PeerMap<u64>,
     /// Places in a room's join order that peers brought back from before a
     /// restart (their resume tokens), taken by their next join of it.
-    seats: PeerMap<Seat>,
+    seats: PeerMap<(Seat, u64)>,
 }
 
 impl Hub {
@@ -258,10 +258,11 @@ impl Hub {
     }
 
     /// `id` was in a room before this process started (its resume token
-    /// says where it sat): its next join of that room takes that place.
-    pub fn claim_seat(&mut self, id: &PeerId, seat: Seat) {
+    /// says where it sat): its next join of that room, until `until_ms`
+    /// (the end of the restart's grace), takes that place.
+    pub fn claim_seat(&mut self, id: &PeerId, seat: Seat, until_ms: u64) {
         if self.peers.contains_key(id) {
-            self.seats.insert(id.clone(), seat);
+            self.seats.insert(id.clone(), (seat, until_ms));
         }
     }
 
@@ -545,7 +546,11 @@ impl Hub {
         }
         // Back from before a restart, in this room: the lock that the first
         // of them put back does not keep out the others.
-        let seat = self.seats.get(from).copied().filter(|s| s.room == room_hash(&room));
+        let seat = self
+            .seats
+            .get(from)
+            .filter(|(s, until)| s.room == room_hash(&room) && now_ms <= *until)
+            .map(|(s, _)| *s);
         if let Some(existing) = self.rooms.get(&room).filter(|_| !creating) {
             if existing.locked && seat.is_none() {
                 return Err(HubError::RoomLocked);

@@ -419,14 +419,14 @@ fn a_full_room_checks_the_passcode_first() {
 fn a_seat_from_before_a_restart_takes_its_old_place_in_its_room_only() {
     let mut hub = hub_with(&["ada", "bob", "cy"]);
     // Back after a restart: Ada had joined "x" at 1,000 ms, before Bob.
-    hub.claim_seat(&id("ada"), Seat { room: room_hash("x"), since_ms: 1_000, locked: false });
+    hub.claim_seat(&id("ada"), Seat { room: room_hash("x"), since_ms: 1_000, locked: false }, u64::MAX);
     hub.handle(&id("bob"), ClientMsg::Join { room: "x".into(), passcode: None }, 5_000).result().unwrap();
     hub.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 6_000).result().unwrap();
     let names: Vec<String> = hub.member_list("x").into_iter().map(|m| m.nickname).collect();
     assert_eq!(names, ["ada", "bob"], "Ada first again: the host");
     assert_eq!(hub.seat_of(&id("ada")), Some(Seat { room: room_hash("x"), since_ms: 1_000, locked: false }));
     // A seat for another room changes nothing: Cy joins "x" last.
-    hub.claim_seat(&id("cy"), Seat { room: room_hash("y"), since_ms: 1, locked: false });
+    hub.claim_seat(&id("cy"), Seat { room: room_hash("y"), since_ms: 1, locked: false }, u64::MAX);
     hub.handle(&id("cy"), ClientMsg::Join { room: "x".into(), passcode: None }, 7_000).result().unwrap();
     let names: Vec<String> = hub.member_list("x").into_iter().map(|m| m.nickname).collect();
     assert_eq!(names, ["ada", "bob", "cy"]);
@@ -437,8 +437,8 @@ fn a_seat_from_before_a_restart_takes_its_old_place_in_its_room_only() {
 fn the_first_member_back_locks_a_locked_room_again_and_the_others_get_in() {
     let mut hub = hub_with(&["ada", "bob", "eve"]);
     let seat = |since_ms| Seat { room: room_hash("x"), since_ms, locked: true };
-    hub.claim_seat(&id("bob"), seat(2_000));
-    hub.claim_seat(&id("ada"), seat(1_000));
+    hub.claim_seat(&id("bob"), seat(2_000), u64::MAX);
+    hub.claim_seat(&id("ada"), seat(1_000), u64::MAX);
     join(&mut hub, "bob", "x");
     assert_eq!(hub.seat_of(&id("bob")), Some(seat(2_000)), "locked from the start");
     // Someone who never sat here is kept out of the rebuilt room.
@@ -450,7 +450,16 @@ fn the_first_member_back_locks_a_locked_room_again_and_the_others_get_in() {
     assert_eq!(names, ["ada", "bob"]);
     assert_eq!(hub.roommates(&id("bob")), [id("ada"), id("bob")]);
     // A seat from an unlocked room makes an unlocked one.
-    hub.claim_seat(&id("eve"), Seat { room: room_hash("y"), since_ms: 1, locked: false });
+    hub.claim_seat(&id("eve"), Seat { room: room_hash("y"), since_ms: 1, locked: false }, u64::MAX);
     join(&mut hub, "eve", "y");
     assert_eq!(hub.seat_of(&id("eve")).map(|s| s.locked), Some(false));
+}
+
+#[test]
+fn a_seat_is_good_only_until_the_restart_grace_ends() {
+    let mut hub = hub_with(&["ada"]);
+    hub.claim_seat(&id("ada"), Seat { room: room_hash("x"), since_ms: 1, locked: true }, 5_000);
+    hub.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 5_001).result().unwrap();
+    let seat = hub.seat_of(&id("ada")).unwrap();
+    assert_eq!((seat.since_ms, seat.locked), (5_001, false), "joined as anyone new would");
 }
