@@ -1,8 +1,10 @@
 //! The HTTP fallback transport, for networks whose proxies refuse WebSocket
 //! upgrades (what Socket.IO's polling was for): server-sent events carry
 //! the server's messages down (`GET /ws/events`), POSTs carry the client's
-//! up (`POST /ws/send?key=…`, one message per line). The same node, the
-//! same messages and the same limits as the socket; only framing differs.
+//! up (`POST /ws/send`: the session's key on the first line, then one
+//! message per line; the key is not in the URL, which proxies log). The
+//! same node, the same messages and the same limits as the socket; only
+//! framing differs.
 
 use crate::limits::{RateGuard, Slot};
 use crate::node::Node;
@@ -14,12 +16,11 @@ use axum::extract::ws::Utf8Bytes;
 use axum::extract::{ConnectInfo, Extension, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures::channel::mpsc;
-use futures::{SinkExt, StreamExt};
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
+use tokio::sync::mpsc;
 use tokio::time::{sleep_until, timeout};
 
 /// The open sessions, by the secret key their POSTs present. The key is not
@@ -36,6 +37,20 @@ struct Upstream {
     /// reorder a page's messages, and the rate is the session's, not the
     /// request's.
     rate: tokio::sync::Mutex<RateGuard>,
+    /// The last POST (the page sends an empty one every 20 s): a page that
+    /// vanished without closing its connection is noticed by its silence,
+    /// as a socket's is.
+    heard: Mutex<Instant>,
+}
+
+impl Upstream {
+    fn heard(&self) -> Instant {
+        *self.heard.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn hear(&self) {
+        *self.heard.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Instant::now();
+    }
 }
 
 impl Sessions {
@@ -102,17 +117,21 @@ pub async fn events(
     let id = node.connect(outbox, ws::resume_token(query.as_deref()).as_deref());
     let key = new_key();
     let inbox = Arc::new(inbox);
-    let rate = tokio::sync::Mutex::new(RateGuard::new(limits.rate, Instant::now()));
-    let upstream = Upstream { id: id.clone(), client, inbox: inbox.clone(), rate };
-    http.lock().insert(key.clone(), Arc::new(upstream));
+    let now = Instant::now();
+    let rate = tokio::sync::Mutex::new(RateGuard::new(limits.rate, now));
+    let up = Arc::new(Upstream { id: id.clone(), client, inbox, rate, heard: Mutex::new(now) });
+    http.lock().insert(key.clone(), up.clone());
     crate::metrics::http_sessions(1.0);
     tracing::debug!(peer = %id, "connected over HTTP");
     // Room for one write: the task waits for the body to take each batch,
     // which is how a client that stops reading is noticed.
-    let (tx, rx) = mpsc::channel::<Bytes>(0);
-    let down = Down { node, id, inbox, key, http, slot: Some(slot), limits };
+    let (tx, rx) = mpsc::channel::<Bytes>(1);
+    let down = Down { node, up, key, http, slot: Some(slot), limits };
     tokio::spawn(down.run(tx));
-    let mut response = Body::from_stream(rx.map(Ok::<_, std::convert::Infallible>)).into_response();
+    let body = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), rx))
+    });
+    let mut response = Body::from_stream(body).into_response();
     let set = response.headers_mut();
     set.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     set.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -126,8 +145,7 @@ pub async fn events(
 /// framing. Ending it ends the session the way a socket's end does.
 struct Down {
     node: Arc<Node>,
-    id: PeerId,
-    inbox: Arc<Inbox>,
+    up: Arc<Upstream>,
     key: String,
     http: Arc<Sessions>,
     slot: Option<Slot>,
@@ -142,32 +160,33 @@ enum End {
 }
 
 impl Down {
-    async fn run(mut self, mut tx: mpsc::Sender<Bytes>) {
-        let end = self.serve(&mut tx).await;
+    async fn run(mut self, tx: mpsc::Sender<Bytes>) {
+        let end = self.serve(&tx).await;
         self.http.lock().remove(&self.key);
         crate::metrics::http_sessions(-1.0);
         let lost = matches!(end, End::Lost);
         if let Some(slot) = self.slot.take() {
-            self.node.disconnect(&self.id, &self.inbox, lost, slot);
+            self.node.disconnect(&self.up.id, &self.up.inbox, lost, slot);
         }
-        tracing::debug!(peer = %self.id, lost, "HTTP session ended");
+        tracing::debug!(peer = %self.up.id, lost, "HTTP session ended");
     }
 
-    async fn serve(&self, tx: &mut mpsc::Sender<Bytes>) -> End {
-        let send = async |tx: &mut mpsc::Sender<Bytes>, text: String| {
+    async fn serve(&self, tx: &mpsc::Sender<Bytes>) -> End {
+        let send = async |text: String| {
             matches!(timeout(ws::SEND_TIMEOUT, tx.send(Bytes::from(text))).await, Ok(Ok(())))
         };
-        if !send(tx, event(Some("session"), &self.key)).await {
+        let (id, inbox) = (&self.up.id, &self.up.inbox);
+        if !send(event(Some("session"), &self.key)).await {
             return End::Lost;
         }
         let opened = Instant::now();
         let mut nickname_due = Some(opened + self.limits.nickname_timeout);
         let mut ping_due = opened + ws::PING_EVERY;
         loop {
-            match self.inbox.take() {
+            match inbox.take() {
                 Work::Idle => {}
                 Work::Send(queued) => {
-                    if !send(tx, batch(queued)).await {
+                    if !send(batch(queued)).await {
                         return End::Lost;
                     }
                     continue;
@@ -176,29 +195,36 @@ impl Down {
                     let close = serde_json::json!({ "code": kick.code, "reason": kick.reason });
                     let mut last = batch(queued);
                     last.push_str(&event(Some("close"), &close.to_string()));
-                    let _ = send(tx, last).await;
+                    let _ = send(last).await;
                     return End::Closed;
                 }
                 Work::Ended => return End::Lost,
             }
-            let next = nickname_due.map_or(ping_due, |due| due.min(ping_due));
+            let idle_due = self.up.heard() + ws::IDLE_LIMIT;
+            let next = nickname_due.map_or(ping_due, |due| due.min(ping_due)).min(idle_due);
             tokio::select! {
-                () = self.inbox.ready() => {}
+                () = inbox.ready() => {}
+                // The page closed the stream: hyper dropped the body.
+                () = tx.closed() => return End::Lost,
                 () = sleep_until(next.into()) => {
                     let now = Instant::now();
+                    if now >= self.up.heard() + ws::IDLE_LIMIT {
+                        tracing::debug!(peer = %id, "idle timeout");
+                        return End::Lost;
+                    }
                     if nickname_due.is_some_and(|due| now >= due) {
                         nickname_due = None;
-                        if !self.node.has_nickname(&self.id) {
-                            tracing::debug!(peer = %self.id, "no nickname in time");
+                        if !self.node.has_nickname(id) {
+                            tracing::debug!(peer = %id, "no nickname in time");
                             let reason = "no nickname given in time".into();
-                            self.inbox.kick(Kick { code: CLOSE_TOO_SLOW, reason, flush: true });
+                            inbox.kick(Kick { code: CLOSE_TOO_SLOW, reason, flush: true });
                         }
                     }
                     // A comment line: keeps proxies from timing the stream
                     // out, and a write is how a vanished client is noticed.
                     if now >= ping_due {
                         ping_due = now + ws::PING_EVERY;
-                        if !send(tx, ":\n\n".to_owned()).await {
+                        if !send(":\n\n".to_owned()).await {
                             return End::Lost;
                         }
                     }
@@ -216,10 +242,11 @@ fn batch(queued: VecDeque<Utf8Bytes>) -> String {
     out
 }
 
-/// `POST /ws/send?key=…`: the page's messages, one per line, in order.
-/// `&end=1` (sent with `navigator.sendBeacon` as a page goes away) ends the
-/// session as a socket's close frame would: the others see the leave now,
-/// not after the resume grace.
+/// `POST /ws/send`: the session's key, then the page's messages, one per
+/// line, in order (none: a heartbeat). `?end=1` (sent with
+/// `navigator.sendBeacon` as a page goes away) ends the session as a
+/// socket's close frame would: the others see the leave now, not after the
+/// resume grace.
 pub async fn send(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -229,21 +256,24 @@ pub async fn send(
     if let Err(refused) = ws::check_origin(&origins, &headers) {
         return refused.into_response();
     }
-    let query = query.unwrap_or_default();
-    let param = |name: &str| query.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='));
-    let mut response = match param("key").and_then(|key| http.get(key)) {
-        None => (StatusCode::NOT_FOUND, "no such session: open a new one").into_response(),
-        Some(up) if param("end") == Some("1") => {
-            up.inbox.kick(Kick { code: 1000, reason: "the page went away".into(), flush: false });
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Some(up) => match std::str::from_utf8(&body) {
-            Err(_) => (StatusCode::BAD_REQUEST, "messages must be UTF-8 text").into_response(),
-            Ok(text) => {
-                deliver(&up, text, &node, &limits).await;
-                StatusCode::NO_CONTENT.into_response()
+    let end = query.is_some_and(|q| q.split('&').any(|pair| pair == "end=1"));
+    let mut response = match std::str::from_utf8(&body) {
+        Err(_) => (StatusCode::BAD_REQUEST, "messages must be UTF-8 text").into_response(),
+        Ok(text) => {
+            let (key, lines) = text.split_once('\n').unwrap_or((text, ""));
+            match http.get(key.trim_end_matches('\r')) {
+                None => (StatusCode::NOT_FOUND, "no such session: open a new one").into_response(),
+                Some(up) if end => {
+                    up.inbox.kick(Kick { code: 1000, reason: "the page went away".into(), flush: false });
+                    StatusCode::NO_CONTENT.into_response()
+                }
+                Some(up) => {
+                    up.hear();
+                    deliver(&up, lines, &node, &limits).await;
+                    StatusCode::NO_CONTENT.into_response()
+                }
             }
-        },
+        }
     };
     allow_origin(&headers, &mut response);
     response
@@ -252,6 +282,11 @@ pub async fn send(
 async fn deliver(up: &Upstream, text: &str, node: &Node, limits: &ws::Limits) {
     let mut rate = up.rate.lock().await;
     for line in text.split('\n').filter(|line| !line.is_empty()) {
+        // A request still on its way when the page resumed on a new stream
+        // no longer speaks for the peer.
+        if !node.speaks_for(&up.id, &up.inbox) {
+            return;
+        }
         match ws::admit(line.len(), Instant::now(), &mut rate, node, &up.id, limits) {
             Admit::Pass => {
                 node.receive(&up.id, line, up.client).await;

@@ -92,14 +92,14 @@ pub fn gauges(connections: usize, parked: usize, peers: usize, rooms: usize) {
     metrics::gauge!("noom_rooms").set(rooms as f64);
 }
 
-/// A page came back to its session on a new socket: one this process held
-/// (`held`), or one restored from its token after a restart.
 /// Open sessions of the HTTP fallback: how many pages reach this server
 /// through networks that refuse WebSocket.
 pub fn http_sessions(change: f64) {
     metrics::gauge!("noom_http_sessions").increment(change);
 }
 
+/// A page came back to its session on a new socket: one this process held
+/// (`held`), or one restored from its token after a restart.
 pub fn resumed(held: bool) {
     let how = if held { "held" } else { "restored" };
     metrics::counter!("noom_sessions_resumed_total", "how" => how).increment(1);

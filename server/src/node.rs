@@ -237,6 +237,12 @@ impl Node {
         inner.end_session(id);
     }
 
+    /// Whether the connection behind `inbox` still speaks for `id`: not
+    /// once its session ended or another connection resumed it.
+    pub fn speaks_for(&self, id: &PeerId, inbox: &Inbox) -> bool {
+        self.lock().outboxes.get(id).is_some_and(|outbox| outbox.feeds(inbox))
+    }
+
     /// One text frame from a client at address `client`. Decoding happens
     /// outside the lock. Returns why it was refused, if it was.
     pub async fn receive(&self, from: &PeerId, text: &str, client: IpAddr) -> Option<ErrorCode> {

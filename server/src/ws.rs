@@ -23,7 +23,7 @@ use tokio::time::{sleep_until, timeout};
 /// silently dead connection be noticed.
 pub(crate) const PING_EVERY: Duration = Duration::from_secs(20);
 /// No frame at all (pongs included) for this long means the peer is gone.
-const IDLE_LIMIT: Duration = Duration::from_secs(60);
+pub(crate) const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// A client that accepts nothing for this long is dropped.
 pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a kick, how long the writer gets to deliver the close frame, and

@@ -62,11 +62,11 @@ async fn open_events(
     (code, headers, stream)
 }
 
-/// `POST /ws/send?{query}` with `body`; the status.
+/// `POST /ws/send{query}` with `body`; the status.
 async fn post(port: u16, query: &str, body: &str) -> u16 {
     let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let request = format!(
-        "POST /ws/send?{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /ws/send{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     tcp.write_all(request.as_bytes()).await.unwrap();
@@ -120,8 +120,9 @@ impl HttpPage {
         page
     }
 
-    async fn send_lines(&self, body: &str) -> u16 {
-        post(self.port, &format!("key={}", self.key), body).await
+    /// The key on the first line, then `lines`.
+    async fn send_lines(&self, lines: &str) -> u16 {
+        post(self.port, "", &format!("{}\n{lines}", self.key)).await
     }
 
     async fn send(&self, msg: &ClientMsg) {
@@ -198,6 +199,13 @@ impl HttpPage {
     }
 }
 
+/// One value of the server's `/metrics`.
+async fn metric(server: &Server, name: &str) -> Option<f64> {
+    let mut tcp = TcpStream::connect(("127.0.0.1", server.port())).await.unwrap();
+    let (_, _, text) = support::http_get(&mut tcp, "127.0.0.1", "/metrics").await;
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
 fn chat_text(msg: &ServerMsg) -> Option<&str> {
     match msg {
         ServerMsg::Chat { text, .. } => Some(text),
@@ -225,26 +233,26 @@ async fn a_page_over_http_and_one_over_the_socket_talk_in_one_room() {
         let msg = bob.recv_until(|m| chat_text(m).is_some_and(|t| t.starts_with("over HTTP"))).await;
         assert_eq!(chat_text(&msg), Some(format!("over HTTP {i}").as_str()));
     }
+    // A heartbeat: the key alone.
+    assert_eq!(post(server.port(), "", &ada.key).await, 204);
     // The host is whoever came first, whatever carries them.
     ada.send(&ClientMsg::LockRoom { locked: true }).await;
     bob.recv_until(|m| matches!(m, ServerMsg::RoomLocked { .. })).await;
 
-    let mut tcp = TcpStream::connect(("127.0.0.1", server.port())).await.unwrap();
-    let (_, _, metrics) = support::http_get(&mut tcp, "127.0.0.1", "/metrics").await;
-    assert!(metrics.lines().any(|l| l == "noom_http_sessions 1"), "{metrics}");
+    assert_eq!(metric(&server, "noom_http_sessions").await, Some(1.0));
 }
 
 #[tokio::test]
 async fn a_post_without_a_live_session_is_refused_and_a_goodbye_leaves_at_once() {
     let server = Server::start().await;
-    assert_eq!(post(server.port(), "key=0123456789abcdef0123456789abcdef", "{}").await, 404);
+    assert_eq!(post(server.port(), "", "0123456789abcdef0123456789abcdef\n{}").await, 404);
     assert_eq!(post(server.port(), "", "{}").await, 404);
 
     let mut ada = HttpPage::in_room(&server, "Ada", "x").await;
     let mut bob = Client::in_room(&server, "Bob", "x").await;
     ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await;
     let asked = Instant::now();
-    assert_eq!(post(server.port(), &format!("key={}&end=1", ada.key), "").await, 204);
+    assert_eq!(post(server.port(), "?end=1", &ada.key).await, 204);
     bob.recv_until(|m| matches!(m, ServerMsg::PeerLeft { .. })).await;
     // Well inside the resume grace (30 s): a goodbye is not a lost page.
     assert!(asked.elapsed() < Duration::from_secs(5), "left after {:?}", asked.elapsed());
@@ -281,7 +289,13 @@ async fn a_lost_stream_resumes_as_the_same_peer_and_nobody_sees_a_thing() {
     let mut bob = Client::in_room(&server, "Bob", "x").await;
     let (id, token) = (ada.id.clone(), ada.resume.clone().expect("a resume token"));
     drop(ada);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The closed stream is noticed at once, not at the next keep-alive
+    // (20 s): the session waits for its page.
+    let dropped = Instant::now();
+    while metric(&server, "noom_sessions_parked").await != Some(1.0) {
+        assert!(dropped.elapsed() < Duration::from_secs(3), "not parked after {:?}", dropped.elapsed());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut back = HttpPage::open(&server, Some(&token)).await;
     assert!(back.resumed, "the server held the session");
     assert_eq!(back.id, id);

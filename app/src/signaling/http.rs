@@ -5,8 +5,9 @@
 
 use crate::protocol::{self, ClientMsg, HTTP_SEND_PATH};
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use futures::future::{select, LocalBoxFuture};
+use futures::future::{select, Either, LocalBoxFuture};
 use futures::StreamExt;
+use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{EventSource, MessageEvent};
@@ -14,6 +15,13 @@ use web_sys::{EventSource, MessageEvent};
 /// A POST carries what is queued, up to about this much: one request for a
 /// burst of ICE candidates, not one each.
 const BATCH_BYTES: usize = 16 * 1024;
+/// The server speaks first (the session's key), at once; a stream silent
+/// this long is held somewhere (a proxy that buffers responses).
+const FIRST_WORD_MS: u32 = 5_000;
+/// An empty POST after this long without one: the server ends a session it
+/// has not heard from for 60 s, as it drops a silent socket, and a POST
+/// that fails tells this page the server is gone.
+const HEARTBEAT_MS: u32 = 20_000;
 
 pub type Attempt =
     for<'a> fn(String, &'a mut UnboundedReceiver<ClientMsg>, &'a dyn Fn(String)) -> LocalBoxFuture<'a, ()>;
@@ -107,25 +115,35 @@ async fn connection(
 ) {
     let (tx, mut rx) = mpsc::unbounded();
     let Some(_stream) = Stream::open(&events_url, tx) else { return };
-    let Some(Down::Session(key)) = rx.next().await else { return };
+    let first = select(rx.next(), TimeoutFuture::new(FIRST_WORD_MS)).await;
+    let Either::Left((Some(Down::Session(key)), _)) = first else { return };
     // Anything queued while down is stale.
     while outgoing.try_recv().is_ok() {}
     let base = events_url.split('?').next().unwrap_or_default();
     let base = base.strip_suffix(protocol::HTTP_EVENTS_PATH).unwrap_or(base);
-    let send_url = format!("{base}{HTTP_SEND_PATH}?key={key}");
-    let _goodbye = Goodbye::on_pagehide(format!("{send_url}&end=1"));
+    // The key goes in the body, not the URL, which proxies log.
+    let send_url = format!("{base}{HTTP_SEND_PATH}");
+    let _goodbye = Goodbye::on_pagehide(format!("{send_url}?end=1"), key.clone());
     let reading = async {
         while let Some(Down::Text(text)) = rx.next().await {
             on_text(text);
         }
     };
     let writing = async {
-        while let Some(msg) = outgoing.next().await {
-            let mut body = protocol::encode(&msg);
-            while body.len() < BATCH_BYTES {
-                let Ok(msg) = outgoing.try_recv() else { break };
-                body.push('\n');
-                body.push_str(&protocol::encode(&msg));
+        loop {
+            let mut body = key.clone();
+            match select(outgoing.next(), TimeoutFuture::new(HEARTBEAT_MS)).await {
+                Either::Left((None, _)) => break,
+                Either::Left((Some(msg), _)) => {
+                    body.push('\n');
+                    body.push_str(&protocol::encode(&msg));
+                    while body.len() < BATCH_BYTES {
+                        let Ok(msg) = outgoing.try_recv() else { break };
+                        body.push('\n');
+                        body.push_str(&protocol::encode(&msg));
+                    }
+                }
+                Either::Right(_) => {}
             }
             if !post(&send_url, body).await {
                 break;
@@ -154,11 +172,11 @@ struct Goodbye {
 }
 
 impl Goodbye {
-    fn on_pagehide(url: String) -> Option<Goodbye> {
+    fn on_pagehide(url: String, key: String) -> Option<Goodbye> {
         let window = web_sys::window()?;
         let listener = Closure::<dyn FnMut()>::new(move || {
             if let Some(window) = web_sys::window() {
-                let _ = window.navigator().send_beacon(&url);
+                let _ = window.navigator().send_beacon_with_opt_str(&url, Some(&key));
             }
         });
         window.add_event_listener_with_callback("pagehide", listener.as_ref().unchecked_ref()).ok()?;
