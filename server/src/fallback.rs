@@ -9,8 +9,8 @@
 use crate::limits::{RateGuard, Slot};
 use crate::node::Node;
 use crate::outbox::{outbox_pair, Inbox, Kick, Work};
-use crate::ws::{self, Admit, Signaling};
-use app::protocol::{PeerId, CLOSE_TOO_SLOW};
+use crate::ws::{self, Admit, Deadlines, Due, Signaling};
+use app::protocol::PeerId;
 use axum::body::{Body, Bytes};
 use axum::extract::ws::Utf8Bytes;
 use axum::extract::{ConnectInfo, Extension, RawQuery, State};
@@ -60,14 +60,6 @@ impl Sessions {
 
     fn get(&self, key: &str) -> Option<Arc<Upstream>> {
         self.lock().get(key).cloned()
-    }
-
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -179,9 +171,7 @@ impl Down {
         if !send(event(Some("session"), &self.key)).await {
             return End::Lost;
         }
-        let opened = Instant::now();
-        let mut nickname_due = Some(opened + self.limits.nickname_timeout);
-        let mut ping_due = opened + ws::PING_EVERY;
+        let mut due = Deadlines::new(Instant::now(), &self.limits);
         loop {
             match inbox.take() {
                 Work::Idle => {}
@@ -200,32 +190,22 @@ impl Down {
                 }
                 Work::Ended => return End::Lost,
             }
-            let idle_due = self.up.heard() + ws::IDLE_LIMIT;
-            let next = nickname_due.map_or(ping_due, |due| due.min(ping_due)).min(idle_due);
+            // The POSTs are what the page sends, heartbeats included.
+            due.heard = self.up.heard();
             tokio::select! {
                 () = inbox.ready() => {}
                 // The page closed the stream: hyper dropped the body.
                 () = tx.closed() => return End::Lost,
-                () = sleep_until(next.into()) => {
-                    let now = Instant::now();
-                    if now >= self.up.heard() + ws::IDLE_LIMIT {
-                        tracing::debug!(peer = %id, "idle timeout");
-                        return End::Lost;
-                    }
-                    if nickname_due.is_some_and(|due| now >= due) {
-                        nickname_due = None;
-                        if !self.node.has_nickname(id) {
-                            tracing::debug!(peer = %id, "no nickname in time");
-                            let reason = "no nickname given in time".into();
-                            inbox.kick(Kick { code: CLOSE_TOO_SLOW, reason, flush: true });
-                        }
-                    }
-                    // A comment line: keeps proxies from timing the stream
-                    // out, and a write is how a vanished client is noticed.
-                    if now >= ping_due {
-                        ping_due = now + ws::PING_EVERY;
-                        if !send(":\n\n".to_owned()).await {
-                            return End::Lost;
+                () = sleep_until(due.next().into()) => {
+                    match due.fired(Instant::now(), &self.node, id, inbox) {
+                        Due::Idle => return End::Lost,
+                        Due::Go { ping: false } => {}
+                        // A comment line: keeps proxies from timing the
+                        // stream out.
+                        Due::Go { ping: true } => {
+                            if !send(":\n\n".to_owned()).await {
+                                return End::Lost;
+                            }
                         }
                     }
                 }

@@ -226,7 +226,7 @@ impl Node {
     pub fn disconnect(&self, id: &PeerId, inbox: &Inbox, lost: bool, slot: Slot) {
         let now = now_ms();
         let mut inner = self.lock();
-        if !inner.outboxes.get(id).is_some_and(|outbox| outbox.feeds(inbox)) {
+        if !inner.speaks_for(id, inbox) {
             return;
         }
         if lost && inner.sessions.enabled() && inner.hub.has_nickname(id) {
@@ -240,7 +240,7 @@ impl Node {
     /// Whether the connection behind `inbox` still speaks for `id`: not
     /// once its session ended or another connection resumed it.
     pub fn speaks_for(&self, id: &PeerId, inbox: &Inbox) -> bool {
-        self.lock().outboxes.get(id).is_some_and(|outbox| outbox.feeds(inbox))
+        self.lock().speaks_for(id, inbox)
     }
 
     /// One text frame from a client at address `client`. Decoding happens
@@ -490,6 +490,11 @@ impl Node {
 }
 
 impl Inner {
+    /// Whether `inbox` is the connection `id` is served by now.
+    fn speaks_for(&self, id: &PeerId, inbox: &Inbox) -> bool {
+        self.outboxes.get(id).is_some_and(|outbox| outbox.feeds(inbox))
+    }
+
     fn new(hub: Hub) -> Self {
         Inner {
             hub,

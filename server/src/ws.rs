@@ -21,9 +21,9 @@ use tokio::time::{sleep_until, timeout};
 
 /// Browsers answer pings by themselves; this keeps NATs open and lets a
 /// silently dead connection be noticed.
-pub(crate) const PING_EVERY: Duration = Duration::from_secs(20);
+const PING_EVERY: Duration = Duration::from_secs(20);
 /// No frame at all (pongs included) for this long means the peer is gone.
-pub(crate) const IDLE_LIMIT: Duration = Duration::from_secs(60);
+const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// A client that accepts nothing for this long is dropped.
 pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a kick, how long the writer gets to deliver the close frame, and
@@ -221,19 +221,59 @@ async fn send_all(socket: &mut WebSocket, queued: VecDeque<Utf8Bytes>) -> Result
     }
 }
 
-/// When the one timer of a connection is due next, and what for.
-struct Deadlines {
-    heard: Instant,
+/// When the one timer of a connection is due next, and what for: the same
+/// for a socket and for a stream of the HTTP fallback.
+pub(crate) struct Deadlines {
+    /// When the client last sent anything.
+    pub(crate) heard: Instant,
     ping: Instant,
     /// Until the client has a nickname.
     nickname: Option<Instant>,
 }
 
+/// What the timer found due.
+pub(crate) enum Due {
+    /// Nothing more: the idle limit passed.
+    Idle,
+    /// Keep going, after a ping when `true`.
+    Go { ping: bool },
+}
+
 impl Deadlines {
-    fn next(&self) -> Instant {
+    pub(crate) fn new(opened: Instant, limits: &Limits) -> Self {
+        Deadlines {
+            heard: opened,
+            ping: opened + PING_EVERY,
+            nickname: Some(opened + limits.nickname_timeout),
+        }
+    }
+
+    pub(crate) fn next(&self) -> Instant {
         let idle = self.heard + IDLE_LIMIT;
         let next = idle.min(self.ping);
         self.nickname.map_or(next, |due| next.min(due))
+    }
+
+    /// The timer fired at `now`: a client without a nickname past its
+    /// deadline is asked to close (once), and the next ping scheduled.
+    pub(crate) fn fired(&mut self, now: Instant, node: &Node, id: &PeerId, inbox: &Inbox) -> Due {
+        if now >= self.heard + IDLE_LIMIT {
+            tracing::debug!(peer = %id, "idle timeout");
+            return Due::Idle;
+        }
+        if self.nickname.is_some_and(|at| now >= at) {
+            self.nickname = None;
+            if !node.has_nickname(id) {
+                tracing::debug!(peer = %id, "no nickname in time");
+                let reason = "no nickname given in time".into();
+                inbox.kick(Kick { code: CLOSE_TOO_SLOW, reason, flush: true });
+            }
+        }
+        let ping = now >= self.ping;
+        if ping {
+            self.ping = now + PING_EVERY;
+        }
+        Due::Go { ping }
     }
 }
 
@@ -251,11 +291,7 @@ async fn serve(
 ) -> End {
     let opened = Instant::now();
     let mut rate = RateGuard::new(limits.rate, opened);
-    let mut due = Deadlines {
-        heard: opened,
-        ping: opened + PING_EVERY,
-        nickname: Some(opened + limits.nickname_timeout),
-    };
+    let mut due = Deadlines::new(opened, limits);
     let timer = sleep_until(due.next().into());
     tokio::pin!(timer);
     loop {
@@ -292,24 +328,14 @@ async fn serve(
                 }
             }
             () = &mut timer => {
-                let now = Instant::now();
-                if now >= due.heard + IDLE_LIMIT {
-                    tracing::debug!(peer = %id, "idle timeout");
-                    return End::Gone;
-                }
-                if due.nickname.is_some_and(|at| now >= at) {
-                    due.nickname = None;
-                    if !node.has_nickname(id) {
-                        tracing::debug!(peer = %id, "no nickname in time");
-                        let reason = "no nickname given in time".into();
-                        inbox.kick(Kick { code: CLOSE_TOO_SLOW, reason, flush: true });
-                    }
-                }
-                if now >= due.ping {
-                    due.ping = now + PING_EVERY;
+                match due.fired(Instant::now(), node, id, inbox) {
+                    Due::Idle => return End::Gone,
+                    Due::Go { ping: false } => {}
+                    Due::Go { ping: true } => {
                     let ping = socket.send(Message::Ping(Default::default()));
                     if !matches!(timeout(SEND_TIMEOUT, ping).await, Ok(Ok(()))) {
                         return End::Stopped;
+                    }
                     }
                 }
                 timer.as_mut().reset(due.next().into());
