@@ -3,7 +3,8 @@
 //! hydrated build it is a wasm chunk of its own, fetched only by a page
 //! whose socket could not connect.
 
-use crate::protocol::{self, ClientMsg, HTTP_SEND_PATH};
+use super::FIRST_WORD_MS;
+use crate::protocol::{self, ClientMsg, HTTP_EVENTS_PATH, HTTP_SEND_PATH};
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::future::{select, Either, LocalBoxFuture};
 use futures::StreamExt;
@@ -15,16 +16,17 @@ use web_sys::{EventSource, MessageEvent};
 /// A POST carries what is queued, up to about this much: one request for a
 /// burst of ICE candidates, not one each.
 const BATCH_BYTES: usize = 16 * 1024;
-/// The server speaks first (the session's key), at once; a stream silent
-/// this long is held somewhere (a proxy that buffers responses).
-const FIRST_WORD_MS: u32 = 5_000;
 /// An empty POST after this long without one: the server ends a session it
 /// has not heard from for 60 s, as it drops a silent socket, and a POST
 /// that fails tells this page the server is gone.
 const HEARTBEAT_MS: u32 = 20_000;
 
-pub type Attempt =
-    for<'a> fn(String, &'a mut UnboundedReceiver<ClientMsg>, &'a dyn Fn(String)) -> LocalBoxFuture<'a, ()>;
+pub type Attempt = for<'a> fn(
+    &'a str,
+    &'a str,
+    &'a mut UnboundedReceiver<ClientMsg>,
+    &'a dyn Fn(String),
+) -> LocalBoxFuture<'a, ()>;
 
 /// The fallback's chunk could not be fetched (the server is down, or a
 /// proxy in front of it answers for it): the next reconnect tries again.
@@ -54,11 +56,12 @@ pub async fn load() -> Result<Attempt, NotLoaded> {
 }
 
 fn attempt<'a>(
-    events_url: String,
+    base: &'a str,
+    query: &'a str,
     outgoing: &'a mut UnboundedReceiver<ClientMsg>,
     on_text: &'a dyn Fn(String),
 ) -> LocalBoxFuture<'a, ()> {
-    Box::pin(connection(events_url, outgoing, on_text))
+    Box::pin(connection(base, query, outgoing, on_text))
 }
 
 enum Down {
@@ -108,19 +111,19 @@ impl Drop for Stream {
     }
 }
 
+/// `base` is the socket's URL over http(s); `query`, `?resume=…` or nothing.
 async fn connection(
-    events_url: String,
+    base: &str,
+    query: &str,
     outgoing: &mut UnboundedReceiver<ClientMsg>,
     on_text: &dyn Fn(String),
 ) {
     let (tx, mut rx) = mpsc::unbounded();
-    let Some(_stream) = Stream::open(&events_url, tx) else { return };
+    let Some(_stream) = Stream::open(&format!("{base}{HTTP_EVENTS_PATH}{query}"), tx) else { return };
     let first = select(rx.next(), TimeoutFuture::new(FIRST_WORD_MS)).await;
     let Either::Left((Some(Down::Session(key)), _)) = first else { return };
     // Anything queued while down is stale.
     while outgoing.try_recv().is_ok() {}
-    let base = events_url.split('?').next().unwrap_or_default();
-    let base = base.strip_suffix(protocol::HTTP_EVENTS_PATH).unwrap_or(base);
     // The key goes in the body, not the URL, which proxies log.
     let send_url = format!("{base}{HTTP_SEND_PATH}");
     let _goodbye = Goodbye::on_pagehide(format!("{send_url}?end=1"), key.clone());

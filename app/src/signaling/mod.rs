@@ -54,6 +54,12 @@ fn to_room(text: String) {
     }
 }
 
+/// The server speaks first (`welcome` on a socket, the session's key on
+/// the HTTP fallback), at once. A connection silent this long is held by
+/// something between us (a proxy holding the upgrade, or buffering the
+/// event stream), and is given up.
+const FIRST_WORD_MS: u32 = 5_000;
+
 const FIRST_RETRY_MS: u32 = 500;
 const MAX_RETRY_MS: u32 = 8_000;
 
@@ -150,8 +156,7 @@ async fn run(mut outgoing: UnboundedReceiver<ClientMsg>, on_event: Rc<dyn Fn(Eve
             match http::load().await {
                 Ok(over_http) => {
                     let on_http = |text| deliver(Transport::Http, text);
-                    let events = format!("{http_base}{}{query}", protocol::HTTP_EVENTS_PATH);
-                    over_http(events, &mut outgoing, &on_http).await;
+                    over_http(&http_base, &query, &mut outgoing, &on_http).await;
                 }
                 Err(err) => leptos::logging::warn!("{err}"),
             }

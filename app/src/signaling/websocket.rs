@@ -1,15 +1,11 @@
 //! One connection over a WebSocket, from opening it to its end.
 
+use super::FIRST_WORD_MS;
 use crate::protocol::{self, ClientMsg};
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::future::{select, Either};
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
-
-/// The server speaks first (`welcome`), at once. A socket silent this long
-/// is stuck in something between us (a proxy holding the upgrade), and the
-/// HTTP fallback is tried instead.
-const FIRST_WORD_MS: u32 = 5_000;
 
 /// Runs one socket until it ends, passing each text frame to `on_text`.
 pub async fn attempt(url: &str, outgoing: &mut UnboundedReceiver<ClientMsg>, on_text: &dyn Fn(String)) {
