@@ -5,6 +5,8 @@
 
 use crate::hub::Outgoing;
 use crate::limits::Guessed;
+use crate::resume::ResumeError;
+use app::protocol::PeerId;
 use std::net::IpAddr;
 use tokio::sync::oneshot;
 
@@ -41,4 +43,23 @@ pub enum BusCmd {
         room: String,
         client: IpAddr,
     },
+    /// A page came back here with a token `node` issued: asks it to hand
+    /// `id`'s session over; `reply` once it is ours, or why not.
+    Handover {
+        node: String,
+        id: PeerId,
+        generation: u32,
+        reply: oneshot::Sender<Handover>,
+    },
+}
+
+/// How asking for a session ended.
+#[derive(Debug, PartialEq)]
+pub enum Handover {
+    /// Ours now, parked until the page's socket takes it.
+    Adopted,
+    /// Nobody listens for that node any more: it stopped, and with it the
+    /// session it held.
+    NoSuchNode,
+    Refused(ResumeError),
 }

@@ -10,20 +10,22 @@
 //! goes away every node keeps serving its own users, and when it is back
 //! each node registers its members again and reconciles its rooms.
 
-use crate::bus::BusCmd;
+use crate::bus::{BusCmd, Handover};
 use crate::held::{sender_to_tell, Held};
-use crate::hub::{ClusterEvent, Outgoing, Placed};
+use crate::hub::{ClusterEvent, Handed, Outgoing, Placed};
 use crate::limits::{Guessed, GUESS_MEMORY};
 use crate::node::Node;
+use crate::resume::ResumeError;
+use app::protocol::PeerId;
 use futures::StreamExt;
 use redis::aio::{MultiplexedConnection, PubSubSink};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, Mutex, Notify, RwLock};
+use tokio::sync::{mpsc, oneshot, Mutex, Notify, RwLock};
 
 /// A node whose heartbeat is older than this is dead.
 const NODE_TTL_MS: u64 = 5_000;
@@ -124,6 +126,10 @@ pub struct Cluster {
     since: std::sync::Mutex<Option<Online>>,
     /// Wakes the publisher when Redis is back.
     back: Notify,
+    /// Sockets here waiting for another node to hand a session over, by
+    /// the number of their question.
+    asks: std::sync::Mutex<HashMap<u64, oneshot::Sender<Handover>>>,
+    next_ask: AtomicU64,
 }
 
 /// Set at each connect to Redis. After a reconnect, other nodes need a
@@ -142,10 +148,10 @@ impl Cluster {
     /// down: the node serves its own users and keeps trying.
     pub fn start(redis_url: &str, node: &Arc<Node>) -> Result<Arc<Cluster>, redis::RedisError> {
         let client = redis::Client::open(redis_url)?;
-        let node_id = format!("{:016x}", rand::random::<u64>());
+        let id = rand::random::<u64>();
         let (tx, rx) = mpsc::unbounded_channel();
         let cluster = Arc::new(Cluster {
-            node_id,
+            node_id: format!("{id:016x}"),
             client,
             node: Arc::downgrade(node),
             conn: RwLock::new(None),
@@ -153,9 +159,11 @@ impl Cluster {
             online: AtomicBool::new(false),
             since: std::sync::Mutex::new(None),
             back: Notify::new(),
+            asks: std::sync::Mutex::default(),
+            next_ask: AtomicU64::new(0),
         });
         // The node holds the only senders: the publisher stops with it.
-        node.attach_bus(tx);
+        node.attach_bus(tx, id);
         tokio::spawn(cluster.clone().publisher(rx));
         tokio::spawn(cluster.clone().supervise());
         tokio::spawn(cluster.clone().tick());
@@ -310,11 +318,55 @@ impl Cluster {
                     self.forgive_guesses(&room, client).await;
                     Ok(())
                 }
+                BusCmd::Handover { node, id, generation, reply } => {
+                    self.ask_handover(&node, id, generation, reply).await;
+                    Ok(())
+                }
             };
             if let Err(err) = result {
                 tracing::debug!(%err, "Redis write failed; the next reconcile repairs it");
             }
         }
+    }
+
+    /// Asks `node` for a session; the answer comes to our inbox. A node
+    /// that no longer listens has stopped, and its sessions with it.
+    async fn ask_handover(&self, node: &str, id: PeerId, generation: u32, reply: oneshot::Sender<Handover>) {
+        let Some(mut conn) = self.conn().await else { return };
+        let ask = self.next_ask.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut asks = self.asks.lock().expect("not poisoned");
+            // Sockets that stopped waiting (timed out, or closed).
+            asks.retain(|_, waiting| !waiting.is_closed());
+            asks.insert(ask, reply);
+        }
+        let event = ClusterEvent::HandoverAsk { id, generation, ask };
+        let heard: Res<u32> = redis::cmd("PUBLISH")
+            .arg(inbox(node))
+            .arg(envelope(&self.node_id, event))
+            .query_async(&mut conn)
+            .await;
+        if matches!(heard, Ok(0)) {
+            self.answer(ask, Handover::NoSuchNode);
+        }
+    }
+
+    fn answer(&self, ask: u64, handover: Handover) {
+        if let Some(waiting) = self.asks.lock().expect("not poisoned").remove(&ask) {
+            let _ = waiting.send(handover);
+        }
+    }
+
+    /// A session handed over to us: its room mirrored first, so that it
+    /// takes its place among the members there. Taken on even if its
+    /// socket stopped waiting: the session then waits for its page here.
+    async fn adopt(self: Arc<Self>, ask: u64, session: Handed) {
+        let Some(node) = self.node.upgrade() else { return };
+        if let Some(room) = &session.room {
+            node.mirror(room).await;
+        }
+        node.adopt(session);
+        self.answer(ask, Handover::Adopted);
     }
 
     /// Sends what is held, oldest first, once Redis is back and settled;
@@ -354,7 +406,15 @@ impl Cluster {
     async fn publish(&self, conn: &mut MultiplexedConnection, out: &Outgoing) -> Res<()> {
         let envelope = envelope(&self.node_id, out.event.clone());
         if let Some(node) = &out.node {
-            return redis::cmd("PUBLISH").arg(inbox(node)).arg(envelope).query_async(conn).await;
+            let mut pipe = redis::pipe();
+            // Out of the record before the new node hears of it, so that
+            // its entry, written next, is not the one removed. The room's
+            // count is left alone: to the lobby the member never left.
+            if let ClusterEvent::HandedOver { session: Handed { id, room: Some(room), .. }, .. } = &out.event
+            {
+                pipe.hdel(members_key(room), &id.0).ignore().hdel(peers_key(&self.node_id), &id.0).ignore();
+            }
+            return pipe.publish(inbox(node), envelope).ignore().query_async(conn).await;
         }
         let Some(room) = out.event.room().map(str::to_owned) else { return Ok(()) };
         let mut pipe = redis::pipe();
@@ -458,7 +518,7 @@ impl Cluster {
         Ok(stream)
     }
 
-    fn on_message(&self, msg: redis::Msg) {
+    fn on_message(self: &Arc<Self>, msg: redis::Msg) {
         let Some(node) = self.node.upgrade() else { return };
         let Ok(payload) = msg.get_payload::<String>() else { return };
         if msg.get_channel_name() == LOBBY {
@@ -472,6 +532,13 @@ impl Cluster {
             return;
         }
         match serde_json::from_str::<Envelope>(&payload) {
+            Ok(Envelope { event: ClusterEvent::HandedOver { ask, session }, .. }) => {
+                tokio::spawn(self.clone().adopt(ask, session));
+            }
+            Ok(Envelope { event: ClusterEvent::HandoverRefused { ask, ended }, .. }) => {
+                let err = if ended { ResumeError::Ended } else { ResumeError::Used };
+                self.answer(ask, Handover::Refused(err));
+            }
             Ok(envelope) if envelope.node != self.node_id => {
                 node.apply_remote(&envelope.node, envelope.event)
             }
@@ -586,7 +653,10 @@ impl Cluster {
             for (peer, room) in peers {
                 let raw: Option<String> =
                     redis::cmd("HGET").arg(members_key(&room)).arg(&peer).query_async(conn).await?;
-                let Some(placed) = raw.and_then(|r| serde_json::from_str::<Placed>(&r).ok()) else {
+                // A member whose session moved to a live node since stays.
+                let Some(placed) =
+                    raw.and_then(|r| serde_json::from_str::<Placed>(&r).ok()).filter(|p| p.node == dead)
+                else {
                     continue;
                 };
                 let envelope =

@@ -106,7 +106,7 @@ pub async fn events(
         ticket.upgraded();
     }
     let (outbox, inbox) = outbox_pair();
-    let id = node.connect(outbox, ws::resume_token(query.as_deref()).as_deref());
+    let id = node.connect(outbox, ws::resume_token(query.as_deref()).as_deref()).await;
     let key = new_key();
     let inbox = Arc::new(inbox);
     let now = Instant::now();

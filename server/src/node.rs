@@ -7,11 +7,13 @@
 //! socket, and a client that cannot keep up is disconnected instead of
 //! stalling its room.
 
-use crate::bus::BusCmd;
-use crate::hub::{ClusterEvent, Delivery, Hub, HubConfig, HubError, Output, PeerMap, Placed, Prepared};
+use crate::bus::{BusCmd, Handover};
+use crate::hub::{
+    ClusterEvent, Delivery, Handed, Hub, HubConfig, HubError, Outgoing, Output, PeerMap, Placed, Prepared,
+};
 use crate::limits::{Guesses, Slot};
 use crate::media::{MediaCmd, MediaEvent};
-use crate::outbox::{Inbox, Kick, Outbox};
+use crate::outbox::{outbox_pair, Inbox, Kick, Outbox};
 use crate::resume::{Claim, ResumeError, Sessions, Taken, Tokens};
 use app::protocol::{
     self, ClientMsg, ErrorCode, PeerId, ServerMsg, CLOSE_RESTARTING, CLOSE_RESUMED_ELSEWHERE, CLOSE_TOO_SLOW,
@@ -57,8 +59,11 @@ struct Inner {
     outboxes: PeerMap<Outbox>,
     tokens: Tokens,
     /// A parked session keeps its socket's place in the per-address limit:
-    /// dropping sockets on purpose must not pile up sessions past it.
-    sessions: Sessions<Slot>,
+    /// dropping sockets on purpose must not pile up sessions past it. One
+    /// handed over by another node has no socket here yet.
+    sessions: Sessions<Option<Slot>>,
+    /// This node's name in the cluster, which its tokens carry.
+    node_id: Option<u64>,
     /// When this process started (ms): seats from tokens issued before it
     /// are honoured for the resume grace after it.
     boot_ms: u64,
@@ -89,11 +94,13 @@ impl Node {
 
     /// Shares this node's rooms with other nodes through `bus`, whose other
     /// end (see `cluster`) carries the commands out and calls back in.
-    pub fn attach_bus(&self, bus: mpsc::UnboundedSender<BusCmd>) {
+    /// `node_id` names this node there.
+    pub fn attach_bus(&self, bus: mpsc::UnboundedSender<BusCmd>, node_id: u64) {
         let _ = self.bus.set(bus.clone());
         let mut inner = self.lock();
         inner.hub.set_clustered();
         inner.bus = Some(bus);
+        inner.node_id = Some(node_id);
     }
 
     /// Signs resume tokens with `tokens` (by default a key of this
@@ -122,6 +129,10 @@ impl Node {
 
     pub fn apply_remote(&self, from_node: &str, event: ClusterEvent) {
         let mut inner = self.lock();
+        if let ClusterEvent::HandoverAsk { id, generation, ask } = event {
+            inner.hand_over(&id, generation, from_node, ask);
+            return;
+        }
         let out = inner.hub.apply(from_node, event);
         inner.deliver(out);
     }
@@ -172,13 +183,75 @@ impl Node {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A session another node handed over (see [`Hub::adopt`]): ours now,
+    /// parked until its page's socket takes it, which it may never do.
+    pub fn adopt(&self, session: Handed) {
+        let now = now_ms();
+        let mut inner = self.lock();
+        if inner.sessions.generation(&session.id).is_some() {
+            return;
+        }
+        // Queues what comes for it meanwhile, as a parked session's does.
+        let (outbox, _) = outbox_pair();
+        inner.outboxes.insert(session.id.clone(), outbox);
+        inner.sessions.adopt(&session.id, session.generation, now, None);
+        let out = inner.hub.adopt(session);
+        inner.deliver(out);
+    }
+
+    /// Starts mirroring `room` (and waits until its members are in), unless
+    /// this node does already; nothing on a single node.
+    pub async fn mirror(&self, room: &str) {
+        if self.bus.get().is_none() || self.lock().hub.is_replicated(room) {
+            return;
+        }
+        if app::rules::validate_room(room).is_ok() {
+            let room = room.to_owned();
+            self.ask(|done| BusCmd::Mirror { room, done }).await;
+        }
+    }
+
     /// A new socket, with the token its page was given last time, if any.
     /// Returns the peer it speaks for: the session the token resumes, or a
     /// new one (told why the token was refused).
-    pub fn connect(&self, outbox: Outbox, resume: Option<&str>) -> PeerId {
+    pub async fn connect(&self, outbox: Outbox, resume: Option<&str>) -> PeerId {
+        let refused = match resume {
+            Some(token) => self.fetch(token).await,
+            None => None,
+        };
+        self.connect_now(outbox, resume, refused)
+    }
+
+    /// A token another node issued, for a session this node does not
+    /// hold: that node is asked to hand the session over, and this node
+    /// then holds it, parked. Says why not when that node refused, or did
+    /// not answer (it may still hold the session: no one else may take it).
+    async fn fetch(&self, token: &str) -> Option<ResumeError> {
+        self.bus.get()?;
+        let (node, id, generation) = {
+            let inner = self.lock();
+            let claim = inner.tokens.check(token, now_ms() / 1000).ok()?;
+            let theirs = claim.node.filter(|n| Some(*n) != inner.node_id)?;
+            if !inner.sessions.enabled() || inner.sessions.generation(&claim.id).is_some() {
+                return None;
+            }
+            (format!("{theirs:016x}"), claim.id, claim.generation)
+        };
+        match self.ask(|reply| BusCmd::Handover { node, id, generation, reply }).await {
+            // Taken on, or its node is gone: the token now resumes here.
+            Some(Handover::Adopted | Handover::NoSuchNode) => None,
+            Some(Handover::Refused(err)) => Some(err),
+            None => Some(ResumeError::Elsewhere),
+        }
+    }
+
+    fn connect_now(&self, outbox: Outbox, resume: Option<&str>, refused: Option<ResumeError>) -> PeerId {
         let now = now_ms();
         let mut inner = self.lock();
         let taken = resume.filter(|_| inner.sessions.enabled()).map(|token| {
+            if let Some(err) = refused {
+                return Err(err);
+            }
             inner.tokens.check(token, now / 1000).and_then(|claim| {
                 let known = inner.hub.knows(&claim.id);
                 inner.sessions.take(&claim, known).map(|(how, generation)| (claim, how, generation))
@@ -231,7 +304,7 @@ impl Node {
         }
         if lost && inner.sessions.enabled() && inner.hub.has_nickname(id) {
             tracing::debug!(peer = %id, "parked");
-            inner.sessions.park(id, now, slot);
+            inner.sessions.park(id, now, Some(slot));
             return;
         }
         inner.end_session(id);
@@ -261,14 +334,10 @@ impl Node {
                 crate::metrics::message_in(&msg);
                 // Joining a room this node does not mirror yet: learn who is
                 // in it on other nodes first, so the join lists them.
-                if let (ClientMsg::Join { room, .. }, true) = (&msg, self.bus.get().is_some()) {
-                    let known = self.lock().hub.is_replicated(room);
-                    if !known && app::rules::validate_room(room).is_ok() {
-                        // Redis not answering must not hang this socket; the
-                        // hub then refuses rooms it knows live elsewhere.
-                        let room = room.clone();
-                        self.ask(|done| BusCmd::Mirror { room, done }).await;
-                    }
+                // Redis not answering must not hang this socket; the hub
+                // then refuses rooms it knows live elsewhere.
+                if let ClientMsg::Join { room, .. } = &msg {
+                    self.mirror(room).await;
                 }
                 match msg {
                     // A room name the hub would refuse never reaches the
@@ -501,6 +570,7 @@ impl Inner {
             outboxes: PeerMap::default(),
             tokens: Tokens::random(),
             sessions: Sessions::new(RESUME_GRACE_MS),
+            node_id: None,
             boot_ms: now_ms(),
             bus: None,
             media: None,
@@ -508,7 +578,7 @@ impl Inner {
     }
 
     fn token(&self, id: &PeerId, generation: u32, now_ms: u64) -> Option<String> {
-        let claim = Claim { id: id.clone(), generation, seat: self.hub.seat_of(id) };
+        let claim = Claim { id: id.clone(), generation, node: self.node_id, seat: self.hub.seat_of(id) };
         self.sessions.enabled().then(|| self.tokens.issue(&claim, now_ms / 1000)).flatten()
     }
 
@@ -542,6 +612,32 @@ impl Inner {
                 let _ = outbox.push(text);
             }
         }
+        self.deliver(out);
+    }
+
+    /// Another node's socket brought `id`'s token of `generation`: the
+    /// session goes there if that is its newest token. A socket of ours
+    /// that still looks open closes, as when a newer socket here resumes.
+    fn hand_over(&mut self, id: &PeerId, generation: u32, to: &str, ask: u64) {
+        let refused = match self.sessions.generation(id) {
+            Some(newest) if newest == generation => None,
+            Some(_) => Some(false),
+            None => Some(true),
+        };
+        if let Some(ended) = refused {
+            if let Some(bus) = &self.bus {
+                let event = ClusterEvent::HandoverRefused { ask, ended };
+                let _ = bus.send(BusCmd::Publish(Outgoing { node: Some(to.to_owned()), event }));
+            }
+            return;
+        }
+        if let Some(old) = self.outboxes.remove(id) {
+            let reason = "this session continues on a newer connection".into();
+            old.kick(Kick { code: CLOSE_RESUMED_ELSEWHERE, reason, flush: false });
+        }
+        self.sessions.forget(id);
+        tracing::debug!(peer = %id, node = %to, "handed over");
+        let out = self.hub.hand_over(id, generation, to, ask);
         self.deliver(out);
     }
 

@@ -32,6 +32,17 @@ const SEATED_V1_BYTES: usize = CLAIM_BYTES + 8 + 8;
 /// …and a byte of flags (bit 0: the room was locked). Tokens of the first
 /// form, from the process a deploy replaces, still resume.
 const SEATED_BYTES: usize = SEATED_V1_BYTES + 1;
+/// In a cluster, the node that issued the token follows the claim (before
+/// any seat), so that another node knows whom to ask for the session.
+const NODE_BYTES: usize = 8;
+const SEAT_BYTES: usize = SEATED_BYTES - CLAIM_BYTES;
+const FORMS: [usize; 5] = [
+    CLAIM_BYTES,
+    SEATED_V1_BYTES,
+    SEATED_BYTES,
+    CLAIM_BYTES + NODE_BYTES,
+    CLAIM_BYTES + NODE_BYTES + SEAT_BYTES,
+];
 const TAG_BYTES: usize = 32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -44,14 +55,17 @@ pub enum ResumeError {
     Used,
     #[error("this session is held by another server")]
     Elsewhere,
+    #[error("this session has ended")]
+    Ended,
 }
 
-/// Who a token speaks for, which of that peer's tokens it is, and where
-/// the peer sat when it was issued, if in a room.
+/// Who a token speaks for, which of that peer's tokens it is, which node
+/// of a cluster issued it, and where the peer sat then, if in a room.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claim {
     pub id: PeerId,
     pub generation: u32,
+    pub node: Option<u64>,
     pub seat: Option<Seat>,
 }
 
@@ -80,10 +94,13 @@ impl Tokens {
         if id.len() != 2 * ID_BYTES || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return None;
         }
-        let mut bytes = Vec::with_capacity(SEATED_BYTES + TAG_BYTES);
+        let mut bytes = Vec::with_capacity(FORMS[4] + TAG_BYTES);
         bytes.extend_from_slice(&u128::from_str_radix(id, 16).ok()?.to_be_bytes());
         bytes.extend_from_slice(&claim.generation.to_be_bytes());
         bytes.extend_from_slice(&expires_secs.to_be_bytes());
+        if let Some(node) = claim.node {
+            bytes.extend_from_slice(&node.to_be_bytes());
+        }
         if let Some(seat) = claim.seat {
             bytes.extend_from_slice(&seat.room.to_be_bytes());
             bytes.extend_from_slice(&seat.since_ms.to_be_bytes());
@@ -97,11 +114,7 @@ impl Tokens {
     /// The claim of a token this key signed, unless it expired.
     pub fn check(&self, token: &str, now_secs: u64) -> Result<Claim, ResumeError> {
         let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| ResumeError::Forged)?;
-        let Some(claim_len) = bytes
-            .len()
-            .checked_sub(TAG_BYTES)
-            .filter(|n| [CLAIM_BYTES, SEATED_V1_BYTES, SEATED_BYTES].contains(n))
-        else {
+        let Some(claim_len) = bytes.len().checked_sub(TAG_BYTES).filter(|n| FORMS.contains(n)) else {
             return Err(ResumeError::Forged);
         };
         let (claim, tag) = bytes.split_at(claim_len);
@@ -111,14 +124,17 @@ impl Tokens {
             return Err(ResumeError::Expired);
         }
         let id = u128::from_be_bytes(claim[..ID_BYTES].try_into().expect("16 bytes"));
-        let seat = (claim_len >= SEATED_V1_BYTES).then(|| Seat {
-            room: u64_at(CLAIM_BYTES),
-            since_ms: u64_at(CLAIM_BYTES + 8),
-            locked: claim.get(SEATED_V1_BYTES).is_some_and(|flags| flags & 1 == 1),
+        let node = FORMS[3..].contains(&claim_len).then(|| u64_at(CLAIM_BYTES));
+        let seat_at = CLAIM_BYTES + node.map_or(0, |_| NODE_BYTES);
+        let seat = (claim_len >= seat_at + 16).then(|| Seat {
+            room: u64_at(seat_at),
+            since_ms: u64_at(seat_at + 8),
+            locked: claim.get(seat_at + 16).is_some_and(|flags| flags & 1 == 1),
         });
         Ok(Claim {
             id: PeerId(format!("{id:032x}")),
             generation: u32::from_be_bytes(claim[ID_BYTES..ID_BYTES + 4].try_into().expect("4 bytes")),
+            node,
             seat,
         })
     }
@@ -200,6 +216,13 @@ impl<P> Sessions<P> {
         }
     }
 
+    /// A session another node handed over, at `generation`: parked, with
+    /// `held`, until its page's socket takes it (or the grace runs out).
+    pub fn adopt(&mut self, id: &PeerId, generation: u32, now_ms: u64, held: P) {
+        self.generation.insert(id.clone(), generation);
+        self.park(id, now_ms, held);
+    }
+
     /// The socket of `id` dropped: keep the session, and `held`, for the
     /// grace period.
     pub fn park(&mut self, id: &PeerId, now_ms: u64, held: P) {
@@ -236,7 +259,7 @@ mod tests {
     use super::*;
 
     fn claim(generation: u32) -> Claim {
-        Claim { id: PeerId("00112233445566778899aabbccddeeff".into()), generation, seat: None }
+        Claim { id: PeerId("00112233445566778899aabbccddeeff".into()), generation, node: None, seat: None }
     }
 
     #[test]
@@ -252,6 +275,33 @@ mod tests {
         let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
         bytes.drain(CLAIM_BYTES..SEATED_BYTES);
         assert_eq!(tokens.check(&URL_SAFE_NO_PAD.encode(bytes), 0), Err(ResumeError::Forged));
+    }
+
+    #[test]
+    fn a_cluster_s_token_names_its_node_with_or_without_a_seat() {
+        let tokens = Tokens::new(b"secret");
+        let seat = Some(Seat { room: 7, since_ms: 1_234, locked: true });
+        for claim in
+            [Claim { node: Some(u64::MAX - 1), ..claim(2) }, Claim { node: Some(9), seat, ..claim(2) }]
+        {
+            let token = tokens.issue(&claim, 0).unwrap();
+            assert_eq!(tokens.check(&token, 0), Ok(claim.clone()));
+            let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+            bytes[CLAIM_BYTES + 7] ^= 1; // the node
+            assert_eq!(tokens.check(&URL_SAFE_NO_PAD.encode(bytes), 0), Err(ResumeError::Forged));
+        }
+    }
+
+    #[test]
+    fn an_adopted_session_waits_for_its_page_as_a_parked_one_does() {
+        let mut sessions: Sessions = Sessions::new(30_000);
+        let id = claim(0).id;
+        sessions.adopt(&id, 3, 1_000, ());
+        assert!(sessions.is_parked(&id));
+        assert_eq!(sessions.take(&claim(2), true), Err(ResumeError::Used), "an older token");
+        assert_eq!(sessions.take(&claim(3), true), Ok((Taken::Held, 4)));
+        sessions.adopt(&id, 4, 1_000, ());
+        assert_eq!(sessions.expire(31_000), vec![id]);
     }
 
     #[test]
@@ -302,7 +352,7 @@ mod tests {
             "+0112233445566778899aabbccddeeff",
             "00112233445566778899AABBCCDDEEFF",
         ] {
-            let claim = Claim { id: PeerId(id.into()), generation: 0, seat: None };
+            let claim = Claim { id: PeerId(id.into()), generation: 0, node: None, seat: None };
             assert_eq!(tokens.issue(&claim, 0), None, "{id}");
         }
     }

@@ -161,7 +161,7 @@ async fn connection(
     resume: Option<String>,
 ) {
     let (outbox, inbox) = outbox_pair();
-    let id = node.connect(outbox, resume.as_deref());
+    let id = node.connect(outbox, resume.as_deref()).await;
     tracing::debug!(peer = %id, "connected");
     let end = serve(&mut socket, &inbox, &node, &id, &limits, client).await;
     // Nobody closed it: the page may come back to the session.

@@ -307,3 +307,85 @@ async fn a_redis_blip_churns_nobody_and_chat_sent_during_it_arrives_after() {
     ada.send(&ClientMsg::Chat { text: "still here".into(), nonce: None }).await;
     assert_eq!(chats_from(&mut bob, "Ada", 1, Instant::now() + Duration::from_secs(5)).await, ["still here"]);
 }
+
+fn is_presence(msg: &ServerMsg) -> bool {
+    matches!(msg, ServerMsg::PeerLeft { .. } | ServerMsg::PeerJoined { .. })
+}
+
+#[tokio::test]
+async fn a_page_that_comes_back_through_another_node_resumes_there_and_nobody_sees_a_thing() {
+    let redis = Redis::start().await;
+    let nodes = ["--redis-url", &redis.url(), "--resume-secret", "one key for the cluster"];
+    let a = Server::start_with(&nodes).await;
+    let b = Server::start_with(&nodes).await;
+    let ada = Client::in_room(&a, "Ada", "x").await;
+    let mut cat = Client::in_room(&a, "Cat", "x").await;
+    let mut bob = Client::in_room(&b, "Bob", "x").await;
+    cat.recv_until(|m| matches!(m, ServerMsg::PeerJoined { peer } if peer.nickname == "Bob")).await;
+    let mut lobby = Client::named(&b, "Lee").await;
+    let (id, token) = (ada.id.clone(), ada.resume.clone().expect("a resume token"));
+    // Gone without a close frame; the page's next socket lands on node B.
+    drop(ada);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (mut ada, resumed) = Client::resuming(&b, &token).await;
+    assert!(resumed, "node A handed the session over");
+    assert_eq!(ada.id, id, "the same peer");
+    match ada.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await {
+        ServerMsg::Joined { room, members, resumed: true, .. } => {
+            assert_eq!(room, "x");
+            let names: Vec<_> = members.iter().map(|m| m.nickname.as_str()).collect();
+            assert_eq!(names, ["Ada", "Cat", "Bob"], "still first: still the host");
+        }
+        other => panic!("expected the room, got {other:?}"),
+    }
+    ada.send(&ClientMsg::LockRoom { locked: true }).await;
+    ada.recv_until(|m| matches!(m, ServerMsg::RoomLocked { .. })).await;
+    // Chat and signals reach her on B from both nodes, and hers reach both.
+    ada.send(&ClientMsg::Chat { text: "on B now".into(), nonce: None }).await;
+    for other in [&mut cat, &mut bob] {
+        let chat = other.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
+        assert!(matches!(chat, ServerMsg::Chat { ref from, .. } if from.id == id), "{chat:?}");
+    }
+    cat.send(&ClientMsg::Signal { to: id.clone(), payload: offer() }).await;
+    let signal = ada.recv_until(|m| matches!(m, ServerMsg::Signal { .. })).await;
+    assert_eq!(signal, ServerMsg::Signal { from: cat.id.clone(), payload: offer() });
+    for other in [&mut cat, &mut bob] {
+        let seen = other.ping_pong().await;
+        assert!(!seen.iter().any(is_presence), "nobody saw a leave or join: {seen:?}");
+    }
+    let listed = lobby.ping_pong().await;
+    assert!(!listed.iter().any(|m| room_count(m, "x") == Some(2)), "the count never dropped: {listed:?}");
+
+    // The token is spent, on either node.
+    for node in [&a, &b] {
+        let (mut again, resumed) = Client::resuming(node, &token).await;
+        assert!(!resumed);
+        assert_ne!(again.id, id);
+        again.expect_error(ErrorCode::ResumeRefused).await;
+    }
+    let seen = cat.ping_pong().await;
+    assert!(!seen.iter().any(is_presence), "{seen:?}");
+}
+
+#[tokio::test]
+async fn two_nodes_offered_one_token_at_once_resume_it_once() {
+    let redis = Redis::start().await;
+    let nodes = ["--redis-url", &redis.url(), "--resume-secret", "one key for the cluster"];
+    let a = Server::start_with(&nodes).await;
+    let b = Server::start_with(&nodes).await;
+    let c = Server::start_with(&nodes).await;
+    let ada = Client::in_room(&a, "Ada", "x").await;
+    let mut bob = Client::in_room(&a, "Bob", "x").await;
+    let (id, token) = (ada.id.clone(), ada.resume.clone().unwrap());
+    drop(ada);
+    let ((mut first, first_resumed), (mut second, second_resumed)) =
+        tokio::join!(Client::resuming(&b, &token), Client::resuming(&c, &token));
+    assert!(first_resumed ^ second_resumed, "exactly one resumed");
+    let (winner, loser) = if first_resumed { (&mut first, &mut second) } else { (&mut second, &mut first) };
+    assert_eq!(winner.id, id);
+    assert_ne!(loser.id, id);
+    loser.expect_error(ErrorCode::ResumeRefused).await;
+    winner.send(&ClientMsg::Chat { text: "one of me".into(), nonce: None }).await;
+    let chat = bob.recv_until(|m| matches!(m, ServerMsg::Chat { .. } | ServerMsg::PeerLeft { .. })).await;
+    assert!(matches!(chat, ServerMsg::Chat { ref from, .. } if from.id == id), "{chat:?}");
+}

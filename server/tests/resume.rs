@@ -90,9 +90,12 @@ async fn forged_and_expired_tokens_are_refused_with_a_typed_error() {
     let server = Server::start_with(&["--resume-secret", "correct horse battery staple"]).await;
     let ada = Client::named(&server, "Ada").await;
     let tokens = Tokens::new(b"correct horse battery staple");
-    let expired = tokens.issue_expired(&Claim { id: ada.id.clone(), generation: 0, seat: None }, 1).unwrap();
-    let other_key =
-        Tokens::new(b"guess").issue(&Claim { id: ada.id.clone(), generation: 0, seat: None }, 0).unwrap();
+    let expired = tokens
+        .issue_expired(&Claim { id: ada.id.clone(), generation: 0, node: None, seat: None }, 1)
+        .unwrap();
+    let other_key = Tokens::new(b"guess")
+        .issue(&Claim { id: ada.id.clone(), generation: 0, node: None, seat: None }, 0)
+        .unwrap();
     for (token, why) in
         [("bm90IGEgdG9rZW4", "not one this server issued"), (&other_key, "not one"), (&expired, "expired")]
     {

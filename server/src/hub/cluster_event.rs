@@ -1,5 +1,5 @@
 use super::Passcode;
-use app::protocol::{MediaMode, Member, PeerId, SignalPayload};
+use app::protocol::{MediaMode, MediaState, Member, PeerId, SignalPayload};
 use serde::{Deserialize, Serialize};
 
 /// A change one node tells the others about. Room events go to everyone
@@ -64,6 +64,40 @@ pub enum ClusterEvent {
         room: String,
         by: Member,
     },
+    /// To the node a resume token names: a page came back through the
+    /// sender with that token (generation `generation` of `id`'s). `ask`
+    /// pairs the answer with the waiting socket.
+    HandoverAsk {
+        id: PeerId,
+        generation: u32,
+        ask: u64,
+    },
+    /// The answer: the session is the asker's now.
+    HandedOver {
+        ask: u64,
+        session: Handed,
+    },
+    /// The answer: not handed over, because the token is not the newest
+    /// (`ended`: the session is over, or was never here).
+    HandoverRefused {
+        ask: u64,
+        ended: bool,
+    },
+}
+
+/// A session moving from one node to another, as its new node needs it:
+/// the room's other members must not notice the move.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Handed {
+    pub id: PeerId,
+    /// Of its newest token, which the page brings to its new node.
+    pub generation: u32,
+    pub nickname: Option<String>,
+    /// The name its room shows, when that differs ("Ada (2)").
+    pub shown: Option<String>,
+    pub room: Option<String>,
+    pub since: u64,
+    pub media: MediaState,
 }
 
 impl ClusterEvent {
@@ -77,7 +111,11 @@ impl ClusterEvent {
             | ClusterEvent::ShareStopped { room, .. }
             | ClusterEvent::Settings { room, .. }
             | ClusterEvent::MuteAll { room, .. } => Some(room),
-            ClusterEvent::Signal { .. } | ClusterEvent::Remove { .. } => None,
+            ClusterEvent::Signal { .. }
+            | ClusterEvent::Remove { .. }
+            | ClusterEvent::HandoverAsk { .. }
+            | ClusterEvent::HandedOver { .. }
+            | ClusterEvent::HandoverRefused { .. } => None,
         }
     }
 }

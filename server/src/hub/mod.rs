@@ -11,6 +11,7 @@ mod auto_media_tests;
 mod cluster_event;
 mod delivery;
 mod error;
+mod handover;
 mod host;
 mod ice;
 #[cfg(test)]
@@ -24,7 +25,7 @@ mod seat;
 #[cfg(test)]
 mod tests;
 
-pub use cluster_event::{ClusterEvent, Outgoing, Placed};
+pub use cluster_event::{ClusterEvent, Handed, Outgoing, Placed};
 pub use delivery::{Delivery, To};
 pub use error::HubError;
 pub use ice::{turn_credential, IceConfig};

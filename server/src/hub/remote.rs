@@ -231,6 +231,11 @@ impl Hub {
                 r.sharer = None;
                 vec![Delivery::many(self.local_members_of(&room), ServerMsg::ShareStopped { id })]
             }
+            // Between two nodes' transports: the hub answers through
+            // `hand_over` and `adopt`.
+            ClusterEvent::HandoverAsk { .. }
+            | ClusterEvent::HandedOver { .. }
+            | ClusterEvent::HandoverRefused { .. } => Vec::new(),
             ClusterEvent::Signal { to, from, payload } => {
                 // Still only within one room, as we see it.
                 let same_room = self.is_local(&to)
@@ -259,9 +264,12 @@ impl Hub {
         self.missing.remove(&member.id);
         let Some(r) = self.rooms.get(room) else { return Vec::new() };
         if r.members.contains(&member.id) {
-            if let Some(peer) = self.peers.get_mut(&member.id) {
+            // Its session may have moved to another node (a page that came
+            // back through it): signals for it go there from now on.
+            if let Some(peer) = self.peers.get_mut(&member.id).filter(|p| p.node.is_some()) {
                 peer.nickname = Some(member.nickname);
                 peer.media = member.media;
+                peer.node = Some(node);
             }
             return Vec::new();
         }

@@ -290,3 +290,77 @@ fn a_replica_comes_with_its_passcode() {
     );
     assert!(a.handle(&id("ada"), join(Some("pw")), 0).is_ok());
 }
+
+fn joined_at(hub: &mut Node, who: &str, room: &str, now_ms: u64) {
+    local(hub, who);
+    hub.handle(&id(who), ClientMsg::Join { room: room.into(), passcode: None }, now_ms).unwrap();
+}
+
+fn handed(out: Vec<Outgoing>) -> Handed {
+    match out.as_slice() {
+        [Outgoing { node: Some(to), event: ClusterEvent::HandedOver { ask: 7, session } }] if to == "B" => {
+            session.clone()
+        }
+        other => panic!("not one answer to B: {other:?}"),
+    }
+}
+
+#[test]
+fn a_session_handed_to_another_node_keeps_its_room_and_place_and_nobody_sees_a_thing() {
+    let (mut a, mut b, mut c) = (clustered(), clustered(), clustered());
+    joined_at(&mut a, "ada", "x", 10);
+    joined_at(&mut c, "cat", "x", 20);
+    joined_at(&mut b, "bob", "x", 30);
+    let events = [("A", a.take_outgoing()), ("C", c.take_outgoing()), ("B", b.take_outgoing())];
+    for (name, events) in &events {
+        for other in [&mut a, &mut b, &mut c] {
+            for o in events {
+                other.apply(name, o.event.clone());
+            }
+        }
+    }
+    assert_eq!(b.rooms["x"].members, vec![id("ada"), id("cat"), id("bob")]);
+
+    // Ada's page came back through node B with the token A gave it.
+    let out = a.hub.hand_over(&id("ada"), 4, "B", 7);
+    let out = a.keep(out);
+    assert!(out.deliveries.is_empty());
+    let session = handed(a.take_outgoing());
+    assert_eq!((session.generation, session.room.as_deref(), session.since), (4, Some("x"), 10));
+    assert_eq!(a.take_released(), vec!["x".to_owned()], "nobody of A's own is left in x");
+
+    let out = b.hub.adopt(session);
+    assert!(b.keep(out).deliveries.is_empty(), "Bob knew Ada already");
+    assert_eq!(b.rooms["x"].members, vec![id("ada"), id("cat"), id("bob")], "Ada is still the host");
+    assert!(b.is_local(&id("ada")));
+    assert_eq!(b.seat_of(&id("ada")).map(|s| s.since_ms), Some(10), "her next token keeps her place");
+    // The record moves her to B; Cat's node sees no leave or join.
+    let seen = pump(&mut b, "B", &mut c);
+    assert!(seen.is_empty(), "{seen:?}");
+    let offer = SignalPayload::Description { sdp_type: SdpType::Offer, sdp: "v=0".into() };
+    c.handle(&id("cat"), ClientMsg::Signal { to: id("ada"), payload: offer }, 40).unwrap();
+    assert!(
+        matches!(c.take_outgoing().as_slice(), [Outgoing { node: Some(n), .. }] if n == "B"),
+        "signals for Ada go to B now"
+    );
+}
+
+#[test]
+fn a_session_in_the_lobby_moves_with_its_name_and_one_not_held_is_refused_as_ended() {
+    let (mut a, mut b) = (clustered(), clustered());
+    local(&mut a, "ada");
+    let out = a.hub.hand_over(&id("ada"), 0, "B", 7);
+    let _ = a.keep(out);
+    let session = handed(a.take_outgoing());
+    assert!(!a.knows(&id("ada")));
+    let out = b.hub.adopt(session);
+    let _ = b.keep(out);
+    assert!(b.has_nickname(&id("ada")) && b.lobby.contains(&id("ada")));
+
+    let out = a.hub.hand_over(&id("ada"), 0, "B", 8);
+    let _ = a.keep(out);
+    assert!(matches!(
+        a.take_outgoing().as_slice(),
+        [Outgoing { event: ClusterEvent::HandoverRefused { ask: 8, ended: true }, .. }]
+    ));
+}
