@@ -1,7 +1,9 @@
+import { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
+import { Balancer } from './support/balancer';
 import { NoomServer, RedisServer } from './support/server';
-import { chatLog, roomRow, sendChat, waitHydratedAndConnected } from './support/pages';
-import { expectGrowing, joinCall, probedPage, selectedPairs, tiles } from './support/call';
+import { chatLog, expectJoined, roomRow, sendChat, waitHydratedAndConnected } from './support/pages';
+import { expectGrowing, joinCall, probedPage, selectedPairs, tiles, watchCall, watched } from './support/call';
 
 test('two browsers on two nodes behind one Redis meet in one room: lobby, chat and a video call', async ({ browser }) => {
   const redis = await RedisServer.start();
@@ -34,6 +36,64 @@ test('two browsers on two nodes behind one Redis meet in one room: lobby, chat a
     await aCtx.close();
     await bCtx.close();
   } finally {
+    await nodeA.stop();
+    await nodeB.stop();
+    await redis.stop();
+  }
+});
+
+test('a rolling deploy: the node a call is on stops, its page comes back through the other, and the call never stops', async ({ browser }) => {
+  const redis = await RedisServer.start();
+  const cluster = ['--redis-url', redis.url, '--resume-secret', 'rolling-deploy-secret'];
+  const nodeA = await NoomServer.start('127.0.0.1:0', cluster);
+  const nodeB = await NoomServer.start('127.0.0.1:0', cluster);
+  const balancer = await Balancer.start(nodeA.url);
+  try {
+    const { context: aCtx, page: alice } = await probedPage(browser, { width: 1280, height: 800 });
+    const { context: bCtx, page: bob } = await probedPage(browser, { width: 1280, height: 800 });
+    await joinCall(alice, balancer.url, 'Alice', 'rolling');
+    await joinCall(bob, nodeB.url, 'Bob', 'rolling');
+    for (const page of [alice, bob]) await expect(page.locator('.tile[data-link="connected"]')).toHaveCount(1);
+    await expectGrowing(alice, 'video', 'framesDecoded', 10);
+    await expectGrowing(bob, 'video', 'framesDecoded', 10);
+    const connections = async (page: Page) => page.evaluate(() => (window as any).__pcs.length);
+    const before = [await connections(alice), await connections(bob)];
+    for (const page of [alice, bob]) await watchCall(page);
+    const lock = (page: Page) => page.getByRole('button', { name: 'Lock room' });
+    await expect(lock(alice)).toBeVisible();
+
+    // Node A leaves the rotation and is told to stop, as a deploy does it.
+    // It exits once it has handed Alice's session to node B.
+    balancer.moveTo(nodeB.url);
+    const stopped = Date.now();
+    expect(await nodeA.terminate()).toBe(0);
+    console.log(`node A handed over and exited ${Date.now() - stopped} ms after SIGTERM`);
+    await expect(alice.getByTestId('conn-status')).toHaveAttribute('data-state', 'open', { timeout: 30_000 });
+    await expectJoined(alice);
+
+    // Still the host, in the same call, chatting through node B.
+    await expect(lock(alice)).toBeVisible();
+    await expect(lock(bob)).toHaveCount(0);
+    await sendChat(alice, 'through node B now');
+    await expect(chatLog(bob)).toContainText('through node B now');
+    await sendChat(bob, 'welcome over');
+    await expect(chatLog(alice)).toContainText('welcome over');
+    await expectGrowing(alice, 'video', 'framesDecoded', 10);
+    await expectGrowing(bob, 'video', 'framesDecoded', 10);
+    expect([await connections(alice), await connections(bob)]).toEqual(before);
+    for (const page of [alice, bob]) {
+      const seen = await watched(page);
+      console.log(`longest picture pause ${seen.longestStallMs} ms`);
+      expect(seen.streams).toBe(1);
+      expect(seen.longestStallMs).toBeLessThan(1000);
+      expect(seen.fewestPeople).toBe(2);
+      await expect(chatLog(page)).not.toContainText(' left');
+    }
+    await alice.screenshot({ path: 'screenshots/rolling-deploy.png' });
+    await aCtx.close();
+    await bCtx.close();
+  } finally {
+    await balancer.stop();
     await nodeA.stop();
     await nodeB.stop();
     await redis.stop();

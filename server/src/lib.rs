@@ -138,13 +138,24 @@ async fn stop_requested() {
 /// Every page is told the server is restarting, so it shows that and
 /// reconnects, instead of seeing a dead socket; then the sockets close and
 /// their people leave their rooms (on other nodes too) in the normal way.
+/// In a cluster their pages come back through the other nodes (a rolling
+/// deploy): this one stays a while to hand their sessions over, and only
+/// those not asked for leave.
 async fn say_goodbye(node: &Node) {
     let open = node.connection_count();
     tracing::info!(connections = open, "stopping: telling every page the server is restarting");
     node.shut_down();
-    let deadline = tokio::time::Instant::now() + GOODBYE_GRACE;
-    while node.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+    let started = tokio::time::Instant::now();
+    while node.connection_count() > 0 && started.elapsed() < GOODBYE_GRACE {
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if node.is_clustered() {
+        let waiting = || node.parked_count() + node.connection_count() > 0;
+        while waiting() && started.elapsed() < HANDOVER_GRACE {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tracing::info!(left = node.parked_count(), "sessions not asked for end here");
+        node.end_parked();
     }
     // Leaves just published to Redis are on their way out of the bus task.
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -153,6 +164,10 @@ async fn say_goodbye(node: &Node) {
 
 /// How long a stopping server waits for its sockets to close.
 const GOODBYE_GRACE: Duration = Duration::from_secs(3);
+/// How long a stopping node of a cluster waits (from the goodbye) for other
+/// nodes to ask for its sessions: a page reconnects within a few seconds,
+/// backoff included.
+const HANDOVER_GRACE: Duration = Duration::from_secs(8);
 
 /// Room-list changes are pushed on this tick, so a burst of joins costs the
 /// lobby one message per tick instead of one per join.

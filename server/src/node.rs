@@ -64,6 +64,9 @@ struct Inner {
     sessions: Sessions<Option<Slot>>,
     /// This node's name in the cluster, which its tokens carry.
     node_id: Option<u64>,
+    /// Told to stop: in a cluster, sessions wait for another node to ask
+    /// for them instead of ending with their sockets.
+    stopping: bool,
     /// When this process started (ms): seats from tokens issued before it
     /// are honoured for the resume grace after it.
     boot_ms: u64,
@@ -302,7 +305,10 @@ impl Node {
         if !inner.speaks_for(id, inbox) {
             return;
         }
-        if lost && inner.sessions.enabled() && inner.hub.has_nickname(id) {
+        // A stopping node's pages come back through the others, which ask
+        // it for their sessions.
+        let moving = inner.stopping && inner.bus.is_some();
+        if (lost || moving) && inner.sessions.enabled() && inner.hub.has_nickname(id) {
             tracing::debug!(peer = %id, "parked");
             inner.sessions.park(id, now, Some(slot));
             return;
@@ -529,11 +535,27 @@ impl Node {
     /// Tells every connection the server is going away, then closes it
     /// (the close follows the message; see the connection in `ws`).
     pub fn shut_down(&self) {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        inner.stopping = true;
         let text = Utf8Bytes::from(protocol::encode(&ServerMsg::Restarting));
         for outbox in inner.outboxes.values() {
             let _ = outbox.push(text.clone());
             outbox.kick(Kick { code: CLOSE_RESTARTING, reason: "server restarting".into(), flush: true });
+        }
+    }
+
+    /// Whether other nodes share this one's rooms (Redis scale-out).
+    pub fn is_clustered(&self) -> bool {
+        self.bus.get().is_some()
+    }
+
+    /// Ends every session still waiting for its page: a stopping node's
+    /// last word, so that their rooms see them leave now rather than when
+    /// the node's heartbeat runs out.
+    pub fn end_parked(&self) {
+        let mut inner = self.lock();
+        for id in inner.sessions.expire(u64::MAX) {
+            inner.end_session(&id);
         }
     }
 
@@ -571,6 +593,7 @@ impl Inner {
             tokens: Tokens::random(),
             sessions: Sessions::new(RESUME_GRACE_MS),
             node_id: None,
+            stopping: false,
             boot_ms: now_ms(),
             bus: None,
             media: None,

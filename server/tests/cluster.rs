@@ -389,3 +389,54 @@ async fn two_nodes_offered_one_token_at_once_resume_it_once() {
     let chat = bob.recv_until(|m| matches!(m, ServerMsg::Chat { .. } | ServerMsg::PeerLeft { .. })).await;
     assert!(matches!(chat, ServerMsg::Chat { ref from, .. } if from.id == id), "{chat:?}");
 }
+
+#[tokio::test]
+async fn a_node_stopped_for_a_deploy_hands_its_sessions_to_the_node_its_pages_come_back_through() {
+    let redis = Redis::start().await;
+    let nodes = ["--redis-url", &redis.url(), "--resume-secret", "one key for the cluster"];
+    let mut a = Server::start_with(&nodes).await;
+    let b = Server::start_with(&nodes).await;
+    let mut ada = Client::in_room(&a, "Ada", "x").await;
+    let mut bob = Client::in_room(&b, "Bob", "x").await;
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await;
+    let (id, token) = (ada.id.clone(), ada.resume.clone().unwrap());
+    let page = async {
+        // Told, then closed; the load balancer sends the page's next socket to B.
+        ada.recv_until(|m| matches!(m, ServerMsg::Restarting)).await;
+        let close = ada.expect_close().await.expect("a close frame");
+        assert_eq!(u16::from(close.code), app::protocol::CLOSE_RESTARTING);
+        let (mut back, resumed) = Client::resuming(&b, &token).await;
+        assert!(resumed, "the stopping node handed the session over");
+        assert_eq!(back.id, id);
+        match back.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await {
+            ServerMsg::Joined { members, resumed: true, .. } => {
+                let names: Vec<_> = members.iter().map(|m| m.nickname.as_str()).collect();
+                assert_eq!(names, ["Ada", "Bob"], "still the host");
+            }
+            other => panic!("expected the room, got {other:?}"),
+        }
+        back
+    };
+    let started = Instant::now();
+    let (status, mut ada) = tokio::join!(a.terminate(), page);
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "it left once nothing was left to hand over");
+    ada.send(&ClientMsg::Chat { text: "after the deploy".into(), nonce: None }).await;
+    let chat = bob.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
+    assert!(matches!(chat, ServerMsg::Chat { ref from, .. } if from.id == id), "{chat:?}");
+    let seen = bob.ping_pong().await;
+    assert!(!seen.iter().any(is_presence), "Bob saw no leave or join: {seen:?}");
+}
+
+#[tokio::test]
+async fn a_stopping_node_s_sessions_nobody_asks_for_leave_when_it_goes() {
+    let redis = Redis::start().await;
+    let mut a = node(&redis).await;
+    let b = node(&redis).await;
+    let _ada = Client::in_room(&a, "Ada", "x").await;
+    let mut bob = Client::in_room(&b, "Bob", "x").await;
+    let started = Instant::now();
+    assert!(a.terminate().await.success());
+    assert!(started.elapsed() >= Duration::from_secs(8), "it waited to be asked: {:?}", started.elapsed());
+    bob.recv_until(|m| matches!(m, ServerMsg::PeerLeft { peer } if peer.nickname == "Ada")).await;
+}
