@@ -4,11 +4,12 @@
 //! key for each counter and buffered every histogram sample until a scrape
 //! drained it (without a scraper, for ever).
 
+use crate::media::{Census, Tally, ENDS};
 use app::protocol::{ClientMsg, ErrorCode};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -24,6 +25,10 @@ static OUT: AtomicU64 = AtomicU64::new(0);
 static RELAY_COUNTS: [AtomicU64; RELAY_BUCKETS_US.len() + 1] =
     [const { AtomicU64::new(0) }; RELAY_BUCKETS_US.len() + 1];
 static RELAY_NANOS: AtomicU64 = AtomicU64::new(0);
+/// The SFU's figures as the media thread last handed them over.
+static SFU: Mutex<Option<(Tally, Census)>> = Mutex::new(None);
+/// The media thread's id in `/proc/self/task`, once it runs.
+static MEDIA_TID: OnceLock<String> = OnceLock::new();
 
 /// Installs the process-wide recorder (once; later calls reuse it).
 pub fn install() -> PrometheusHandle {
@@ -38,7 +43,72 @@ pub fn render() -> String {
     };
     let mut text = handle.render();
     render_tallies(&mut text);
+    render_sfu(&mut text);
     text
+}
+
+/// Called on the media thread: the thread whose CPU time `/metrics` shows.
+pub fn media_thread_started() {
+    // "<pid>/task/<tid>"; no FFI needed.
+    if let Ok(link) = std::fs::read_link("/proc/thread-self") {
+        if let Some(tid) = link.file_name().and_then(|n| n.to_str()) {
+            let _ = MEDIA_TID.set(tid.to_owned());
+        }
+    }
+}
+
+/// The SFU's figures, handed over by the media thread every second.
+pub fn sfu(tally: Tally, census: Census) {
+    *SFU.lock().unwrap_or_else(|e| e.into_inner()) = Some((tally, census));
+}
+
+fn render_sfu(text: &mut String) {
+    let Some((tally, census)) = *SFU.lock().unwrap_or_else(|e| e.into_inner()) else {
+        return;
+    };
+    for (name, value) in [
+        ("noom_sfu_rooms", census.rooms),
+        ("noom_sfu_publishers", census.publishers),
+        ("noom_sfu_subscribers", census.subscribers),
+        ("noom_sfu_forwarded_tracks", census.forwarded_tracks),
+        ("noom_sfu_paused_videos", census.paused_videos),
+    ] {
+        let _ = writeln!(text, "# TYPE {name} gauge\n{name} {value}");
+    }
+    for (name, value) in [
+        ("noom_sfu_forwarded_frames_total", tally.frames),
+        ("noom_sfu_forwarded_bytes_total", tally.bytes),
+        ("noom_sfu_keyframe_requests_total", tally.keyframe_requests),
+        ("noom_sfu_layer_switches_total", tally.layer_switches),
+    ] {
+        let _ = writeln!(text, "# TYPE {name} counter\n{name} {value}");
+    }
+    let _ = writeln!(text, "# TYPE noom_sfu_sessions_ended_total counter");
+    for (reason, count) in ENDS.iter().zip(tally.ended) {
+        let _ = writeln!(text, "noom_sfu_sessions_ended_total{{reason=\"{reason}\"}} {count}");
+    }
+    if let Some(seconds) = MEDIA_TID.get().and_then(|tid| thread_cpu_seconds(tid)) {
+        let _ = writeln!(text, "# TYPE noom_media_thread_cpu_seconds_total counter");
+        let _ = writeln!(text, "noom_media_thread_cpu_seconds_total {seconds}");
+    }
+}
+
+/// CPU time of one of this process's threads: the scheduler's nanoseconds
+/// where the kernel keeps them, else the clock ticks of `stat` (USER_HZ is
+/// 100 on every Linux architecture).
+fn thread_cpu_seconds(tid: &str) -> Option<f64> {
+    let task = format!("/proc/self/task/{tid}");
+    if let Ok(schedstat) = std::fs::read_to_string(format!("{task}/schedstat")) {
+        if let Some(nanos) = schedstat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()) {
+            return Some(nanos as f64 / 1e9);
+        }
+    }
+    let stat = std::fs::read_to_string(format!("{task}/stat")).ok()?;
+    // The name in parentheses may hold spaces; `utime` and `stime` are the
+    // 12th and 13th fields after it.
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 fn render_tallies(text: &mut String) {

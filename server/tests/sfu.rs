@@ -6,8 +6,8 @@ mod support;
 
 use app::protocol::{ClientMsg, ErrorCode, MediaTransport, SdpType, ServerMsg, SignalPayload, TrackKind};
 use sfu_peer::{in_order, run_until, SfuPeer, SILENT, SPEAKING};
-use std::time::Duration;
-use support::{Client, Server};
+use std::time::{Duration, Instant};
+use support::{http_get, Client, Server};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -429,4 +429,48 @@ async fn media_signaling_is_refused_outside_sfu_rooms_and_when_malformed() {
     run_until(&mut [&mut a, &mut b], LIMIT, |p| frames(p[1], p[0], TrackKind::Video).len() >= 10).await;
     bad.send(&ClientMsg::Chat { text: "still here".into(), nonce: None }).await;
     bad.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
+}
+
+/// A value of `/metrics` (0 when absent).
+fn metric(body: &str, name: &str) -> f64 {
+    let prefix = format!("{name} ");
+    body.lines().find_map(|l| l.strip_prefix(&prefix)).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_show_sfu_rooms_sessions_forwarding_and_the_media_thread() {
+    let server = sfu_server().await;
+    let [mut a, mut b, mut c] = ada_bo_and_cy_publishing(&server, "counted", false).await;
+    run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| has_all(peers, 30)).await;
+    // Three subscribers, each receiving two others' audio and video.
+    let (tracks, frames) = (3 * 2 * 2, 3 * 2 * 2 * 30);
+    // The media thread hands its figures over once a second.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let body = loop {
+        let mut tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+        let (status, _, body) = http_get(&mut tcp, &server.addr, "/metrics").await;
+        assert_eq!(status, 200);
+        let counted = metric(&body, "noom_sfu_forwarded_tracks") == f64::from(tracks)
+            && metric(&body, "noom_sfu_forwarded_frames_total") >= f64::from(frames);
+        if counted || Instant::now() > deadline {
+            break body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for (name, value) in [
+        ("noom_sfu_rooms", 1),
+        ("noom_sfu_publishers", 3),
+        ("noom_sfu_subscribers", 3),
+        ("noom_sfu_forwarded_tracks", tracks),
+        ("noom_sfu_paused_videos", 0),
+    ] {
+        assert_eq!(metric(&body, name), f64::from(value), "{name} in:\n{body}");
+    }
+    assert!(metric(&body, "noom_sfu_forwarded_frames_total") >= f64::from(frames), "{body}");
+    assert!(
+        metric(&body, "noom_sfu_forwarded_bytes_total") > metric(&body, "noom_sfu_forwarded_frames_total")
+    );
+    assert!(metric(&body, "noom_sfu_keyframe_requests_total") >= 1.0, "each video slot asked for one");
+    assert!(body.contains("noom_sfu_sessions_ended_total{reason=\"panicked\"} 0"), "{body}");
+    assert!(metric(&body, "noom_media_thread_cpu_seconds_total") > 0.0, "{body}");
 }

@@ -11,6 +11,7 @@ use super::layers::{self, LayerSwitch, Layers, Upkeep};
 use super::rooms::{Change, Rooms, TrackKey};
 use super::session::{Session, SessionKey};
 use super::speakers::Speakers;
+use super::stats::{Census, Tally};
 use app::protocol::{ErrorCode, MediaTransport, PeerId, SdpType, ServerMsg, SignalPayload, TrackKind};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, MediaTi
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output};
 
-/// Why a session ended.
+/// Why a session ended (in the order of `stats::ENDS`).
 #[derive(Clone, Copy, Debug)]
 enum End {
     Closed,
@@ -83,6 +84,7 @@ pub struct Engine {
     /// When slots waiting for a keyframe last asked for one again.
     last_keyframe_sweep: Option<Instant>,
     speakers: Speakers,
+    tally: Tally,
 }
 
 /// A slot waiting for a keyframe asks again this often: a request can be
@@ -121,6 +123,24 @@ impl Engine {
             events: Vec::new(),
             last_keyframe_sweep: None,
             speakers: Speakers::default(),
+            tally: Tally::default(),
+        }
+    }
+
+    /// What was forwarded, asked and ended since the engine started.
+    pub fn tally(&self) -> Tally {
+        self.tally
+    }
+
+    /// What the engine holds now.
+    pub fn census(&self) -> Census {
+        let publishing = self.sessions.keys().filter(|k| k.transport == MediaTransport::Publish).count();
+        Census {
+            rooms: self.rooms.all().count(),
+            publishers: publishing,
+            subscribers: self.sessions.len() - publishing,
+            forwarded_tracks: self.rooms.forwarded(),
+            paused_videos: self.held_back.values().map(Vec::len).sum(),
         }
     }
 
@@ -307,6 +327,7 @@ impl Engine {
             End::Error => tracing::warn!(%peer, ?transport, "media session dropped on an error"),
             End::Panicked => tracing::error!(%peer, ?transport, "str0m panicked: media session dropped"),
         }
+        self.tally.ended[why as usize] += 1;
         self.sessions.remove(key);
         self.dirty.remove(key);
         self.by_addr.retain(|_, k| k != key);
@@ -405,7 +426,8 @@ impl Engine {
             .guarded(|rtc| rtc.writer(mid).map(|mut w| w.request_keyframe(rid, KeyframeRequestKind::Pli)))
         {
             Ok(Some(Err(err))) => tracing::debug!(peer = %track.peer, %err, "keyframe request"),
-            Ok(_) => {
+            Ok(asked) => {
+                self.tally.keyframe_requests += u64::from(asked.is_some());
                 self.dirty.insert(key);
             }
             Err(_) => self.fail(now, &key, End::Panicked),
@@ -701,6 +723,7 @@ impl Engine {
                 }
                 Given::Layer(rid) => {
                     if switch.aim(Some(rid)) {
+                        self.tally.layer_switches += 1;
                         let track = track.clone();
                         self.request_keyframe(now, &track, Some(rid));
                     }
@@ -775,7 +798,11 @@ impl Engine {
             });
             match written {
                 Ok(Some(Err(err))) => tracing::debug!(peer = %sub, %err, "forwarding a frame"),
-                Ok(_) => {
+                Ok(sent) => {
+                    if sent.is_some() {
+                        self.tally.frames += 1;
+                        self.tally.bytes += data.data.len() as u64;
+                    }
                     self.dirty.insert(key);
                 }
                 Err(_) => self.fail(now, &key, End::Panicked),

@@ -352,3 +352,16 @@ fn a_subscriber_whose_downlink_is_too_small_gets_the_others_held_back_and_is_tol
     assert_eq!(target(&engine, 2), Some(Rid::from("q")));
     assert_eq!(target(&engine, 0), Some(Rid::from("q")), "a's full size does not fit yet");
 }
+
+#[test]
+fn the_census_counts_rooms_and_sessions_and_the_tally_why_sessions_ended() {
+    let now = Instant::now();
+    let (mut engine, _a, _b) = two_in_a_call(now);
+    let census = engine.census();
+    assert_eq!((census.rooms, census.publishers, census.subscribers), (1, 2, 2));
+    engine.command(now, MediaCmd::Restart { peer: id("b") });
+    let restarted = super::super::stats::ENDS.iter().position(|e| *e == "restarted").unwrap();
+    assert_eq!(engine.tally().ended[restarted], 2, "both of b's sessions");
+    assert_eq!(engine.tally().ended.iter().sum::<u64>(), 2);
+    assert_eq!((engine.census().publishers, engine.census().subscribers), (1, 1));
+}

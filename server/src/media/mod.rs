@@ -6,9 +6,9 @@
 //! Layout, state first and IO last: `rooms` (membership, tracks, receive
 //! slots), `forward` (a slot's timeline), `layers` (which simulcast layer
 //! each subscriber gets, and switching on keyframes), `budget` (fitting
-//! them into each subscriber's downlink) and `speakers` (who
-//! speaks in each room, from the levels in publishers' audio) are plain
-//! state; `session`
+//! them into each subscriber's downlink), `speakers` (who
+//! speaks in each room, from the levels in publishers' audio) and `stats`
+//! (what `/metrics` shows) are plain state; `session`
 //! guards one str0m `Rtc`; `engine` drives them all from commands,
 //! datagrams and time; `socket` is the one thread that owns the UDP socket
 //! and feeds the engine. The hub talks to it only through channels
@@ -23,7 +23,9 @@ mod rooms;
 mod session;
 mod socket;
 mod speakers;
+mod stats;
 
 pub use cmd::{MediaCmd, MediaEvent};
 pub use engine::{Engine, EngineConfig, Wire};
 pub use socket::{spawn, MediaHandle};
+pub use stats::{Census, Tally, ENDS};

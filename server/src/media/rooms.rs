@@ -229,6 +229,12 @@ impl Rooms {
             .collect()
     }
 
+    /// Tracks going out now: every open slot that carries someone.
+    pub fn forwarded(&self) -> usize {
+        let carrying = |s: &&SlotState| s.open && s.occupant.is_some();
+        self.members.values().map(|m| m.slots.iter().filter(carrying).count()).sum()
+    }
+
     /// How many others `peer` hears now: its negotiated audio slots that
     /// carry someone.
     pub fn voices_of(&self, peer: &PeerId) -> usize {

@@ -6,7 +6,7 @@ use super::cmd::{MediaCmd, MediaEvent};
 use super::engine::{Engine, EngineConfig, Wire};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// The hub's side of the media thread.
@@ -21,6 +21,9 @@ pub struct MediaHandle {
 
 /// Datagrams read in one go before the sessions are polled again.
 const READ_BATCH: usize = 64;
+
+/// How often the engine's figures are handed to `/metrics`.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
 
 /// Binds `bind` and starts the media thread. `public_ip` is announced in
 /// place of the bound address (1:1 NAT, a cloud VM); a socket bound to
@@ -45,6 +48,7 @@ pub fn spawn(
     let engine = Engine::new(EngineConfig { candidate, ..config });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     std::thread::Builder::new().name("noom-media".into()).spawn(move || {
+        crate::metrics::media_thread_started();
         runtime.block_on(async move {
             match tokio::net::UdpSocket::from_std(socket) {
                 Ok(socket) => run(socket, candidate, engine, rx, events).await,
@@ -88,8 +92,13 @@ async fn run(
     events: mpsc::UnboundedSender<MediaEvent>,
 ) {
     let mut buf = vec![0u8; 2048];
+    let mut reported = Instant::now();
     loop {
         let next = engine.poll(Instant::now(), &mut SocketWire(&socket));
+        if reported.elapsed() >= REPORT_EVERY {
+            crate::metrics::sfu(engine.tally(), engine.census());
+            reported = Instant::now();
+        }
         for event in engine.take_events() {
             if events.send(event).is_err() {
                 return;
