@@ -483,6 +483,8 @@ pub enum ErrorCode {
     /// A chat reached the people on this server but not those on other
     /// servers of the room, which this one lost touch with for too long.
     NotDelivered,
+    /// The server forwards as many calls as it is configured to.
+    ServerFull,
 }
 
 impl ErrorCode {
@@ -512,6 +514,7 @@ impl ErrorCode {
             ErrorCode::TooManyForMesh => "too_many_for_mesh",
             ErrorCode::ResumeRefused => "resume_refused",
             ErrorCode::NotDelivered => "not_delivered",
+            ErrorCode::ServerFull => "server_full",
         }
     }
 
@@ -525,6 +528,7 @@ impl ErrorCode {
                 | ErrorCode::RoomFull
                 | ErrorCode::RoomLocked
                 | ErrorCode::TooManyRooms
+                | ErrorCode::ServerFull
                 | ErrorCode::Unavailable
                 | ErrorCode::PasscodeRequired
                 | ErrorCode::WrongPasscode
@@ -1080,6 +1084,7 @@ mod tests {
             ErrorCode::TooManyGuesses,
             ErrorCode::ResumeRefused,
             ErrorCode::NotDelivered,
+            ErrorCode::ServerFull,
         ] {
             assert_eq!(encode(&code), format!("\"{}\"", code.as_str()));
         }

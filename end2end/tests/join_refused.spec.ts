@@ -55,6 +55,18 @@ test.describe('a server at its room limit', () => {
   });
 });
 
+test.describe('a server forwarding as many calls as it allows', () => {
+  // Alone, Ada's call forwards nothing; with Bob it would be 4 tracks.
+  test.use({ serverArgs: ['--media-mode', 'sfu', '--max-forwarded-tracks', '1'] });
+  test('server_full', async ({ browser, server }) => {
+    await host(browser, server, 'busy');
+    const bob = await person(browser);
+    await openPreJoin(bob, server.url, 'Bob', 'busy');
+    await bob.getByRole('button', { name: 'Join now' }).click();
+    await expectBackOnPreJoin(bob, 'this server is full', 'server_full');
+  });
+});
+
 test('room_locked', async ({ browser, server }) => {
   const ada = await host(browser, server, 'closed-door');
   await ada.getByRole('button', { name: 'Lock room' }).click();

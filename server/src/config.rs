@@ -175,6 +175,12 @@ pub struct Config {
     #[arg(long, env = "NOOM_MAX_SFU_PEERS", default_value_t = 50)]
     pub max_sfu_peers: usize,
 
+    /// Most audio and video tracks the server forwards at once, each
+    /// member of a room routed through it counted as sending two to each of
+    /// the others; joins past it are refused as "server full". 0: no limit.
+    #[arg(long, env = "NOOM_MAX_FORWARDED_TRACKS", default_value_t = 0)]
+    pub max_forwarded_tracks: usize,
+
     /// Receive slots of each kind (audio, video) per person in SFU rooms:
     /// how many others one can see and hear at once ("last N").
     #[arg(long, env = "NOOM_SFU_SLOTS", default_value_t = 16)]
@@ -245,6 +251,7 @@ impl Config {
             // Down to two goes back to a mesh: from fewer than three it
             // would flap.
             sfu_from: (self.media_mode == MediaModeArg::Auto).then_some(self.sfu_from.max(3)),
+            max_forwarded_tracks: (self.max_forwarded_tracks > 0).then_some(self.max_forwarded_tracks),
         }
     }
 }

@@ -212,3 +212,21 @@ async fn the_frame_limit_is_configurable() {
     assert_eq!(u16::from(close.code), CLOSE_TOO_BIG);
     assert_eq!(close.reason.as_str(), "message larger than 2 KiB");
 }
+
+#[tokio::test]
+async fn past_its_forwarded_track_budget_the_sfu_says_the_server_is_full() {
+    let server = Server::start_with(&["--media-mode", "sfu", "--max-forwarded-tracks", "12"]).await;
+    // Three people forward 12 tracks: two to each of the other two, each.
+    let _people = [
+        Client::in_room(&server, "Ada", "x").await,
+        Client::in_room(&server, "Bo", "x").await,
+        Client::in_room(&server, "Cy", "x").await,
+    ];
+    let mut di = Client::named(&server, "Di").await;
+    di.send(&ClientMsg::Join { room: "x".into(), passcode: None }).await;
+    let message = di.expect_error(ErrorCode::ServerFull).await;
+    assert!(message.contains("server is full"), "{message}");
+    // Alone in a room of one's own, nothing is forwarded: that still works.
+    di.send(&ClientMsg::Join { room: "y".into(), passcode: None }).await;
+    di.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await;
+}

@@ -32,6 +32,11 @@ impl Hub {
         if !r.auto || r.media != MediaMode::Mesh || r.members.len() < from {
             return false;
         }
+        // Past the SFU's budget the room stays a mesh while it can; the
+        // next join tries again.
+        if !self.sfu_admits(0, r.members.len()) {
+            return false;
+        }
         self.switch_media(room, MediaMode::Sfu);
         if let Some(event) = self.settings_of(room) {
             self.publish(None, event);

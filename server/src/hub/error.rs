@@ -34,13 +34,15 @@ pub enum HubError {
     NotSfuRoom,
     #[error("too many people for a browser-to-browser call ({0} at most); the call stays routed through the server")]
     TooManyForMesh(usize),
+    #[error("this server is full right now: try again in a little while")]
+    ServerFull,
 }
 
 impl HubError {
     /// A join refused for this got past the passcode: the hub checks a
     /// passcode before the room's size and the server's room count.
     pub fn passed_passcode(&self) -> bool {
-        matches!(self, HubError::RoomFull(_) | HubError::TooManyRooms(_))
+        matches!(self, HubError::RoomFull(_) | HubError::TooManyRooms(_) | HubError::ServerFull)
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -60,6 +62,7 @@ impl HubError {
             HubError::Unavailable => ErrorCode::Unavailable,
             HubError::NotSfuRoom => ErrorCode::NotSfuRoom,
             HubError::TooManyForMesh(_) => ErrorCode::TooManyForMesh,
+            HubError::ServerFull => ErrorCode::ServerFull,
         }
     }
 }

@@ -69,6 +69,9 @@ impl Hub {
         if media == MediaMode::Mesh && r.members.len() > self.config.max_peers_per_room {
             return Err(HubError::TooManyForMesh(self.config.max_peers_per_room));
         }
+        if media == MediaMode::Sfu && !self.sfu_admits(0, r.members.len()) {
+            return Err(HubError::ServerFull);
+        }
         self.rooms.get_mut(&room).expect("hosted").auto = false;
         self.switch_media(&room, media);
         let event = self.settings_of(&room).expect("hosted");

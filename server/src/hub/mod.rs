@@ -5,6 +5,9 @@
 //! other nodes, which rooms it let go). That keeps every rule testable
 //! without a network, and lets the transport decide how to deliver.
 
+mod admission;
+#[cfg(test)]
+mod admission_tests;
 mod auto_media;
 #[cfg(test)]
 mod auto_media_tests;
@@ -107,6 +110,9 @@ pub struct HubConfig {
     /// join that makes them `n` people (`--media-mode auto`); `None`: they
     /// keep `media_mode`.
     pub sfu_from: Option<usize>,
+    /// Most tracks this node's SFU forwards (see `admission.rs`); `None`:
+    /// no limit.
+    pub max_forwarded_tracks: Option<usize>,
 }
 
 impl Default for HubConfig {
@@ -119,6 +125,7 @@ impl Default for HubConfig {
             media_mode: MediaMode::Mesh,
             max_sfu_peers: 50,
             sfu_from: None,
+            max_forwarded_tracks: None,
         }
     }
 }
@@ -576,6 +583,13 @@ impl Hub {
         };
         if others.len() >= cap {
             return Err(HubError::RoomFull(cap));
+        }
+        let sfu_now = if mode == MediaMode::Sfu { others.len() } else { 0 };
+        let through_sfu = mode == MediaMode::Sfu && !creating;
+        // An auto mesh past its size for a mesh can only go on through the SFU.
+        let must_grow = auto && mode == MediaMode::Mesh && others.len() >= self.config.max_peers_per_room;
+        if (through_sfu || must_grow) && !self.sfu_admits(sfu_now, others.len() + 1) {
+            return Err(HubError::ServerFull);
         }
         if creating && self.open_room_count() >= self.config.max_rooms {
             return Err(HubError::TooManyRooms(self.config.max_rooms));
