@@ -268,6 +268,34 @@ test.describe('the camera size follows the route', () => {
     await expect(page.getByTestId('route-badge')).toHaveText(/End-to-end encrypted/);
     await expect.poll(() => cameraHeights(page)).toEqual([360]);
   });
+
+  test('a camera another tab holds at its size grows once that tab lets go', async ({ browser, server }) => {
+    // Another tab has the camera open at 640x480 (what asking for 360p
+    // runs it at); the browser then cannot restart it at 720p.
+    const other = await (await browser.newContext()).newPage();
+    await other.goto(`${server.url}/`);
+    await other.evaluate(async () => {
+      const video = { width: { ideal: 640 }, height: { ideal: 360 } };
+      (window as any).__held = await navigator.mediaDevices.getUserMedia({ video });
+    });
+    const { page } = await probedPage(browser, { width: 960, height: 640 }, 'hd');
+    await joinCall(page, server.url, 'Hana', 'held');
+    await expect.poll(() => cameraHeights(page)).toEqual([360]);
+
+    await page.getByRole('button', { name: 'Route through server' }).click();
+    await expect(page.getByTestId('route-badge')).toHaveText(/Through the server/);
+    await expect.poll(() => cameraHeights(page)).toEqual([480]);
+    // The other tab closes while the app is still trying.
+    await other.context().close();
+    await expect.poll(() => cameraHeights(page)).toEqual([720]);
+    await expect
+      .poll(() => sentLayers(page), { timeout: 20_000 })
+      .toEqual([
+        { rid: 'f', height: 720 },
+        { rid: 'h', height: 360 },
+        { rid: 'q', height: 180 },
+      ]);
+  });
 });
 
 /** The height of the picture `page` shows on `name`'s tile. */

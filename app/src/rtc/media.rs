@@ -87,17 +87,35 @@ fn constraints(kind: &str, device_id: Option<&str>) -> JsValue {
 pub async fn size_camera(camera: Option<MediaStreamTrack>, large: bool) {
     LARGE_CAMERA.with(|l| l.set(large));
     let Some(camera) = camera else { return };
-    // A camera restarts to change size, and every picture it feeds stops
-    // meanwhile (a mesh's too, mid-switch): only when the size changes.
-    let height = camera.get_settings().get_height().map(|h| h as u32);
-    if height == Some(camera_dimensions().1.min(tallest(&camera).unwrap_or(u32::MAX))) {
-        return;
+    // The browser runs one capture per device: while another tab (or a
+    // page just closed) still holds the camera at its own size, the size
+    // cannot change, and the request quietly settles for what runs. Asked
+    // again a moment later, once that one let go, it can.
+    for wait_ms in SIZE_RETRY_MS {
+        js::sleep_ms(wait_ms).await;
+        // A later call (the route changed again) decides the size now.
+        if LARGE_CAMERA.with(Cell::get) != large {
+            return;
+        }
+        // A camera restarts to change size, and every picture it feeds
+        // stops meanwhile (a mesh's too, mid-switch): only when it changes.
+        let height = camera.get_settings().get_height().map(|h| h as u32);
+        if height == Some(camera_dimensions().1.min(tallest(&camera).unwrap_or(u32::MAX))) {
+            return;
+        }
+        let apply = || -> Result<js_sys::Promise, JsValue> {
+            js::call(&camera, "applyConstraints", &js_sys::Array::of1(&js::object(&camera_size())))?
+                .dyn_into()
+        };
+        if async { js::wait(apply()?).await }.await.is_err() {
+            return;
+        }
     }
-    let apply = || -> Result<js_sys::Promise, JsValue> {
-        js::call(&camera, "applyConstraints", &js_sys::Array::of1(&js::object(&camera_size())))?.dyn_into()
-    };
-    let _ = async { js::wait(apply()?).await }.await;
 }
+
+/// Before each try at a camera's size (ms): at once, then twice more
+/// within 2 s, the longest a call through the server waits to publish.
+const SIZE_RETRY_MS: [u32; 3] = [0, 500, 1_500];
 
 /// The most lines `camera` can give, if it says.
 fn tallest(camera: &MediaStreamTrack) -> Option<u32> {
