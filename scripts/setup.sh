@@ -18,7 +18,8 @@ as_root() {
 # System packages: Chromium for the browser tests, iproute2 + util-linux for
 # the loopback-only network namespace they run in, nftables to cut the
 # media path in the ICE-restart test, redis-server for the scale-out tests
-# (they start their own instances; none needs to be running), and for
+# and coturn's turnserver for the TURN tests (they start their own
+# instances; none needs to be running), and for
 # the deployment check: openssl, curl and systemd-analyze.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
@@ -26,6 +27,7 @@ command -v ip >/dev/null || missing+=(iproute2)
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v nft >/dev/null || missing+=(nftables)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v turnserver >/dev/null || missing+=(coturn)
 command -v node >/dev/null || missing+=(nodejs npm)
 # deploy/check.sh: a certificate, HTTPS fetches, and checking the unit file.
 command -v openssl >/dev/null || missing+=(openssl)
