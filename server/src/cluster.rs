@@ -37,6 +37,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const SETTLE: Duration = Duration::from_secs(6);
 /// After a failed send of held events, the next try waits this long.
 const RETRY_HELD: Duration = Duration::from_millis(500);
+/// Most events in one pipeline to Redis.
+const BATCH: usize = 256;
 /// Taking a node's members out for a missed heartbeat waits as long after
 /// a reconnect: the nodes that are alive heartbeat again by then.
 const REAP_AFTER: Duration = Duration::from_secs(2 * NODE_TTL_MS / 1000);
@@ -263,14 +265,16 @@ impl Cluster {
                 () = self.back.notified() => None,
                 () = sleep_until(send_from) => None,
             };
-            let cmd = match cmd {
-                Some(BusCmd::Publish(out)) => {
-                    let dropped = held.hold(Instant::now(), out);
-                    self.tell_not_delivered(&dropped);
-                    None
-                }
-                other => other,
-            };
+            // Events already queued behind this one go out with it, in one
+            // pipeline: a round trip each bounded what crossed nodes.
+            let mut cmd = cmd;
+            let mut taken = 0;
+            while let Some(BusCmd::Publish(out)) = cmd {
+                let dropped = held.hold(Instant::now(), out);
+                self.tell_not_delivered(&dropped);
+                taken += 1;
+                cmd = if taken < BATCH { rx.try_recv().ok() } else { None };
+            }
             // What was held was queued before `cmd`.
             if !self.send_held(&mut held).await {
                 retry_at = Instant::now() + RETRY_HELD;
@@ -369,18 +373,28 @@ impl Cluster {
         self.answer(ask, Handover::Adopted);
     }
 
-    /// Sends what is held, oldest first, once Redis is back and settled;
-    /// stops at the first failure (Redis gone again) with that event kept,
-    /// and says `false` then.
+    /// Sends what is held, oldest first and `BATCH` to a pipeline, once
+    /// Redis is back and settled; stops at the first failure (Redis gone
+    /// again) with that batch kept, and says `false` then.
     async fn send_held(&self, held: &mut Held) -> bool {
         let ready = self.online().is_some_and(|o| Instant::now() >= o.send_from);
         let Some(mut conn) = self.conn().await.filter(|_| ready) else { return true };
         let mut dropped = Vec::new();
         let mut sent_all = true;
-        while let Some((at, out)) = held.next(Instant::now(), &mut dropped) {
-            if let Err(err) = self.publish(&mut conn, &out).await {
+        loop {
+            let mut batch = Vec::new();
+            while batch.len() < BATCH {
+                let Some(next) = held.next(Instant::now(), &mut dropped) else { break };
+                batch.push(next);
+            }
+            if batch.is_empty() {
+                break;
+            }
+            if let Err(err) = self.publish_all(&mut conn, batch.iter().map(|(_, out)| out)).await {
                 if err.is_io_error() || err.is_connection_dropped() || err.is_timeout() {
-                    held.put_back(at, out);
+                    for (at, out) in batch.into_iter().rev() {
+                        held.put_back(at, out);
+                    }
                     sent_all = false;
                     break;
                 }
@@ -404,9 +418,43 @@ impl Cluster {
     }
 
     async fn publish(&self, conn: &mut MultiplexedConnection, out: &Outgoing) -> Res<()> {
+        self.publish_all(conn, std::iter::once(out)).await
+    }
+
+    /// Events in order, in one pipeline; then the counts of the rooms whose
+    /// membership changed.
+    async fn publish_all(
+        &self,
+        conn: &mut MultiplexedConnection,
+        events: impl Iterator<Item = &Outgoing>,
+    ) -> Res<()> {
+        let mut pipe = redis::pipe();
+        let mut recount: Vec<String> = Vec::new();
+        let mut any = false;
+        // Neither for a node nor for a room: nowhere to go.
+        for out in events.filter(|out| out.node.is_some() || out.event.room().is_some()) {
+            any = true;
+            if let Some(room) = self.add_publish(&mut pipe, out) {
+                if !recount.contains(&room) {
+                    recount.push(room);
+                }
+            }
+        }
+        if !any {
+            return Ok(());
+        }
+        pipe.query_async::<()>(conn).await?;
+        for room in recount {
+            update_count(conn, &room).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds what publishing `out` takes to `pipe`; the room whose count it
+    /// changes, if any.
+    fn add_publish(&self, pipe: &mut redis::Pipeline, out: &Outgoing) -> Option<String> {
         let envelope = envelope(&self.node_id, out.event.clone());
         if let Some(node) = &out.node {
-            let mut pipe = redis::pipe();
             // Out of the record before the new node hears of it, so that
             // its entry, written next, is not the one removed. The room's
             // count is left alone: to the lobby the member never left.
@@ -414,10 +462,10 @@ impl Cluster {
             {
                 pipe.hdel(members_key(room), &id.0).ignore().hdel(peers_key(&self.node_id), &id.0).ignore();
             }
-            return pipe.publish(inbox(node), envelope).ignore().query_async(conn).await;
+            pipe.publish(inbox(node), envelope).ignore();
+            return None;
         }
-        let Some(room) = out.event.room().map(str::to_owned) else { return Ok(()) };
-        let mut pipe = redis::pipe();
+        let room = out.event.room()?.to_owned();
         match &out.event {
             ClusterEvent::Joined { member, since, .. } | ClusterEvent::Updated { member, since, .. } => {
                 let placed = Placed { member: member.clone(), node: self.node_id.clone(), since: *since };
@@ -450,11 +498,7 @@ impl Cluster {
             _ => {}
         }
         pipe.publish(room_channel(&room), envelope).ignore();
-        pipe.query_async::<()>(conn).await?;
-        if matches!(out.event, ClusterEvent::Joined { .. } | ClusterEvent::Left { .. }) {
-            update_count(conn, &room).await?;
-        }
-        Ok(())
+        matches!(out.event, ClusterEvent::Joined { .. } | ClusterEvent::Left { .. }).then_some(room)
     }
 
     /// Keeps a subscription open, reconnecting with backoff; each time it
