@@ -228,6 +228,17 @@ const cameraHeights = (page: Page) =>
       .map((t) => t.getSettings().height),
   );
 
+/** `page` sends its camera in three layers: 720p, 360p and 180p. */
+async function expectThreeLayers(page: Page) {
+  await expect
+    .poll(() => sentLayers(page), { timeout: 20_000 })
+    .toEqual([
+      { rid: 'f', height: 720 },
+      { rid: 'h', height: 360 },
+      { rid: 'q', height: 180 },
+    ]);
+}
+
 /** The simulcast layers `page` sends (rid and height), by rid. */
 const sentLayers = (page: Page) =>
   page.evaluate(async () => {
@@ -256,13 +267,7 @@ test.describe('the camera size follows the route', () => {
     await page.getByRole('button', { name: 'Route through server' }).click();
     await expect(page.getByTestId('route-badge')).toHaveText(/Through the server/);
     await expect.poll(() => cameraHeights(page)).toEqual([720]);
-    await expect
-      .poll(() => sentLayers(page), { timeout: 20_000 })
-      .toEqual([
-        { rid: 'f', height: 720 },
-        { rid: 'h', height: 360 },
-        { rid: 'q', height: 180 },
-      ]);
+    await expectThreeLayers(page);
 
     await page.getByRole('button', { name: 'Route through server' }).click();
     await expect(page.getByTestId('route-badge')).toHaveText(/End-to-end encrypted/);
@@ -288,13 +293,7 @@ test.describe('the camera size follows the route', () => {
     // The other tab closes while the app is still trying.
     await other.context().close();
     await expect.poll(() => cameraHeights(page)).toEqual([720]);
-    await expect
-      .poll(() => sentLayers(page), { timeout: 20_000 })
-      .toEqual([
-        { rid: 'f', height: 720 },
-        { rid: 'h', height: 360 },
-        { rid: 'q', height: 180 },
-      ]);
+    await expectThreeLayers(page);
   });
 });
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { expect, test } from './support/fixtures';
 import { NoomServer } from './support/server';
 import { chatLog, enterRoomFromLobby, expectJoined, memberNames, sendChat } from './support/pages';
-import { expectGrowing, joinCall, probedPage, tiles, watchCall, watched } from './support/call';
+import { expectGrowing, expectUnbroken, joinCall, probedPage, tiles, watchCall, watchedCallOfTwo, watched } from './support/call';
 
 test('after a server restart, pages reconnect and rejoin their room without a reload', async ({ browser }) => {
   let server = await NoomServer.start();
@@ -81,16 +81,8 @@ test('killed and restarted, the server keeps the host the host and the room lock
 test('a graceful restart (SIGTERM) says so on the page, and the call never stops', async ({ browser }) => {
   // As a deploy runs it: the same resume secret for the old and new process.
   let server = await NoomServer.start('127.0.0.1:0', ['--resume-secret', 'deploy-day-secret']);
-  const { context: aliceCtx, page: alice } = await probedPage(browser, { width: 1280, height: 800 });
-  const { context: bobCtx, page: bob } = await probedPage(browser, { width: 1280, height: 800 });
-  await joinCall(alice, server.url, 'Alice', 'deploy-day');
-  await joinCall(bob, server.url, 'Bob', 'deploy-day');
-  for (const page of [alice, bob]) await expect(page.locator('.tile[data-link="connected"]')).toHaveCount(1);
-  await expectGrowing(alice, 'video', 'framesDecoded', 10);
-  await expectGrowing(bob, 'video', 'framesDecoded', 10);
-  const connections = async (page: Page) => page.evaluate(() => (window as any).__pcs.length);
-  const before = [await connections(alice), await connections(bob)];
-  for (const page of [alice, bob]) await watchCall(page);
+  const call = await watchedCallOfTwo(browser, [server.url, server.url], 'deploy-day');
+  const { alice, bob } = call;
 
   expect(await server.terminate()).toBe(0);
   for (const page of [alice, bob]) {
@@ -107,18 +99,9 @@ test('a graceful restart (SIGTERM) says so on the page, and the call never stops
     await expect(tiles(page)).toHaveCount(2);
     await expect(page.locator('.tile[data-link="connected"]')).toHaveCount(1);
   }
-  await expectGrowing(alice, 'video', 'framesDecoded', 10);
-  await expectGrowing(bob, 'video', 'framesDecoded', 10);
   // The same connections all along: nothing was torn down or negotiated again.
-  expect([await connections(alice), await connections(bob)]).toEqual(before);
-  for (const page of [alice, bob]) {
-    const seen = await watched(page);
-    expect(seen.streams).toBe(1);
-    expect(seen.longestStallMs).toBeLessThan(1000);
-    expect(seen.fewestPeople).toBe(2);
-  }
-  await aliceCtx.close();
-  await bobCtx.close();
+  await expectUnbroken([alice, bob], call.connections);
+  await call.close();
   await server.stop();
 });
 

@@ -1,7 +1,7 @@
 import { expect, test } from './support/fixtures';
 import { NoomServer } from './support/server';
-import { relayOnly, selectedRoutes, TurnServer } from './support/turn';
-import { expectGrowing, joinCall, probedPage } from './support/call';
+import { relayOnly, TurnServer } from './support/turn';
+import { expectGrowing, joinCall, probedPage, selectedRoutes } from './support/call';
 
 // People whose network lets nothing through but a TURN server over TCP:
 // the recipe in README's "TURN" section, with a real coturn.

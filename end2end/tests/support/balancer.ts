@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { forward } from './proxy';
 
 /**
  * A load balancer in front of a cluster's nodes: page loads, server-sent
@@ -24,19 +25,7 @@ export class Balancer {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     const balancer = new Balancer(server, `http://127.0.0.1:${port}`, target);
-    server.on('request', (req, res) => {
-      const to = balancer.target;
-      const out = http.request(
-        { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      out.on('error', () => res.destroy());
-      res.on('close', () => out.destroy());
-      req.pipe(out);
-    });
+    server.on('request', (req, res) => forward(req, res, balancer.target));
     server.on('upgrade', (req, socket, head) => {
       const to = balancer.target;
       const upstream = net.connect(Number(to.port), to.hostname, () => {

@@ -194,8 +194,25 @@ export async function expectGrowing(page: Page, kind: 'audio' | 'video', field: 
 /** Per open connection: the addresses of the selected candidate pair
  *  (`remotePort`: the remote end as `address:port`). */
 export async function selectedPairs(page: Page, remotePort = false): Promise<{ local: string; remote: string }[]> {
-  return page.evaluate(async (remotePort) => {
-    const pairs: { local: string; remote: string }[] = [];
+  return (await selectedCandidates(page)).map(({ local, remote }) => {
+    const address = remote.address ?? remote.ip;
+    return { local: local.address ?? local.ip, remote: remotePort ? `${address}:${remote.port}` : address };
+  });
+}
+
+/** How each connected peer connection's selected pair leaves this page:
+ *  its local candidate's type and, for a relayed one, the protocol to TURN. */
+export async function selectedRoutes(page: Page): Promise<{ type: string; via: string }[]> {
+  return (await selectedCandidates(page)).map(({ local }) => ({
+    type: local.candidateType,
+    via: local.relayProtocol ?? '',
+  }));
+}
+
+/** The local and remote candidate stats of every connected peer connection's selected pair. */
+async function selectedCandidates(page: Page): Promise<{ local: any; remote: any }[]> {
+  return page.evaluate(async () => {
+    const pairs: { local: any; remote: any }[] = [];
     for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
       if (pc.connectionState !== 'connected') continue;
       const stats = await pc.getStats();
@@ -204,14 +221,11 @@ export async function selectedPairs(page: Page, remotePort = false): Promise<{ l
       stats.forEach((s: any) => {
         if (s.type !== 'transport' || !s.selectedCandidatePairId) return;
         const pair = byId.get(s.selectedCandidatePairId);
-        const local = byId.get(pair.localCandidateId);
-        const remote = byId.get(pair.remoteCandidateId);
-        const address = remote.address ?? remote.ip;
-        pairs.push({ local: local.address ?? local.ip, remote: remotePort ? `${address}:${remote.port}` : address });
+        pairs.push({ local: byId.get(pair.localCandidateId), remote: byId.get(pair.remoteCandidateId) });
       });
     }
     return pairs;
-  }, remotePort);
+  });
 }
 
 export async function connectedPeerConnections(page: Page): Promise<number> {
@@ -240,6 +254,49 @@ export async function decodingVideoStreams(page: Page): Promise<number> {
  * can later ask for the longest time any picture stood still and the
  * fewest people the list ever showed.
  */
+/**
+ * Alice (at `urls[0]`) and Bob (at `urls[1]`) in a call in `room`, video
+ * flowing both ways, each page watching its call (`watchCall`). Says how
+ * many peer connections each page had made by then.
+ */
+export async function watchedCallOfTwo(browser: Browser, urls: [string, string], room: string) {
+  const people = [];
+  for (const [name, url] of [['Alice', urls[0]], ['Bob', urls[1]]]) {
+    const { context, page } = await probedPage(browser, { width: 1280, height: 800 });
+    await joinCall(page, url, name, room);
+    people.push({ context, page });
+  }
+  const pages = people.map((p) => p.page);
+  for (const page of pages) await expect(page.locator('.tile[data-link="connected"]')).toHaveCount(1);
+  for (const page of pages) await expectGrowing(page, 'video', 'framesDecoded', 10);
+  const connections = await Promise.all(pages.map(peerConnectionsMade));
+  for (const page of pages) await watchCall(page);
+  return { alice: pages[0], bob: pages[1], connections, close: () => Promise.all(people.map((p) => p.context.close())) };
+}
+
+/** Every peer connection `page` has made, closed ones included. */
+export async function peerConnectionsMade(page: Page): Promise<number> {
+  return page.evaluate(() => (window as any).__pcs.length);
+}
+
+/**
+ * A call of two that `watchedCallOfTwo` started went through whatever
+ * happened since without a break: video still flowing, the same peer
+ * connections as `connections`, no picture still for a second, and nobody
+ * ever missing from the people list.
+ */
+export async function expectUnbroken(pages: Page[], connections: number[]) {
+  for (const page of pages) await expectGrowing(page, 'video', 'framesDecoded', 10);
+  expect(await Promise.all(pages.map(peerConnectionsMade))).toEqual(connections);
+  for (const page of pages) {
+    const seen = await watched(page);
+    console.log(`longest picture pause ${seen.longestStallMs} ms`);
+    expect(seen.streams).toBe(1);
+    expect(seen.longestStallMs).toBeLessThan(1000);
+    expect(seen.fewestPeople).toBe(2);
+  }
+}
+
 export async function watchCall(page: Page) {
   await page.evaluate(() => {
     const w = window as any;

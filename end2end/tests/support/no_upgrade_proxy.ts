@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forward } from './proxy';
 
 /**
  * A proxy in front of the real server that passes plain HTTP through (page
@@ -17,20 +18,7 @@ export class NoUpgradeProxy {
 
   static async start(target: string): Promise<NoUpgradeProxy> {
     const upstream = new URL(target);
-    const server = http.createServer((req, res) => {
-      const out = http.request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      out.on('error', () => res.destroy());
-      // A page that stops listening (an event stream it closed) ends the
-      // request upstream too, as a real proxy does.
-      res.on('close', () => out.destroy());
-      req.pipe(out);
-    });
+    const server = http.createServer((req, res) => forward(req, res, upstream));
     const proxy = new NoUpgradeProxy(server, '');
     server.on('upgrade', (_req, socket) => {
       proxy.refused += 1;

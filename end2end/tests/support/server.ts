@@ -84,6 +84,33 @@ export class NoomServer {
   }
 }
 
+/** A loopback TCP port nobody listens on now. */
+export async function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits (up to 5 s) until `child` accepts TCP connections on `port`;
+ *  false if it exits or does not by then. */
+export async function listening(child: ChildProcess, port: number): Promise<boolean> {
+  for (let i = 0; i < 100 && child.exitCode === null; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (up) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 /** A real redis-server of the test's own, on a free loopback port. */
 export class RedisServer {
   private constructor(
@@ -96,26 +123,11 @@ export class RedisServer {
   }
 
   static async start(): Promise<RedisServer> {
-    const port = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as net.AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
+    const port = await freePort();
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = net.connect(port, '127.0.0.1', () => {
-          socket.end();
-          resolve(true);
-        });
-        socket.on('error', () => resolve(false));
-      });
-      if (up) return new RedisServer(child, port);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    if (await listening(child, port)) return new RedisServer(child, port);
     throw new Error('redis-server did not start');
   }
 

@@ -1,18 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BrowserContext, Page } from '@playwright/test';
-
-async function freePort(): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import type { BrowserContext } from '@playwright/test';
+import { freePort, listening } from './server';
 
 /**
  * A real coturn (`turnserver`) of the test's own on loopback, with the REST
@@ -63,18 +54,7 @@ export class TurnServer {
     let log = '';
     child.stdout!.on('data', (d) => (log += d));
     child.stderr!.on('data', (d) => (log += d));
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = net.connect(port, '127.0.0.1', () => {
-          socket.end();
-          resolve(true);
-        });
-        socket.on('error', () => resolve(false));
-      });
-      if (up) return new TurnServer(child, port, secret, dir);
-      if (child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    if (await listening(child, port)) return new TurnServer(child, port, secret, dir);
     throw new Error(`turnserver did not start:\n${log}`);
   }
 
@@ -102,24 +82,5 @@ export async function relayOnly(context: BrowserContext) {
     } as any;
     Relayed.prototype = Inner.prototype;
     w.RTCPeerConnection = Relayed;
-  });
-}
-
-/** The local candidate type and relay protocol of each connected peer connection's selected pair. */
-export async function selectedRoutes(page: Page): Promise<{ type: string; via: string }[]> {
-  return page.evaluate(async () => {
-    const routes: { type: string; via: string }[] = [];
-    for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
-      if (pc.connectionState !== 'connected') continue;
-      const stats = await pc.getStats();
-      const byId = new Map<string, any>();
-      stats.forEach((s: any) => byId.set(s.id, s));
-      stats.forEach((s: any) => {
-        if (s.type !== 'transport' || !s.selectedCandidatePairId) return;
-        const local = byId.get(byId.get(s.selectedCandidatePairId).localCandidateId);
-        routes.push({ type: local.candidateType, via: local.relayProtocol ?? '' });
-      });
-    }
-    return routes;
   });
 }
