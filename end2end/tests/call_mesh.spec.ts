@@ -93,6 +93,42 @@ test('with the camera and microphone blocked, the pre-join screen explains and o
   await fay.context.close();
 });
 
+test('a camera blocked, then allowed in the address bar: the lists say so, and "Try again" brings the preview', async ({ browser, server }) => {
+  const { context, page } = await person(browser, 'Gil');
+  await context.addInitScript(() => {
+    const w = window as any;
+    const gum = MediaDevices.prototype.getUserMedia;
+    w.__blocked = true;
+    MediaDevices.prototype.getUserMedia = function (this: MediaDevices, constraints?: MediaStreamConstraints) {
+      if (w.__blocked) return Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+      return gum.call(this, constraints);
+    };
+  });
+  await page.goto(`${server.url}/r/allowed-later`);
+  await page.getByLabel('Your name').fill('Gil');
+  await page.getByRole('button', { name: 'Join room' }).click();
+  const problem = page.getByTestId('media-problem');
+  await expect(problem).toContainText('Click the camera icon in the address bar');
+  for (const device of ['Camera', 'Microphone']) {
+    await expect(page.getByRole('combobox', { name: device })).toHaveText('Blocked');
+  }
+  await expect(page.getByRole('switch', { name: 'Microphone' })).toContainText('blocked');
+  await page.screenshot({ path: 'screenshots/prejoin-blocked-try-again.png' });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(problem.getByRole('button', { name: 'Try again' })).toBeInViewport();
+  await page.screenshot({ path: 'screenshots/prejoin-blocked-try-again-phone.png' });
+  await page.setViewportSize({ width: 960, height: 640 });
+  // The person allows it in the browser, then presses "Try again".
+  await page.evaluate(() => ((window as any).__blocked = false));
+  await problem.getByRole('button', { name: 'Try again' }).click();
+  await expect(problem).toHaveCount(0);
+  await expect(page.getByTestId('local-video')).toBeVisible();
+  await expect(page.getByRole('combobox', { name: 'Camera' })).toContainText('fake_device_0');
+  await page.getByRole('button', { name: 'Join now' }).click();
+  await expect(page.locator('main.room-main')).toHaveAttribute('data-joined', 'true');
+  await context.close();
+});
+
 test('a camera that fails to start once (busy, a driver hiccup) is asked again, and the preview comes up', async ({ browser, server }) => {
   const p = await person(browser, 'Hal');
   await p.context.addInitScript(() => {

@@ -7,16 +7,19 @@ fn device_select(
     label: &'static str,
     devices: Memo<Vec<Device>>,
     current: Memo<Option<String>>,
+    // An empty list says why: access was blocked, or this (none found).
+    blocked: Memo<bool>,
+    none_found: &'static str,
     on_pick: impl Fn(String) + Copy + 'static,
 ) -> impl IntoView {
+    let none = move || devices.with(Vec::is_empty);
     view! {
         <label class="field">
             <span>{label}</span>
-            <select
-                aria-label=label
-                disabled=move || devices.with(Vec::is_empty)
-                on:change=move |ev| on_pick(event_target_value(&ev))
-            >
+            <select aria-label=label disabled=none on:change=move |ev| on_pick(event_target_value(&ev))>
+                {move || none().then(|| view! {
+                    <option selected>{if blocked.get() { "Blocked" } else { none_found }}</option>
+                })}
                 <DeviceOptions devices=devices current=current/>
             </select>
         </label>
@@ -47,6 +50,7 @@ pub fn PreJoin(room: String) -> impl IntoView {
         let room = room.clone();
         move |_| call.join(room.clone())
     };
+    let blocked = Memo::new(move |_| problem.with(|p| matches!(p, Some(MediaProblem::Denied))));
 
     view! {
         <main id="main" tabindex="-1" class="prejoin">
@@ -72,6 +76,7 @@ pub fn PreJoin(room: String) -> impl IntoView {
                             <div class="banner error inline" role="alert" data-testid="media-problem">
                                 <p>{p.message()}</p>
                                 <div class="row">
+                                    <button class="secondary" on:click=move |_| call.start_preview()>"Try again"</button>
                                     <Show when=move || denied>
                                         <button class="secondary" on:click=move |_| call.retry_audio_only()>"Try audio only"</button>
                                     </Show>
@@ -80,8 +85,8 @@ pub fn PreJoin(room: String) -> impl IntoView {
                             </div>
                         }
                     })}
-                    {device_select("Camera", cameras, camera_id, move |id| call.use_camera(id))}
-                    {device_select("Microphone", mics, mic_id, move |id| call.use_mic(id))}
+                    {device_select("Camera", cameras, camera_id, blocked, "No camera found", move |id| call.use_camera(id))}
+                    {device_select("Microphone", mics, mic_id, blocked, "No microphone found", move |id| call.use_mic(id))}
                     <div class="row toggles">
                         // Switches named for what they control, their state in
                         // aria-checked (and shown beside the name), so the
@@ -95,6 +100,7 @@ pub fn PreJoin(room: String) -> impl IntoView {
                         >
                             "Microphone"
                             <span class="state" aria-hidden="true">{move || match (has_mic.get(), mic_on.get()) {
+                                (false, _) if blocked.get() => "blocked",
                                 (false, _) => "none found",
                                 (true, true) => "on",
                                 (true, false) => "muted",

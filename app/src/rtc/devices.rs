@@ -20,8 +20,8 @@ impl MediaProblem {
     pub fn message(&self) -> String {
         match self {
             MediaProblem::Denied => {
-                "Noom can't use your camera or microphone: access was blocked. Allow it in the \
-                                     browser's address bar, or join without them."
+                "Noom can't use your camera or microphone: access was blocked. Click the camera \
+                 icon in the address bar, allow both, then try again; or join without them."
                     .into()
             }
             MediaProblem::NoDevice => "No camera or microphone was found.".into(),
