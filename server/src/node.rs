@@ -81,6 +81,16 @@ pub fn new_peer_id() -> PeerId {
     PeerId(format!("{:032x}", rand::random::<u128>()))
 }
 
+/// Closes a socket whose session a newer connection (here or on another
+/// node) took over.
+fn resumed_elsewhere() -> Kick {
+    Kick {
+        code: CLOSE_RESUMED_ELSEWHERE,
+        reason: "this session continues on a newer connection".into(),
+        flush: false,
+    }
+}
+
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
@@ -205,7 +215,7 @@ impl Node {
     /// Starts mirroring `room` (and waits until its members are in), unless
     /// this node does already; nothing on a single node.
     pub async fn mirror(&self, room: &str) {
-        if self.bus.get().is_none() || self.lock().hub.is_replicated(room) {
+        if !self.is_clustered() || self.lock().hub.is_replicated(room) {
             return;
         }
         if app::rules::validate_room(room).is_ok() {
@@ -619,8 +629,7 @@ impl Inner {
     fn take_over(&mut self, id: &PeerId, outbox: Outbox, generation: u32, now_ms: u64) {
         let backlog = match self.outboxes.insert(id.clone(), outbox) {
             Some(old) => {
-                let reason = "this session continues on a newer connection".into();
-                old.kick(Kick { code: CLOSE_RESUMED_ELSEWHERE, reason, flush: false });
+                old.kick(resumed_elsewhere());
                 old.take_queued()
             }
             None => VecDeque::new(),
@@ -648,15 +657,13 @@ impl Inner {
             None => Some(true),
         };
         if let Some(ended) = refused {
-            if let Some(bus) = &self.bus {
-                let event = ClusterEvent::HandoverRefused { ask, ended };
-                let _ = bus.send(BusCmd::Publish(Outgoing { node: Some(to.to_owned()), event }));
-            }
+            let answer =
+                Outgoing { node: Some(to.to_owned()), event: ClusterEvent::HandoverRefused { ask, ended } };
+            self.deliver(Output { publish: vec![answer], ..Output::default() });
             return;
         }
         if let Some(old) = self.outboxes.remove(id) {
-            let reason = "this session continues on a newer connection".into();
-            old.kick(Kick { code: CLOSE_RESUMED_ELSEWHERE, reason, flush: false });
+            old.kick(resumed_elsewhere());
         }
         self.sessions.forget(id);
         tracing::debug!(peer = %id, node = %to, "handed over");
