@@ -417,10 +417,6 @@ impl Cluster {
         }
     }
 
-    async fn publish(&self, conn: &mut MultiplexedConnection, out: &Outgoing) -> Res<()> {
-        self.publish_all(conn, std::iter::once(out)).await
-    }
-
     /// Events in order, in one pipeline; then the counts of the rooms whose
     /// membership changed.
     async fn publish_all(
@@ -598,9 +594,16 @@ impl Cluster {
         let Some(mut conn) = self.conn().await else { return Ok(()) };
         self.heartbeat(&mut conn).await?;
         redis::cmd("DEL").arg(peers_key(&self.node_id)).query_async::<()>(&mut conn).await?;
-        for (room, member, since) in node.local_members() {
-            let event = ClusterEvent::Joined { room, member, since };
-            self.publish(&mut conn, &Outgoing { node: None, event }).await?;
+        let joined: Vec<Outgoing> = node
+            .local_members()
+            .into_iter()
+            .map(|(room, member, since)| Outgoing {
+                node: None,
+                event: ClusterEvent::Joined { room, member, since },
+            })
+            .collect();
+        for batch in joined.chunks(BATCH) {
+            self.publish_all(&mut conn, batch.iter()).await?;
         }
         // Only where Redis lost them: a lock set elsewhere while we were
         // cut off must not be undone by our older copy.
