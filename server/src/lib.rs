@@ -146,20 +146,22 @@ async fn say_goodbye(node: &Node) {
     tracing::info!(connections = open, "stopping: telling every page the server is restarting");
     node.shut_down();
     let started = tokio::time::Instant::now();
-    while node.connection_count() > 0 && started.elapsed() < GOODBYE_GRACE {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(|| node.connection_count() == 0, started + GOODBYE_GRACE).await;
     if node.is_clustered() {
-        let waiting = || node.parked_count() + node.connection_count() > 0;
-        while waiting() && started.elapsed() < HANDOVER_GRACE {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_until(|| node.parked_count() + node.connection_count() == 0, started + HANDOVER_GRACE).await;
         tracing::info!(left = node.parked_count(), "sessions not asked for end here");
         node.end_parked();
     }
     // Leaves just published to Redis are on their way out of the bus task.
     tokio::time::sleep(Duration::from_millis(100)).await;
     tracing::info!(left_open = node.connection_count(), "stopped");
+}
+
+/// Checks `done` every 20 ms until it holds or `deadline` passes.
+async fn wait_until(done: impl Fn() -> bool, deadline: tokio::time::Instant) {
+    while !done() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// How long a stopping server waits for its sockets to close.
