@@ -26,6 +26,8 @@ use tokio::sync::{watch, Semaphore};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod sfu;
+
 #[derive(Parser, Debug)]
 #[command(name = "noom-loadgen", about = "Signaling load generator for Noom")]
 pub struct Args {
@@ -73,7 +75,7 @@ struct Counters {
 }
 
 /// Everyone's clock: microseconds since the generator started.
-fn now_us() -> u64 {
+pub(crate) fn now_us() -> u64 {
     static ORIGIN: OnceLock<Instant> = OnceLock::new();
     ORIGIN.get_or_init(Instant::now).elapsed().as_micros() as u64
 }
@@ -85,9 +87,9 @@ enum Phase {
     Done,
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
-async fn connect(url: &str, source: Option<IpAddr>) -> Result<Ws, String> {
+pub(crate) async fn connect(url: &str, source: Option<IpAddr>) -> Result<Ws, String> {
     let authority = url.split("://").nth(1).and_then(|rest| rest.split('/').next()).ok_or("bad url")?;
     let addr: SocketAddr =
         tokio::net::lookup_host(authority).await.map_err(|e| e.to_string())?.next().ok_or("no address")?;
@@ -133,7 +135,7 @@ async fn run_peer(
                 _ => unreachable!(),
             };
             counters.failed.fetch_add(1, Ordering::Relaxed);
-            note_error(&counters, &format!("connect: {reason}"));
+            note_error(&counters.errors, &format!("connect: {reason}"));
             return Vec::new();
         }
     };
@@ -155,7 +157,7 @@ async fn run_peer(
             Ok(Some(Ok(_))) => continue,
             _ => {
                 counters.failed.fetch_add(1, Ordering::Relaxed);
-                note_error(&counters, "closed before joining");
+                note_error(&counters.errors, "closed before joining");
                 return Vec::new();
             }
         };
@@ -166,7 +168,7 @@ async fn run_peer(
             }
             Ok(ServerMsg::Error { code, .. }) => {
                 // A refused join (room full, limits) ends this connection.
-                note_error(&counters, code.as_str());
+                note_error(&counters.errors, code.as_str());
                 counters.failed.fetch_add(1, Ordering::Relaxed);
                 return Vec::new();
             }
@@ -228,7 +230,7 @@ async fn run_peer(
                         }
                         Ok(ServerMsg::PeerJoined { peer }) => others.push(peer.id),
                         Ok(ServerMsg::PeerLeft { peer }) => others.retain(|id| *id != peer.id),
-                        Ok(ServerMsg::Error { code, .. }) => note_error(&counters, code.as_str()),
+                        Ok(ServerMsg::Error { code, .. }) => note_error(&counters.errors, code.as_str()),
                         _ => {}
                     }
                 }
@@ -254,12 +256,12 @@ fn record(stamp: &str, measuring: bool, counters: &Counters, samples: &mut Vec<u
     }
 }
 
-fn note_error(counters: &Counters, what: &str) {
-    *counters.errors.lock().unwrap().entry(what.to_owned()).or_default() += 1;
+pub(crate) fn note_error(errors: &Mutex<BTreeMap<String, u64>>, what: &str) {
+    *errors.lock().unwrap().entry(what.to_owned()).or_default() += 1;
 }
 
 /// Resident memory of the given processes together, in KiB.
-fn rss_kib(pids: &[u32]) -> Option<u64> {
+pub(crate) fn rss_kib(pids: &[u32]) -> Option<u64> {
     if pids.is_empty() {
         return None;
     }
@@ -272,7 +274,7 @@ fn rss_kib(pids: &[u32]) -> Option<u64> {
     Some(total)
 }
 
-fn percentile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
