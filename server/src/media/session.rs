@@ -18,6 +18,15 @@ pub const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
 /// How often a subscribe session reports the browser's loss.
 const STATS_EVERY: Duration = Duration::from_secs(1);
 
+/// Video packets a subscribe session keeps to answer NACKs with, per
+/// track. str0m keeps 1,000 or 3 s, whichever is less: at the top layer
+/// (1.5 Mbit/s, ~180 packets/s) that was 540 packets, ~700 KB for each
+/// subscriber that receives a speaker, the largest share of the media
+/// thread's heap (heaptrack, `scripts/bench-sfu.sh`). 256 is still 1.4 s
+/// of that layer and 3 s of the others, several round trips for a resend
+/// to be of use, and two keyframes of a shared screen.
+const RESEND_HISTORY_VIDEO: usize = 256;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SessionKey {
     pub peer: PeerId,
@@ -63,6 +72,7 @@ impl Session {
             .enable_vp8(true)
             .enable_opus(true, false)
             .set_stats_interval(sends.then_some(STATS_EVERY))
+            .set_send_buffer_video(RESEND_HISTORY_VIDEO)
             .build(now);
         match Candidate::host(candidate, "udp") {
             Ok(c) => {
