@@ -1,17 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { expect, test } from './support/fixtures';
 import { expectGrowing, joinCall, probedPage, selectedPairs, tileOf } from './support/call';
-
-// Runs inside the tests' own network namespace (see scripts/test.sh), so
-// these firewall rules only affect this test's loopback.
-function blockUdp() {
-  execFileSync('nft', ['add', 'table', 'inet', 'noomtest']);
-  execFileSync('nft', ['add', 'chain', 'inet', 'noomtest', 'out', '{ type filter hook output priority 0 ; }']);
-  execFileSync('nft', ['add', 'rule', 'inet', 'noomtest', 'out', 'meta', 'l4proto', 'udp', 'drop']);
-}
-function unblockUdp() {
-  execFileSync('nft', ['delete', 'table', 'inet', 'noomtest']);
-}
+import { blockUdp, unblockUdp } from './support/firewall';
 
 const ufrag = (page: any) =>
   page.evaluate(() =>
@@ -70,7 +59,9 @@ test.describe('a call through the server', () => {
     await expectGrowing(bob, 'video', 'framesDecoded', 10);
     const before = [await made(alice), await made(bob)];
 
-    blockUdp();
+    // UDP alone would not do: the pages would carry on over TCP to the
+    // server (ICE-TCP). Its TCP port goes too.
+    blockUdp(Number(media.split(':').pop()));
     try {
       for (const [page, other] of [[alice, 'Bob'], [bob, 'Alice']] as const) {
         await expect(tileOf(page, other)).toHaveAttribute('data-link', 'reconnecting', { timeout: 30_000 });

@@ -1,7 +1,8 @@
 import { expect, test } from './support/fixtures';
 import { NoomServer } from './support/server';
 import { relayOnly, TurnServer } from './support/turn';
-import { expectGrowing, joinCall, probedPage, selectedRoutes } from './support/call';
+import { expectGrowing, joinCall, probedPage, selectedProtocols, selectedRoutes } from './support/call';
+import { blockUdp, unblockUdp } from './support/firewall';
 
 // People whose network lets nothing through but a TURN server over TCP:
 // the recipe in README's "TURN" section, with a real coturn.
@@ -33,3 +34,28 @@ for (const mode of ['mesh', 'sfu']) {
     }
   });
 }
+
+// ICE over TCP to the server: with no UDP at all and no TURN server, a call
+// through the server still connects, to the TCP port beside its UDP one.
+test('with UDP blocked and no TURN, a call through the server connects over TCP', async ({ browser }) => {
+  const server = await NoomServer.start('127.0.0.1:0', ['--media-mode', 'sfu']);
+  blockUdp();
+  try {
+    const people = [];
+    for (const name of ['Alice', 'Bob']) {
+      const { page } = await probedPage(browser, { width: 960, height: 640 });
+      await joinCall(page, server.url, name, 'no-udp');
+      people.push(page);
+    }
+    for (const page of people) {
+      // Publish and subscribe connections, both over TCP.
+      await expect.poll(() => selectedProtocols(page), { timeout: 30_000 }).toEqual(['tcp', 'tcp']);
+      await expectGrowing(page, 'video', 'framesDecoded', 10);
+      await expectGrowing(page, 'audio', 'packetsReceived', 10);
+    }
+    await people[0].screenshot({ path: 'screenshots/ice-tcp.png' });
+  } finally {
+    unblockUdp();
+    await server.stop();
+  }
+});

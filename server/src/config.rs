@@ -162,7 +162,9 @@ pub struct Config {
     pub sfu_from: usize,
 
     /// UDP address of the media engine, one port for every room routed
-    /// through the server. Default: `--addr`'s IP and a free port.
+    /// through the server; it listens on TCP on the same port number too
+    /// (ICE-TCP, for networks that block UDP). Default: `--addr`'s IP and
+    /// a free port.
     #[arg(long, env = "NOOM_MEDIA_UDP")]
     pub media_udp: Option<SocketAddr>,
 

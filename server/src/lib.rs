@@ -88,6 +88,7 @@ fn start_media(config: &Config, addr: SocketAddr, node: &Arc<Node>) -> std::io::
     let (events, mut from_media) = tokio::sync::mpsc::unbounded_channel();
     let engine = media::EngineConfig {
         candidate: bind,
+        tcp_candidate: None,
         slots_per_kind: config.sfu_slots.max(1),
         pause_unused_layers: std::time::Duration::from_secs(config.pause_unused_layers_secs),
     };

@@ -474,3 +474,41 @@ async fn metrics_show_sfu_rooms_sessions_forwarding_and_the_media_thread() {
     assert!(body.contains("noom_sfu_sessions_ended_total{reason=\"panicked\"} 0"), "{body}");
     assert!(metric(&body, "noom_media_thread_cpu_seconds_total") > 0.0, "{body}");
 }
+
+/// ICE over TCP: the server's answer offers a passive TCP candidate on the
+/// media port, and a connection there that breaks RFC 4571's framing is
+/// closed while calls go on. (A browser's call over it, with UDP blocked,
+/// is end2end/tests/turn.spec.ts.)
+#[tokio::test]
+async fn media_is_offered_over_tcp_and_bad_framing_is_closed() {
+    use str0m::media::{Direction, MediaKind};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut server = Server::start_with(&["--media-mode", "sfu"]).await;
+    let media = server.media_addr().await;
+    let mut ws = Client::in_room(&server, "Ada", "tcp").await;
+    let mut rtc = str0m::Rtc::builder().build(Instant::now());
+    let mut api = rtc.sdp_api();
+    api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+    let (offer, _pending) = api.apply().expect("an offer");
+    let payload = SignalPayload::Description { sdp_type: SdpType::Offer, sdp: offer.to_sdp_string() };
+    ws.send(&ClientMsg::Media { transport: MediaTransport::Publish, payload }).await;
+    let answer = ws.recv_until(|m| matches!(m, ServerMsg::Media { .. })).await;
+    let ServerMsg::Media { payload: SignalPayload::Description { sdp, .. }, .. } = answer else {
+        panic!("not an answer: {answer:?}")
+    };
+    let tcp = format!("{} {} typ host tcptype passive", media.ip(), media.port());
+    assert!(sdp.lines().any(|l| l.contains(" tcp ") && l.contains(&tcp)), "no TCP candidate in {sdp}");
+
+    // A zero-length frame is no packet: the connection is closed.
+    let mut conn = tokio::net::TcpStream::connect(media).await.expect("the media port takes TCP");
+    conn.write_all(&[0, 0]).await.unwrap();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "still open: {read:?}");
+
+    // Meanwhile a call goes on (over UDP).
+    let mut a = peer(&server, "Bo", "good", 1).await;
+    let mut b = peer(&server, "Cy", "good", 2).await;
+    a.start_publishing().await;
+    run_until(&mut [&mut a, &mut b], LIMIT, |p| frames(p[1], p[0], TrackKind::Video).len() >= 10).await;
+}

@@ -209,6 +209,11 @@ export async function selectedRoutes(page: Page): Promise<{ type: string; via: s
   }));
 }
 
+/** The transport (udp or tcp) of each connected peer connection's selected pair. */
+export async function selectedProtocols(page: Page): Promise<string[]> {
+  return (await selectedCandidates(page)).map(({ local }) => local.protocol);
+}
+
 /** The local and remote candidate stats of every connected peer connection's selected pair. */
 async function selectedCandidates(page: Page): Promise<{ local: any; remote: any }[]> {
   return page.evaluate(async () => {

@@ -36,15 +36,19 @@ enum End {
 /// A subscriber's receive slot: the subscriber and the slot's mid.
 type SlotKey = (PeerId, String);
 
-/// Where datagrams go out.
+/// Where packets go out: a datagram, or one RFC 4571 frame on the TCP
+/// connection from `to`.
 pub trait Wire {
-    fn send(&mut self, to: SocketAddr, data: &[u8]);
+    fn send(&mut self, proto: Protocol, to: SocketAddr, data: &[u8]);
 }
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
-    /// The address browsers send media to: our one ICE candidate.
+    /// The address browsers send media to: our UDP ICE candidate.
     pub candidate: SocketAddr,
+    /// Our passive TCP candidate, for browsers whose network blocks UDP
+    /// (ICE-TCP, RFC 6544), if the media thread listens on TCP.
+    pub tcp_candidate: Option<SocketAddr>,
     /// Receive slots of each kind per subscriber.
     pub slots_per_kind: usize,
     /// How long a publisher's larger layers go unreceived before its
@@ -247,8 +251,9 @@ impl Engine {
             Err(err) => return self.refuse(peer, format!("unreadable offer: {err}")),
         };
         let key = SessionKey::new(peer, MediaTransport::Publish);
-        let candidate = self.config.candidate;
-        let session = self.sessions.entry(key.clone()).or_insert_with(|| Session::new(candidate, now, false));
+        let (candidate, tcp) = (self.config.candidate, self.config.tcp_candidate);
+        let session =
+            self.sessions.entry(key.clone()).or_insert_with(|| Session::new(candidate, tcp, now, false));
         match session.guarded(|rtc| rtc.sdp_api().accept_offer(offer)) {
             Ok(Ok(answer)) => {
                 self.dirty.insert(key);
@@ -292,9 +297,10 @@ impl Engine {
 
     /// ICE-lite learns the browser's address from its checks, so a
     /// candidate we cannot read (an mDNS name) costs nothing. A TCP one is
-    /// left out: our one candidate is UDP, and a TCP candidate trickled
-    /// before any check made str0m find "no possible pairs" and declare
-    /// the connection lost while it was still coming up.
+    /// left out: a browser's TCP candidates are active (they connect to
+    /// our passive one, and we learn them from their checks), and one
+    /// trickled before any check made str0m find "no possible pairs" and
+    /// declare the connection lost while it was still coming up.
     fn remote_candidate(&mut self, peer: &PeerId, transport: MediaTransport, candidate: &str) {
         let key = SessionKey::new(peer, transport);
         let Some(session) = self.sessions.get_mut(&key) else { return };
@@ -379,8 +385,9 @@ impl Engine {
             return;
         }
         let key = SessionKey::new(peer, MediaTransport::Subscribe);
-        let candidate = self.config.candidate;
-        let session = self.sessions.entry(key.clone()).or_insert_with(|| Session::new(candidate, now, true));
+        let (candidate, tcp) = (self.config.candidate, self.config.tcp_candidate);
+        let session =
+            self.sessions.entry(key.clone()).or_insert_with(|| Session::new(candidate, tcp, now, true));
         let made = session.guarded(|rtc| {
             let mut api = rtc.sdp_api();
             let mids: Vec<(usize, String)> = slots
@@ -436,8 +443,21 @@ impl Engine {
 
     /// One datagram from the socket.
     pub fn receive(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, data: &[u8]) {
+        self.receive_on(now, Protocol::Udp, source, destination, data);
+    }
+
+    /// A packet that came over `proto`: UDP, or a frame from the TCP
+    /// connection whose remote end is `source`.
+    pub fn receive_on(
+        &mut self,
+        now: Instant,
+        proto: Protocol,
+        source: SocketAddr,
+        destination: SocketAddr,
+        data: &[u8],
+    ) {
         let Ok(contents) = data.try_into() else { return };
-        let input = Input::Receive(now, Receive { proto: Protocol::Udp, source, destination, contents });
+        let input = Input::Receive(now, Receive { proto, source, destination, contents });
         let known = self
             .by_addr
             .get(&source)
@@ -539,7 +559,7 @@ impl Engine {
                 return self.fail(now, key, End::Closed);
             }
             match session.guarded(|rtc| rtc.poll_output()) {
-                Ok(Ok(Output::Transmit(t))) => wire.send(t.destination, &t.contents),
+                Ok(Ok(Output::Transmit(t))) => wire.send(t.proto, t.destination, &t.contents),
                 Ok(Ok(Output::Timeout(at))) => {
                     session.next = at;
                     break;

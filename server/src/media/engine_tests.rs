@@ -7,7 +7,7 @@ use str0m::Rtc;
 struct Sink(Vec<(SocketAddr, Vec<u8>)>);
 
 impl Wire for Sink {
-    fn send(&mut self, to: SocketAddr, data: &[u8]) {
+    fn send(&mut self, _proto: Protocol, to: SocketAddr, data: &[u8]) {
         self.0.push((to, data.to_vec()));
     }
 }
@@ -19,6 +19,7 @@ fn id(s: &str) -> PeerId {
 fn engine() -> Engine {
     Engine::new(EngineConfig {
         candidate: CANDIDATE.parse().unwrap(),
+        tcp_candidate: None,
         slots_per_kind: 16,
         pause_unused_layers: Duration::from_secs(10),
     })

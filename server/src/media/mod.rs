@@ -11,7 +11,8 @@
 //! (what `/metrics` shows) are plain state; `session`
 //! guards one str0m `Rtc`; `engine` drives them all from commands,
 //! datagrams and time; `socket` is the one thread that owns the UDP socket
-//! and feeds the engine. The hub talks to it only through channels
+//! (and the TCP listener beside it, whose connections `tcp` carries) and
+//! feeds the engine. The hub talks to it only through channels
 //! ([`MediaCmd`] in, [`MediaEvent`] out), so neither can stall the other.
 
 mod budget;
@@ -24,6 +25,7 @@ mod session;
 mod socket;
 mod speakers;
 mod stats;
+mod tcp;
 
 pub use cmd::{MediaCmd, MediaEvent};
 pub use engine::{Engine, EngineConfig, Wire};

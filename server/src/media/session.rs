@@ -9,6 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 use str0m::change::SdpPendingOffer;
 use str0m::media::{Mid, Rid};
+use str0m::net::TcpType;
 use str0m::{Candidate, Rtc};
 
 /// Keyframe requests to one publisher's track, at most one per this
@@ -61,11 +62,12 @@ pub struct Session {
 }
 
 impl Session {
-    /// An ICE-lite server session: VP8 and Opus only, one host candidate.
+    /// An ICE-lite server session: VP8 and Opus only, a host candidate on
+    /// UDP and, when given, a passive one on TCP.
     /// A subscribe session (`sends`) reports once a second how much of what
     /// it forwards the browser lost, to fit what it forwards into the link.
     /// (str0m's bandwidth estimation stays off: see `budget.rs`.)
-    pub fn new(candidate: SocketAddr, now: Instant, sends: bool) -> Self {
+    pub fn new(candidate: SocketAddr, tcp: Option<SocketAddr>, now: Instant, sends: bool) -> Self {
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
             .clear_codecs()
@@ -79,6 +81,14 @@ impl Session {
                 rtc.add_local_candidate(c);
             }
             Err(err) => tracing::error!(%candidate, %err, "unusable media address"),
+        }
+        if let Some(tcp) = tcp {
+            match Candidate::builder().tcp().host(tcp).tcptype(TcpType::Passive).build() {
+                Ok(c) => {
+                    rtc.add_local_candidate(c);
+                }
+                Err(err) => tracing::error!(%tcp, %err, "unusable media address (TCP)"),
+            }
         }
         Session {
             rtc,

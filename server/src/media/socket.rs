@@ -4,9 +4,11 @@
 
 use super::cmd::{MediaCmd, MediaEvent};
 use super::engine::{Engine, EngineConfig, Wire};
+use super::tcp;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
+use str0m::net::Protocol;
 use tokio::sync::mpsc;
 
 /// The hub's side of the media thread.
@@ -43,19 +45,30 @@ pub fn spawn(
         public_ip
             .unwrap_or_else(|| if bound.ip().is_unspecified() { default_route_ip() } else { bound.ip() });
     let candidate = SocketAddr::new(ip, bound.port());
+    // TCP on the same port number, so one port opens both in a firewall;
+    // a call works without it, so a port taken on TCP only loses it.
+    let tcp = match std::net::TcpListener::bind(bound).and_then(|l| l.set_nonblocking(true).map(|()| l)) {
+        Ok(listener) => Some(listener),
+        Err(err) => {
+            tracing::warn!(%bound, %err, "media over TCP unavailable (port taken?): UDP only");
+            None
+        }
+    };
+    let tcp_candidate = tcp.as_ref().map(|_| candidate);
     let (commands, rx) = mpsc::unbounded_channel();
-    let engine = Engine::new(EngineConfig { candidate, ..config });
+    let engine = Engine::new(EngineConfig { candidate, tcp_candidate, ..config });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     std::thread::Builder::new().name("noom-media".into()).spawn(move || {
         crate::metrics::media_thread_started();
         runtime.block_on(async move {
-            match tokio::net::UdpSocket::from_std(socket) {
-                Ok(socket) => run(socket, candidate, engine, rx, events).await,
-                Err(err) => tracing::error!(%err, "media socket"),
+            let tcp = tcp.map(tokio::net::TcpListener::from_std).transpose();
+            match (tokio::net::UdpSocket::from_std(socket), tcp) {
+                (Ok(socket), Ok(tcp)) => run(socket, tcp, candidate, engine, rx, events).await,
+                (Err(err), _) | (_, Err(err)) => tracing::error!(%err, "media socket"),
             }
         })
     })?;
-    tracing::info!(%bound, %candidate, "media (SFU) listening");
+    tracing::info!(%bound, %candidate, tcp = tcp_candidate.is_some(), "media (SFU) listening");
     Ok(MediaHandle { commands, bound, candidate })
 }
 
@@ -104,20 +117,37 @@ fn default_route_ip() -> IpAddr {
     probe().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
-struct SocketWire<'a>(&'a tokio::net::UdpSocket);
+struct SocketWire<'a> {
+    udp: &'a tokio::net::UdpSocket,
+    tcp: &'a mut tcp::Conns,
+}
 
 impl Wire for SocketWire<'_> {
-    fn send(&mut self, to: SocketAddr, data: &[u8]) {
+    fn send(&mut self, proto: Protocol, to: SocketAddr, data: &[u8]) {
+        if proto != Protocol::Udp {
+            return self.tcp.send(to, data);
+        }
         // A full send buffer drops the datagram, as a network would; media
         // recovers (NACK, keyframes) and the loop never waits on it.
-        if let Err(err) = self.0.try_send_to(data, to) {
+        if let Err(err) = self.udp.try_send_to(data, to) {
             tracing::trace!(%to, %err, "media datagram dropped");
         }
     }
 }
 
+/// The next connection to a listener, or never without one.
+async fn accept(
+    listener: Option<&tokio::net::TcpListener>,
+) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn run(
     socket: tokio::net::UdpSocket,
+    listener: Option<tokio::net::TcpListener>,
     candidate: SocketAddr,
     mut engine: Engine,
     mut commands: mpsc::UnboundedReceiver<MediaCmd>,
@@ -125,8 +155,10 @@ async fn run(
 ) {
     let mut buf = vec![0u8; 2048];
     let mut reported = Instant::now();
+    let (inbound_tx, mut inbound) = mpsc::channel(1024);
+    let mut conns = tcp::Conns::new(inbound_tx);
     loop {
-        let next = engine.poll(Instant::now(), &mut SocketWire(&socket));
+        let next = engine.poll(Instant::now(), &mut SocketWire { udp: &socket, tcp: &mut conns });
         if reported.elapsed() >= REPORT_EVERY {
             crate::metrics::sfu(engine.tally(), engine.census());
             reported = Instant::now();
@@ -144,6 +176,24 @@ async fn run(
                 for _ in 1..READ_BATCH {
                     let Ok((n, from)) = socket.try_recv_from(&mut buf) else { break };
                     engine.receive(Instant::now(), from, candidate, &buf[..n]);
+                }
+            }
+            accepted = accept(listener.as_ref()) => {
+                match accepted {
+                    Ok((stream, from)) => conns.accept(stream, from),
+                    Err(err) => tracing::debug!(%err, "media TCP accept"),
+                }
+            }
+            Some(packet) = inbound.recv() => {
+                let mut next = Some(packet);
+                let mut read = 0;
+                while let Some(tcp::Inbound { from, data }) = next.take() {
+                    match data {
+                        Some(data) => engine.receive_on(Instant::now(), Protocol::Tcp, from, candidate, &data),
+                        None => conns.closed(from),
+                    }
+                    read += 1;
+                    next = if read < READ_BATCH { inbound.try_recv().ok() } else { None };
                 }
             }
             cmd = commands.recv() => {
