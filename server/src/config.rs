@@ -193,6 +193,14 @@ pub struct Config {
     /// browser, saving its uplink and CPU; they resume as soon as needed.
     #[arg(long, env = "NOOM_PAUSE_UNUSED_LAYERS_SECS", default_value_t = 10)]
     pub pause_unused_layers_secs: u64,
+
+    /// Media threads, each with its own UDP (and TCP) port: rooms through
+    /// the server are spread over them, a room on one, so media can use
+    /// more than one core. With a fixed `--media-udp` port P they take
+    /// P, P+1, ...
+    #[arg(long, env = "NOOM_MEDIA_THREADS", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub media_threads: u16,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -55,7 +55,9 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     let app = router(&config, addr, node.clone());
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("noom listening on {scheme}://{addr}");
-    println!("noom media on udp://{media}");
+    for media in media {
+        println!("noom media on udp://{media}");
+    }
     tracing::info!(%addr, scheme, "listening");
     tracing::info!(fd_limit, limits = ?admission.limits(), "connection limits");
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
@@ -81,27 +83,48 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     }
 }
 
-/// Starts the media thread and the task that hands its messages to the
-/// node; returns the address announced to browsers.
-fn start_media(config: &Config, addr: SocketAddr, node: &Arc<Node>) -> std::io::Result<SocketAddr> {
+/// Starts the media threads, the task that sends each its rooms'
+/// commands and the one that hands their messages to the node; returns
+/// the addresses announced to browsers.
+fn start_media(config: &Config, addr: SocketAddr, node: &Arc<Node>) -> std::io::Result<Vec<SocketAddr>> {
     let bind = config.media_udp.unwrap_or(SocketAddr::new(addr.ip(), 0));
     let (events, mut from_media) = tokio::sync::mpsc::unbounded_channel();
-    let engine = media::EngineConfig {
-        candidate: bind,
-        tcp_candidate: None,
-        slots_per_kind: config.sfu_slots.max(1),
-        pause_unused_layers: std::time::Duration::from_secs(config.pause_unused_layers_secs),
-    };
-    let handle = media::spawn(bind, config.media_public_ip, engine, events)
-        .map_err(|e| std::io::Error::other(format!("--media-udp {bind}: {e}")))?;
-    node.attach_media(handle.commands.clone());
+    let mut threads = Vec::new();
+    for index in 0..usize::from(config.media_threads.max(1)) {
+        let port = if bind.port() == 0 { 0 } else { bind.port().saturating_add(index as u16) };
+        let bind = SocketAddr::new(bind.ip(), port);
+        let engine = media::EngineConfig {
+            candidate: bind,
+            tcp_candidate: None,
+            slots_per_kind: config.sfu_slots.max(1),
+            pause_unused_layers: std::time::Duration::from_secs(config.pause_unused_layers_secs),
+        };
+        let handle = media::spawn(index, bind, config.media_public_ip, engine, events.clone())
+            .map_err(|e| std::io::Error::other(format!("--media-udp {bind}: {e}")))?;
+        threads.push(handle);
+    }
+    let candidates = threads.iter().map(|t| t.candidate).collect();
+    if let [one] = threads.as_slice() {
+        node.attach_media(one.commands.clone());
+    } else {
+        let (commands, mut to_media) = tokio::sync::mpsc::unbounded_channel();
+        node.attach_media(commands);
+        tokio::spawn(async move {
+            let mut router = media::Router::new(threads.len());
+            while let Some(cmd) = to_media.recv().await {
+                for (thread, cmd) in router.route(cmd) {
+                    let _ = threads[thread].commands.send(cmd);
+                }
+            }
+        });
+    }
     let node = node.clone();
     tokio::spawn(async move {
         while let Some(event) = from_media.recv().await {
             node.deliver_media(event);
         }
     });
-    Ok(handle.candidate)
+    Ok(candidates)
 }
 
 /// A listening socket with a deep accept queue: std's default of 128 drops

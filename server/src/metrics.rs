@@ -25,10 +25,10 @@ static OUT: AtomicU64 = AtomicU64::new(0);
 static RELAY_COUNTS: [AtomicU64; RELAY_BUCKETS_US.len() + 1] =
     [const { AtomicU64::new(0) }; RELAY_BUCKETS_US.len() + 1];
 static RELAY_NANOS: AtomicU64 = AtomicU64::new(0);
-/// The SFU's figures as the media thread last handed them over.
-static SFU: Mutex<Option<(Tally, Census)>> = Mutex::new(None);
-/// The media thread's id in `/proc/self/task`, once it runs.
-static MEDIA_TID: OnceLock<String> = OnceLock::new();
+/// The SFU's figures as each media thread last handed them over.
+static SFU: Mutex<Vec<Option<(Tally, Census)>>> = Mutex::new(Vec::new());
+/// The media threads' ids in `/proc/self/task`, once they run.
+static MEDIA_TIDS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Installs the process-wide recorder (once; later calls reuse it).
 pub fn install() -> PrometheusHandle {
@@ -47,23 +47,30 @@ pub fn render() -> String {
     text
 }
 
-/// Called on the media thread: the thread whose CPU time `/metrics` shows.
+/// Called on each media thread: the threads whose CPU time `/metrics`
+/// shows (added up).
 pub fn media_thread_started() {
     // "<pid>/task/<tid>"; no FFI needed.
     if let Ok(link) = std::fs::read_link("/proc/thread-self") {
         if let Some(tid) = link.file_name().and_then(|n| n.to_str()) {
-            let _ = MEDIA_TID.set(tid.to_owned());
+            MEDIA_TIDS.lock().unwrap_or_else(|e| e.into_inner()).push(tid.to_owned());
         }
     }
 }
 
-/// The SFU's figures, handed over by the media thread every second.
-pub fn sfu(tally: Tally, census: Census) {
-    *SFU.lock().unwrap_or_else(|e| e.into_inner()) = Some((tally, census));
+/// The SFU's figures, handed over by media thread `index` every second.
+pub fn sfu(index: usize, tally: Tally, census: Census) {
+    let mut all = SFU.lock().unwrap_or_else(|e| e.into_inner());
+    if all.len() <= index {
+        all.resize(index + 1, None);
+    }
+    all[index] = Some((tally, census));
 }
 
 fn render_sfu(text: &mut String) {
-    let Some((tally, census)) = *SFU.lock().unwrap_or_else(|e| e.into_inner()) else {
+    let threads = SFU.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let Some((tally, census)) = threads.into_iter().flatten().reduce(|(t, c), (t2, c2)| (t + t2, c + c2))
+    else {
         return;
     };
     for (name, value) in [
@@ -87,7 +94,8 @@ fn render_sfu(text: &mut String) {
     for (reason, count) in ENDS.iter().zip(tally.ended) {
         let _ = writeln!(text, "noom_sfu_sessions_ended_total{{reason=\"{reason}\"}} {count}");
     }
-    if let Some(seconds) = MEDIA_TID.get().and_then(|tid| thread_cpu_seconds(tid)) {
+    let tids = MEDIA_TIDS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(seconds) = tids.iter().map(|tid| thread_cpu_seconds(tid)).sum::<Option<f64>>() {
         let _ = writeln!(text, "# TYPE noom_media_thread_cpu_seconds_total counter");
         let _ = writeln!(text, "noom_media_thread_cpu_seconds_total {seconds}");
     }

@@ -512,3 +512,47 @@ async fn media_is_offered_over_tcp_and_bad_framing_is_closed() {
     a.start_publishing().await;
     run_until(&mut [&mut a, &mut b], LIMIT, |p| frames(p[1], p[0], TrackKind::Video).len() >= 10).await;
 }
+
+/// With `--media-threads 2` two rooms go to the two media threads, each
+/// with its own port, and both calls flow.
+#[tokio::test]
+async fn rooms_are_spread_over_media_threads_each_on_its_own_port() {
+    let mut server = Server::start_with(&["--media-mode", "sfu", "--media-threads", "2"]).await;
+    let first = server.media_addr().await;
+    let mut a = peer(&server, "Ada", "one", 1).await;
+    let mut b = peer(&server, "Bo", "one", 2).await;
+    let mut c = peer(&server, "Cy", "two", 3).await;
+    let mut d = peer(&server, "Di", "two", 4).await;
+    for p in [&mut a, &mut b, &mut c, &mut d] {
+        p.start_publishing().await;
+    }
+    run_until(&mut [&mut a, &mut b, &mut c, &mut d], LIMIT, |p| {
+        frames(p[1], p[0], TrackKind::Video).len() >= 10 && frames(p[3], p[2], TrackKind::Video).len() >= 10
+    })
+    .await;
+    // Everyone in a room hears from one port, the other room from another.
+    let (one, two) = (a.server_addrs(), c.server_addrs());
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert_eq!((b.server_addrs(), d.server_addrs()), (one.clone(), two.clone()));
+    assert_eq!(two.len(), 1, "{two:?}");
+    assert_ne!(one, two);
+    assert!(one.contains(&first) || two.contains(&first), "{first} is one of them");
+    // Nobody hears the other room.
+    assert!(frames(&a, &c, TrackKind::Video).is_empty() && frames(&c, &a, TrackKind::Video).is_empty());
+    // /metrics adds both threads up (each reports once a second): 2
+    // rooms, 8 tracks, and CPU time from both.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let body = loop {
+        let mut tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+        let (_, _, body) = http_get(&mut tcp, &server.addr, "/metrics").await;
+        let counted =
+            metric(&body, "noom_sfu_rooms") == 2.0 && metric(&body, "noom_sfu_forwarded_tracks") == 8.0;
+        if counted || Instant::now() > deadline {
+            break body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(metric(&body, "noom_sfu_rooms"), 2.0, "{body}");
+    assert_eq!(metric(&body, "noom_sfu_forwarded_tracks"), 8.0, "{body}");
+    assert!(metric(&body, "noom_media_thread_cpu_seconds_total") > 0.0, "{body}");
+}

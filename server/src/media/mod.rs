@@ -12,7 +12,9 @@
 //! guards one str0m `Rtc`; `engine` drives them all from commands,
 //! datagrams and time; `socket` is the one thread that owns the UDP socket
 //! (and the TCP listener beside it, whose connections `tcp` carries) and
-//! feeds the engine. The hub talks to it only through channels
+//! feeds the engine. With `--media-threads` there are several such
+//! threads, each with its own engine and port; `router` keeps each room on
+//! one of them. The hub talks to it only through channels
 //! ([`MediaCmd`] in, [`MediaEvent`] out), so neither can stall the other.
 
 mod budget;
@@ -21,6 +23,7 @@ mod engine;
 mod forward;
 mod layers;
 mod rooms;
+mod router;
 mod session;
 mod socket;
 mod speakers;
@@ -29,5 +32,6 @@ mod tcp;
 
 pub use cmd::{MediaCmd, MediaEvent};
 pub use engine::{Engine, EngineConfig, Wire};
+pub use router::Router;
 pub use socket::{spawn, MediaHandle};
 pub use stats::{Census, Tally, ENDS};

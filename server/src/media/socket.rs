@@ -27,11 +27,12 @@ const READ_BATCH: usize = 64;
 /// How often the engine's figures are handed to `/metrics`.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
 
-/// Binds `bind` and starts the media thread. `public_ip` is announced in
+/// Binds `bind` and starts media thread number `index`. `public_ip` is announced in
 /// place of the bound address (1:1 NAT, a cloud VM); a socket bound to
 /// every interface announces the address of the default route's interface.
 /// `config.candidate` is replaced by the address found here.
 pub fn spawn(
+    index: usize,
     bind: SocketAddr,
     public_ip: Option<IpAddr>,
     config: EngineConfig,
@@ -58,12 +59,12 @@ pub fn spawn(
     let (commands, rx) = mpsc::unbounded_channel();
     let engine = Engine::new(EngineConfig { candidate, tcp_candidate, ..config });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    std::thread::Builder::new().name("noom-media".into()).spawn(move || {
+    std::thread::Builder::new().name(format!("noom-media-{index}")).spawn(move || {
         crate::metrics::media_thread_started();
         runtime.block_on(async move {
             let tcp = tcp.map(tokio::net::TcpListener::from_std).transpose();
             match (tokio::net::UdpSocket::from_std(socket), tcp) {
-                (Ok(socket), Ok(tcp)) => run(socket, tcp, candidate, engine, rx, events).await,
+                (Ok(socket), Ok(tcp)) => run(index, socket, tcp, candidate, engine, rx, events).await,
                 (Err(err), _) | (_, Err(err)) => tracing::error!(%err, "media socket"),
             }
         })
@@ -146,6 +147,7 @@ async fn accept(
 }
 
 async fn run(
+    index: usize,
     socket: tokio::net::UdpSocket,
     listener: Option<tokio::net::TcpListener>,
     candidate: SocketAddr,
@@ -160,7 +162,7 @@ async fn run(
     loop {
         let next = engine.poll(Instant::now(), &mut SocketWire { udp: &socket, tcp: &mut conns });
         if reported.elapsed() >= REPORT_EVERY {
-            crate::metrics::sfu(engine.tally(), engine.census());
+            crate::metrics::sfu(index, engine.tally(), engine.census());
             reported = Instant::now();
         }
         for event in engine.take_events() {

@@ -18,6 +18,22 @@ pub struct Tally {
     pub ended: [u64; ENDS.len()],
 }
 
+impl std::ops::Add for Tally {
+    type Output = Tally;
+
+    /// Two media threads' tallies as one.
+    fn add(mut self, other: Tally) -> Tally {
+        self.frames += other.frames;
+        self.bytes += other.bytes;
+        self.keyframe_requests += other.keyframe_requests;
+        self.layer_switches += other.layer_switches;
+        for (mine, theirs) in self.ended.iter_mut().zip(other.ended) {
+            *mine += theirs;
+        }
+        self
+    }
+}
+
 /// What the engine holds now.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Census {
@@ -28,4 +44,18 @@ pub struct Census {
     pub forwarded_tracks: usize,
     /// Videos held back from subscribers whose downlink cannot carry them.
     pub paused_videos: usize,
+}
+
+impl std::ops::Add for Census {
+    type Output = Census;
+
+    fn add(self, other: Census) -> Census {
+        Census {
+            rooms: self.rooms + other.rooms,
+            publishers: self.publishers + other.publishers,
+            subscribers: self.subscribers + other.subscribers,
+            forwarded_tracks: self.forwarded_tracks + other.forwarded_tracks,
+            paused_videos: self.paused_videos + other.paused_videos,
+        }
+    }
 }

@@ -41,6 +41,8 @@ struct Conn {
     queue: VecDeque<(Instant, SocketAddr, Vec<u8>)>,
     /// When the bottleneck is free for the next datagram.
     free_at: Instant,
+    /// Where datagrams came from (the server's media ports).
+    sources: HashSet<SocketAddr>,
 }
 
 /// A bottleneck's buffer: a datagram that would wait longer is lost, as a
@@ -53,13 +55,23 @@ impl Conn {
         let addr = socket.local_addr().unwrap();
         let mut rtc = Rtc::builder().clear_codecs().enable_vp8(true).enable_opus(true, false).build(now);
         rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
-        Conn { rtc, socket, addr, connected: false, limit: None, queue: VecDeque::new(), free_at: now }
+        Conn {
+            rtc,
+            socket,
+            addr,
+            connected: false,
+            limit: None,
+            queue: VecDeque::new(),
+            free_at: now,
+            sources: HashSet::new(),
+        }
     }
 
     /// Feeds what arrived, lets time pass, sends what is due; returns events.
     fn pump(&mut self, now: Instant) -> Vec<Event> {
         let mut buf = [0u8; 2048];
         while let Ok((n, source)) = self.socket.try_recv_from(&mut buf) {
+            self.sources.insert(source);
             let start = self.free_at.max(now);
             if start - now > MAX_QUEUE {
                 continue;
@@ -199,6 +211,11 @@ impl SfuPeer {
     /// connection to `bps` bits/s.
     pub fn limit_downlink(&mut self, bps: Option<u64>) {
         self.subscribe.limit = bps;
+    }
+
+    /// The addresses the server sent us media from.
+    pub fn server_addrs(&self) -> HashSet<SocketAddr> {
+        self.publish.sources.union(&self.subscribe.sources).copied().collect()
     }
 
     /// How many frames it has sent: the number the last one carries.
