@@ -274,6 +274,12 @@ pub(crate) fn rss_kib(pids: &[u32]) -> Option<u64> {
     Some(total)
 }
 
+/// What RSS grew by (KiB readings) per one of `count`, in bytes.
+pub(crate) fn bytes_each(before: Option<u64>, after: Option<u64>, count: usize) -> Option<f64> {
+    let (before, after) = before.zip(after).filter(|_| count > 0)?;
+    Some((after.saturating_sub(before) * 1024) as f64 / count as f64)
+}
+
 pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -382,10 +388,7 @@ pub async fn run(args: Args) -> Report {
         rss_kib_before: rss_before,
         rss_kib_joined: rss_joined,
         rss_kib_end: rss_end,
-        rss_bytes_per_conn: rss_before
-            .zip(rss_joined)
-            .filter(|_| joined > 0)
-            .map(|(b, j)| (j.saturating_sub(b) * 1024) as f64 / joined as f64),
+        rss_bytes_per_conn: bytes_each(rss_before, rss_joined, joined),
     }
 }
 

@@ -21,7 +21,7 @@ mod conn;
 pub mod frame;
 mod participant;
 
-use crate::{now_us, percentile, rss_kib};
+use crate::{bytes_each, now_us, percentile, rss_kib};
 use clap::Parser;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -269,10 +269,7 @@ pub async fn run(args: Args) -> Report {
         rss_kib_before: rss_before,
         rss_kib_ready: rss_ready,
         rss_kib_end: rss_end,
-        rss_bytes_per_subscriber: rss_before
-            .zip(rss_ready)
-            .filter(|_| joined > 0)
-            .map(|(b, r)| (r.saturating_sub(b) * 1024) as f64 / joined as f64),
+        rss_bytes_per_subscriber: bytes_each(rss_before, rss_ready, joined),
         send_drops: counters.send_drops.load(Ordering::Relaxed),
         errors,
     }
