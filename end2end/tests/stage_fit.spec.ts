@@ -47,3 +47,20 @@ for (const size of [
     expect((await coverage(people[0])).share).toBeGreaterThan(0.45);
   });
 }
+
+test('a window narrowed from desktop to phone width re-fits the call, with nothing off screen sideways', async ({ browser, server }) => {
+  const people: Page[] = [];
+  for (const name of ['Ann', 'Ben']) {
+    const { page } = await probedPage(browser, { width: 1280, height: 800 });
+    await joinCall(page, server.url, name, 'narrowed');
+    people.push(page);
+  }
+  await expect(tiles(people[0])).toHaveCount(2);
+  await expect.poll(() => coverage(people[0])).toEqual({ share: expect.any(Number), inside: true });
+  await people[0].setViewportSize({ width: 390, height: 844 });
+  await expect.poll(() => coverage(people[0])).toEqual({ share: expect.any(Number), inside: true });
+  const sideways = await people[0].evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(sideways).toBeLessThanOrEqual(0);
+  expect((await coverage(people[0])).share).toBeGreaterThan(0.45);
+  await people[0].screenshot({ path: 'screenshots/call-narrowed-phone.png', fullPage: true });
+});
