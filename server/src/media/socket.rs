@@ -189,10 +189,10 @@ async fn run(
             Some(packet) = inbound.recv() => {
                 let mut next = Some(packet);
                 let mut read = 0;
-                while let Some(tcp::Inbound { from, data }) = next.take() {
+                while let Some(tcp::Inbound { from, conn, data }) = next.take() {
                     match data {
                         Some(data) => engine.receive_on(Instant::now(), Protocol::Tcp, from, candidate, &data),
-                        None => conns.closed(from),
+                        None => conns.closed(from, conn),
                     }
                     read += 1;
                     next = if read < READ_BATCH { inbound.try_recv().ok() } else { None };

@@ -27,18 +27,22 @@ const MAX_FRAME: usize = 4096;
 /// A packet from a connection, or `None` when it closed.
 pub struct Inbound {
     pub from: SocketAddr,
+    /// Which connection from that address (a closed one's port may be
+    /// taken again before its close is seen).
+    pub conn: u64,
     pub data: Option<Vec<u8>>,
 }
 
 /// The open connections' outgoing queues.
 pub struct Conns {
-    out: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    out: HashMap<SocketAddr, (u64, mpsc::Sender<Vec<u8>>)>,
     inbound: mpsc::Sender<Inbound>,
+    next: u64,
 }
 
 impl Conns {
     pub fn new(inbound: mpsc::Sender<Inbound>) -> Self {
-        Conns { out: HashMap::new(), inbound }
+        Conns { out: HashMap::new(), inbound, next: 0 }
     }
 
     /// Starts carrying `stream`'s packets (on the current runtime).
@@ -50,8 +54,9 @@ impl Conns {
         let _ = stream.set_nodelay(true);
         let (read, write) = stream.into_split();
         let (tx, rx) = mpsc::channel(QUEUE);
-        self.out.insert(from, tx);
-        tokio::spawn(read_frames(read, from, self.inbound.clone()));
+        self.next += 1;
+        self.out.insert(from, (self.next, tx));
+        tokio::spawn(read_frames(read, from, self.next, self.inbound.clone()));
         tokio::spawn(write_frames(write, rx));
     }
 
@@ -59,7 +64,7 @@ impl Conns {
     /// none or its queue is full.
     pub fn send(&mut self, to: SocketAddr, data: &[u8]) {
         match self.out.get(&to) {
-            Some(queue) => {
+            Some((_, queue)) => {
                 if queue.try_send(data.to_vec()).is_err() {
                     tracing::trace!(%to, "media TCP frame dropped");
                 }
@@ -68,15 +73,19 @@ impl Conns {
         }
     }
 
-    /// The connection from `from` closed: its writer ends with its queue.
-    pub fn closed(&mut self, from: SocketAddr) {
-        self.out.remove(&from);
+    /// Connection `conn` from `from` closed: its writer ends with its
+    /// queue.
+    pub fn closed(&mut self, from: SocketAddr, conn: u64) {
+        if self.out.get(&from).is_some_and(|(open, _)| *open == conn) {
+            self.out.remove(&from);
+        }
     }
 }
 
 async fn read_frames(
     mut read: tokio::net::tcp::OwnedReadHalf,
     from: SocketAddr,
+    conn: u64,
     inbound: mpsc::Sender<Inbound>,
 ) {
     let mut limit = FIRST_PACKET;
@@ -95,7 +104,7 @@ async fn read_frames(
         .await;
         match frame {
             Ok(Ok(data)) => {
-                if inbound.send(Inbound { from, data: Some(data) }).await.is_err() {
+                if inbound.send(Inbound { from, conn, data: Some(data) }).await.is_err() {
                     return;
                 }
                 limit = IDLE;
@@ -110,7 +119,7 @@ async fn read_frames(
             }
         }
     }
-    let _ = inbound.send(Inbound { from, data: None }).await;
+    let _ = inbound.send(Inbound { from, conn, data: None }).await;
 }
 
 async fn write_frames(mut write: tokio::net::tcp::OwnedWriteHalf, mut queue: mpsc::Receiver<Vec<u8>>) {
