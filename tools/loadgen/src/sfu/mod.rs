@@ -2,7 +2,8 @@
 //! a test).
 //!
 //! Puts `--rooms` rooms of `--room-size` participants on a server started
-//! with `--media-mode sfu`. Each participant publishes Opus-sized audio
+//! with `--media-mode sfu`. Each participant (or the first `--publishers`
+//! of each room) publishes Opus-sized audio
 //! (50 packets/s) and VP8-shaped video at `--fps` in one simulcast layer per
 //! `--kbps` entry, and receives everyone else's, on the same WebRTC stack as
 //! the server (str0m), one UDP socket per connection as a browser has. One
@@ -43,6 +44,10 @@ pub struct Args {
     pub rooms: usize,
     #[arg(long, default_value_t = 5)]
     pub room_size: usize,
+    /// Participants of each room who publish (the first ones); the rest
+    /// only watch and listen, as in a talk. 0: everyone publishes.
+    #[arg(long, default_value_t = 0)]
+    pub publishers: usize,
     /// Video bitrate of each simulcast layer (kbit/s), lowest first: one
     /// entry sends no simulcast. A browser's ceilings are 150, 500, 1500.
     #[arg(long, value_delimiter = ',', default_value = "150,500,1500")]
@@ -79,6 +84,8 @@ struct Plan {
     url: String,
     ip: IpAddr,
     room_size: usize,
+    /// Participants of each room who publish.
+    publishers: usize,
     fps: f64,
     /// Bytes of a delta frame per layer, lowest first.
     layers: Vec<usize>,
@@ -159,6 +166,11 @@ pub async fn run(args: Args) -> Report {
         url: args.url.clone(),
         ip: args.ip,
         room_size: args.room_size.max(2),
+        publishers: if args.publishers == 0 {
+            args.room_size.max(2)
+        } else {
+            args.publishers.min(args.room_size.max(2))
+        },
         fps: args.fps.max(1.0),
         layers: args.kbps[..count]
             .iter()

@@ -130,10 +130,18 @@ async fn call(
         keyframes: vec![true; layers],
         paused: vec![false; layers],
     };
-    offer(&mut ws, &mut publish, &mut sender, plan).await?;
+    let publishes = me.position < plan.publishers;
+    if publishes {
+        offer(&mut ws, &mut publish, &mut sender, plan).await?;
+    }
 
     let video_every = Duration::from_secs_f64(1.0 / plan.fps);
-    let others = 2 * (plan.room_size - 1);
+    // Everyone else's audio and video who publishes.
+    let others = 2 * (plan.publishers - usize::from(publishes));
+    if others == 0 {
+        // The one publisher of its room: nobody to wait for.
+        counters.ready.fetch_add(1, Ordering::Relaxed);
+    }
     let mut seen: HashSet<(u32, bool)> = HashSet::new();
     let mut tally = Tally::default();
     let mut samples = Vec::new();
@@ -256,7 +264,7 @@ fn speaks(me: &Me, plan: &Plan) -> bool {
         None => me.position == 0,
         Some(every) => {
             let turn = now_us() / every.as_micros().max(1) as u64;
-            turn % plan.room_size as u64 == me.position as u64
+            turn % plan.publishers as u64 == me.position as u64
         }
     }
 }
