@@ -47,8 +47,10 @@ pub fn spawn(
             .unwrap_or_else(|| if bound.ip().is_unspecified() { default_route_ip() } else { bound.ip() });
     let candidate = SocketAddr::new(ip, bound.port());
     // TCP on the same port number, so one port opens both in a firewall;
-    // a call works without it, so a port taken on TCP only loses it.
-    let tcp = match std::net::TcpListener::bind(bound).and_then(|l| l.set_nonblocking(true).map(|()| l)) {
+    // a call works without it, so a port taken on TCP only loses it. The
+    // signaling listener's deep accept queue: after a restart every page
+    // on TCP connects again at once.
+    let tcp = match crate::bind(bound) {
         Ok(listener) => Some(listener),
         Err(err) => {
             tracing::warn!(%bound, %err, "media over TCP unavailable (port taken?): UDP only");
