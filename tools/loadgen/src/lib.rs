@@ -89,8 +89,13 @@ enum Phase {
 
 pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
+/// The `host:port` of a URL such as `ws://127.0.0.1:3000/ws`.
+pub(crate) fn authority(url: &str) -> Option<&str> {
+    url.split("://").nth(1)?.split('/').next()
+}
+
 pub(crate) async fn connect(url: &str, source: Option<IpAddr>) -> Result<Ws, String> {
-    let authority = url.split("://").nth(1).and_then(|rest| rest.split('/').next()).ok_or("bad url")?;
+    let authority = authority(url).ok_or("bad url")?;
     let addr: SocketAddr =
         tokio::net::lookup_host(authority).await.map_err(|e| e.to_string())?.next().ok_or("no address")?;
     let socket =

@@ -22,7 +22,7 @@ mod conn;
 pub mod frame;
 mod participant;
 
-use crate::{bytes_each, now_us, percentile, rss_kib};
+use crate::{authority, bytes_each, now_us, percentile, rss_kib};
 use clap::Parser;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -289,7 +289,7 @@ pub async fn run(args: Args) -> Report {
 
 /// The server's `/metrics` text, over plain HTTP beside its WebSocket.
 async fn scrape(ws_url: &str) -> Option<String> {
-    let authority = ws_url.split("://").nth(1)?.split('/').next()?;
+    let authority = authority(ws_url)?;
     let mut stream = tokio::net::TcpStream::connect(authority).await.ok()?;
     let request = format!("GET /metrics HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.ok()?;
