@@ -431,6 +431,21 @@ async fn media_signaling_is_refused_outside_sfu_rooms_and_when_malformed() {
     bad.recv_until(|m| matches!(m, ServerMsg::Chat { .. })).await;
 }
 
+/// `/metrics` once `counted` holds of it, or as it is after 5 s: media
+/// threads hand their figures over once a second.
+async fn metrics_once(server: &Server, counted: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+        let (status, _, body) = http_get(&mut tcp, &server.addr, "/metrics").await;
+        assert_eq!(status, 200);
+        if counted(&body) || Instant::now() > deadline {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A value of `/metrics` (0 when absent).
 fn metric(body: &str, name: &str) -> f64 {
     let prefix = format!("{name} ");
@@ -444,19 +459,11 @@ async fn metrics_show_sfu_rooms_sessions_forwarding_and_the_media_thread() {
     run_until(&mut [&mut a, &mut b, &mut c], LIMIT, |peers| has_all(peers, 30)).await;
     // Three subscribers, each receiving two others' audio and video.
     let (tracks, frames) = (3 * 2 * 2, 3 * 2 * 2 * 30);
-    // The media thread hands its figures over once a second.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let body = loop {
-        let mut tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
-        let (status, _, body) = http_get(&mut tcp, &server.addr, "/metrics").await;
-        assert_eq!(status, 200);
-        let counted = metric(&body, "noom_sfu_forwarded_tracks") == f64::from(tracks)
-            && metric(&body, "noom_sfu_forwarded_frames_total") >= f64::from(frames);
-        if counted || Instant::now() > deadline {
-            break body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let body = metrics_once(&server, |body| {
+        metric(body, "noom_sfu_forwarded_tracks") == f64::from(tracks)
+            && metric(body, "noom_sfu_forwarded_frames_total") >= f64::from(frames)
+    })
+    .await;
     for (name, value) in [
         ("noom_sfu_rooms", 1),
         ("noom_sfu_publishers", 3),
@@ -539,19 +546,11 @@ async fn rooms_are_spread_over_media_threads_each_on_its_own_port() {
     assert!(one.contains(&first) || two.contains(&first), "{first} is one of them");
     // Nobody hears the other room.
     assert!(frames(&a, &c, TrackKind::Video).is_empty() && frames(&c, &a, TrackKind::Video).is_empty());
-    // /metrics adds both threads up (each reports once a second): 2
-    // rooms, 8 tracks, and CPU time from both.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let body = loop {
-        let mut tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
-        let (_, _, body) = http_get(&mut tcp, &server.addr, "/metrics").await;
-        let counted =
-            metric(&body, "noom_sfu_rooms") == 2.0 && metric(&body, "noom_sfu_forwarded_tracks") == 8.0;
-        if counted || Instant::now() > deadline {
-            break body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    // /metrics adds both threads up: 2 rooms, 8 tracks, and CPU time.
+    let body = metrics_once(&server, |body| {
+        metric(body, "noom_sfu_rooms") == 2.0 && metric(body, "noom_sfu_forwarded_tracks") == 8.0
+    })
+    .await;
     assert_eq!(metric(&body, "noom_sfu_rooms"), 2.0, "{body}");
     assert_eq!(metric(&body, "noom_sfu_forwarded_tracks"), 8.0, "{body}");
     assert!(metric(&body, "noom_media_thread_cpu_seconds_total") > 0.0, "{body}");
