@@ -14,10 +14,13 @@ async fn two_clients_join_chat_and_leave() {
     let server = Server::start().await;
     let mut ada = Client::in_room(&server, "Ada", "standup").await;
     let mut bob = Client::connect(&server).await;
+    // Bob is in the lobby until he joins: the lobby's tick may tell him
+    // of Ada's room (again) before either answer.
+    let not_lobby = |m: &ServerMsg| !matches!(m, ServerMsg::RoomsChanged { .. });
     bob.send(&ClientMsg::SetNickname { nickname: "  Bob ".into() }).await;
-    assert_eq!(bob.recv().await, ServerMsg::NicknameSet { nickname: "Bob".into() });
+    assert_eq!(bob.recv_until(not_lobby).await, ServerMsg::NicknameSet { nickname: "Bob".into() });
     bob.send(&ClientMsg::Join { room: "standup".into(), passcode: None }).await;
-    match bob.recv().await {
+    match bob.recv_until(not_lobby).await {
         ServerMsg::Joined { room, members, .. } => {
             assert_eq!(room, "standup");
             let names: Vec<_> = members.iter().map(|m| m.nickname.as_str()).collect();
