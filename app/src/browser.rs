@@ -91,6 +91,17 @@ mod imp {
         Some(SizeObserver { observer, _callback: callback })
     }
 
+    /// `@media (max-width: 760px)` in style/main.css.
+    const NARROW_PX: f64 = 760.0;
+
+    /// Phone width: the same breakpoint as the stylesheet's.
+    pub fn is_narrow() -> bool {
+        web_sys::window()
+            .and_then(|w| w.inner_width().ok())
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w <= NARROW_PX)
+    }
+
     pub fn on_shortcut(f: impl Fn(&str) + 'static) -> KeyListener {
         let closure = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
             if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
@@ -136,6 +147,9 @@ mod imp {
     pub fn encode_path_segment(s: &str) -> String {
         s.to_owned()
     }
+    pub fn is_narrow() -> bool {
+        false
+    }
     pub struct KeyListener;
     pub fn on_shortcut(_f: impl Fn(&str) + 'static) -> KeyListener {
         KeyListener
@@ -150,7 +164,8 @@ mod imp {
 }
 
 pub use imp::{
-    clock, copy_text, now_ms, observe_size, on_shortcut, page_url, scroll_to_end, KeyListener, SizeObserver,
+    clock, copy_text, is_narrow, now_ms, observe_size, on_shortcut, page_url, scroll_to_end, KeyListener,
+    SizeObserver,
 };
 
 pub fn load_nickname() -> Option<String> {

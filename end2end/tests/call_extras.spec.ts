@@ -1,4 +1,5 @@
 import { expect, test } from './support/fixtures';
+import { openMoreOptions } from './support/pages';
 import { NoomServer } from './support/server';
 import { expectGrowing, inbound, joinCall, probedPage, tileOf } from './support/call';
 
@@ -76,7 +77,7 @@ test('the active-speaker highlight follows whoever is not muted', async ({ brows
     await expect(tileOf(page, 'Alice')).toHaveAttribute('data-speaking', 'true', { timeout: 20_000 });
     await expect(tileOf(page, 'Bob')).toHaveAttribute('data-speaking', 'false');
   }
-  await bob.getByRole('button', { name: 'Speaker view' }).click();
+  await (await openMoreOptions(bob)).getByRole('button', { name: 'Speaker view' }).click();
   await expect(tileOf(bob, 'Alice')).toHaveClass(/featured/);
   await bob.screenshot({ path: 'screenshots/speaker-view.png' });
 });

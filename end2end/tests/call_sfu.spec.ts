@@ -1,7 +1,7 @@
 import { Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { expect, test } from './support/fixtures';
-import { chatLog, expectJoined, sendChat } from './support/pages';
+import { chatLog, controlBar, expectJoined, openMoreOptions, sendChat } from './support/pages';
 import { NoomServer } from './support/server';
 import {
   decodingVideoStreams,
@@ -98,9 +98,10 @@ test('three people in an SFU room see and hear each other through the server; a 
 
   // Camera switch is replaceTrack on the publish sender: no new connection.
   const made = await peerConnectionsMade(ben.page);
-  const picker = ben.page.getByLabel('Switch camera');
+  const picker = (await openMoreOptions(ben.page)).getByLabel('Switch camera');
   const target = await picker.locator('option', { hasText: 'fake_device_2' }).getAttribute('value');
   await picker.selectOption(target!);
+  await controlBar(ben.page).getByRole('button', { name: 'More options' }).click();
   await expect
     .poll(() =>
       ben.page.evaluate(() =>
@@ -360,7 +361,7 @@ test('the server hears who speaks: every page highlights them and gets them in h
   await quality.click();
 
   // Speaker view follows the server's choice too.
-  await ben.page.getByRole('button', { name: 'Speaker view' }).click();
+  await (await openMoreOptions(ben.page)).getByRole('button', { name: 'Speaker view' }).click();
   await expect(tileOf(ben.page, 'Cat')).toHaveClass(/featured/);
   await ben.page.screenshot({ path: 'screenshots/call-sfu-speaker.png' });
 });

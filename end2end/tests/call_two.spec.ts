@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expect, test } from './support/fixtures';
-import { chatLog, joinFromPreJoin, sendChat } from './support/pages';
+import { chatLog, controlBar, joinFromPreJoin, openMoreOptions, sendChat } from './support/pages';
 import {
   connectedPeerConnections,
   expectGrowing,
@@ -60,9 +60,10 @@ test('two people in a call: video, loopback ICE, mute, camera off/on/switch, P2P
   await expectGrowing(alice, 'video', 'framesDecoded', 10);
 
   // Camera switch with replaceTrack: frames keep flowing, the sender's track changed.
-  const cameraPicker = bob.getByLabel('Switch camera');
+  const cameraPicker = (await openMoreOptions(bob)).getByLabel('Switch camera');
   const target = await cameraPicker.locator('option', { hasText: 'fake_device_2' }).getAttribute('value');
   await cameraPicker.selectOption(target!);
+  await controlBar(bob).getByRole('button', { name: 'More options' }).click();
   await expect
     .poll(() =>
       bob.evaluate(() =>

@@ -27,7 +27,7 @@ fn entry_view(logged: Logged) -> AnyView {
 
 /// The room's chat: history, notices and the message box.
 #[component]
-pub fn ChatPanel() -> impl IntoView {
+pub fn ChatPanel(#[prop(into)] open: Signal<bool>, on_close: Callback<()>) -> impl IntoView {
     let session = use_session();
     let call = use_call();
     let in_call = Memo::new(move |_| call.state.with(|s| s.phase == Phase::InCall));
@@ -50,9 +50,11 @@ pub fn ChatPanel() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let log_ref = NodeRef::<Ol>::new();
 
-    // Keep the newest message in view.
+    // Keep the newest message in view, also when the panel opens (a
+    // hidden list has no height to scroll).
     Effect::new(move |_| {
         log.with(Vec::len);
+        open.track();
         if let Some(el) = log_ref.get() {
             browser::scroll_to_end(&el);
         }
@@ -83,7 +85,12 @@ pub fn ChatPanel() -> impl IntoView {
     };
 
     view! {
-        <section class="chat" aria-label="Chat">
+        <section class="chat panel" id="chat-panel" aria-labelledby="chat-title" hidden=move || !open.get()>
+            <div class="people-head">
+                <h2 id="chat-title">"Chat"</h2>
+                <button class="ghost icon-button" aria-label="Close chat" title="Close"
+                    on:click=move |_| on_close.run(())>{icons::close()}</button>
+            </div>
             <ol class="chat-log" node_ref=log_ref aria-live="polite" data-testid="chat-log">
                 <For each=move || log.get() key=|l| (l.seq, l.entry.is_pending()) children=entry_view/>
             </ol>

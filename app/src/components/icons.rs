@@ -42,3 +42,27 @@ pub fn paperclip() -> impl IntoView {
 pub fn lock() -> impl IntoView {
     icon(r#"<rect x="5" y="11" width="14" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/>"#)
 }
+
+pub fn chat() -> impl IntoView {
+    icon(r#"<path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-5A8 8 0 1 1 21 12z"/>"#)
+}
+
+pub fn people() -> impl IntoView {
+    icon(
+        r#"<circle cx="9" cy="8" r="3.5"/><path d="M2.5 20a6.5 6.5 0 0 1 13 0M16 4.6a3.5 3.5 0 0 1 0 6.8M18.5 14.2A6.5 6.5 0 0 1 21.5 20"/>"#,
+    )
+}
+
+pub fn more() -> impl IntoView {
+    icon(r#"<circle cx="12" cy="5" r="1"/><circle cx="12" cy="12" r="1"/><circle cx="12" cy="19" r="1"/>"#)
+}
+
+pub fn hang_up() -> impl IntoView {
+    icon(
+        r#"<path d="M3.6 14.4l-1.1-1.9a2 2 0 0 1 .6-2.6C8.6 6.3 15.4 6.3 20.9 9.9a2 2 0 0 1 .6 2.6l-1.1 1.9a2 2 0 0 1-2.5.8l-2.4-1a1.5 1.5 0 0 1-.9-1.4v-1.5a12 12 0 0 0-5.2 0v1.5a1.5 1.5 0 0 1-.9 1.4l-2.4 1a2 2 0 0 1-2.5-.8z"/>"#,
+    )
+}
+
+pub fn close() -> impl IntoView {
+    icon(r#"<path d="M6 6l12 12M18 6L6 18"/>"#)
+}

@@ -1,3 +1,4 @@
+use super::icons;
 use super::initials;
 use crate::protocol::{ClientMsg, MediaMode, Member, PeerId};
 use crate::session::use_session;
@@ -6,7 +7,7 @@ use leptos::prelude::*;
 /// The participant list in the side panel, with the host's controls for
 /// the host. The server checks the role again on every request.
 #[component]
-pub fn MemberList() -> impl IntoView {
+pub fn MemberList(#[prop(into)] open: Signal<bool>, on_close: Callback<()>) -> impl IntoView {
     let session = use_session();
     let members = Memo::new(move |_| {
         session.model.with(|m| m.room.as_ref().map(|r| r.members.clone()).unwrap_or_default())
@@ -46,10 +47,12 @@ pub fn MemberList() -> impl IntoView {
         }
     };
     view! {
-        <section class="people" aria-labelledby="people-title">
+        <section class="people panel" id="people-panel" aria-labelledby="people-title" hidden=move || !open.get()>
             <div class="people-head">
                 <h2 id="people-title">"People " <span class="badge" data-testid="member-count">{move || members.with(Vec::len)}</span></h2>
                 {move || (locked.get() && !i_host.get()).then(|| view! { <span class="badge" data-testid="locked-badge">"locked"</span> })}
+                <button class="ghost icon-button" aria-label="Close people" title="Close"
+                    on:click=move |_| on_close.run(())>{icons::close()}</button>
             </div>
             <Show when=move || i_host.get()>
                 <div class="host-controls" role="group" aria-label="Host controls">

@@ -2,9 +2,13 @@ use super::ConnStatus;
 use leptos::prelude::*;
 
 /// The bar on every page: the brand (a link home), optional page content
-/// in the middle, and the connection state.
+/// in the middle, then optional facts (`end`) beside the connection state:
+/// on a phone those share the brand's line, the middle gets its own.
 #[component]
-pub fn TopBar(#[prop(optional)] children: Option<Children>) -> impl IntoView {
+pub fn TopBar(
+    #[prop(optional)] children: Option<Children>,
+    #[prop(optional)] end: Option<Children>,
+) -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">"Skip to main content"</a>
         <header class="topbar">
@@ -13,6 +17,7 @@ pub fn TopBar(#[prop(optional)] children: Option<Children>) -> impl IntoView {
                 "Noom"
             </a>
             <div class="topbar-middle">{children.map(|c| c())}</div>
+            {end.map(|c| c())}
             <ConnStatus/>
         </header>
     }

@@ -1,7 +1,7 @@
 use crate::call::{use_call, Phase};
 use crate::components::{
-    page_title, CallControls, ChatPanel, MemberList, NicknamePrompt, PreJoin, ProblemBanner, Stage,
-    TextField, TopBar,
+    log_end, page_title, unread, CallControls, ChatPanel, MemberList, NicknamePrompt, Panel, Panels, PreJoin,
+    ProblemBanner, RouteBadge, Stage, TextField, TopBar,
 };
 use crate::protocol::MAX_PASSCODE_CHARS;
 use crate::session::use_session;
@@ -133,6 +133,7 @@ fn RoomPage(room: String) -> AnyView {
             session.act(|m| m.leave_room());
         }
     });
+    let in_call = Memo::new(move |_| !left.get() && phase.get() == Phase::InCall);
     let rejoin = move |_| {
         left.set(false);
         call.start_preview();
@@ -151,27 +152,13 @@ fn RoomPage(room: String) -> AnyView {
             <PreJoin room=room.get_untracked()/>
         }
         .into_any(),
-        Phase::InCall => view! {
-            <main id="main" tabindex="-1" class="room-main" data-joined=move || joined.get().to_string()>
-                <div class="call-area">
-                    <Show when=move || joined.get() fallback=|| view! { <div class="stage waiting"><p class="muted">"Joining…"</p></div> }>
-                        <Stage/>
-                    </Show>
-                    <CallControls/>
-                </div>
-                <aside class="sidebar">
-                    <MemberList/>
-                    <ChatPanel/>
-                </aside>
-            </main>
-        }
-        .into_any(),
+        Phase::InCall => view! { <InCall joined leave=Callback::new(move |()| left.set(true))/> }.into_any(),
     }
     };
 
     view! {
         <div class="page room">
-            <TopBar>
+            <TopBar end=Box::new(move || view! { <Show when=move || in_call.get()><RouteBadge/></Show> }.into_any())>
                 <h1 class="room-title">{move || room.get()}</h1>
                 <Show when=move || joined.get()>
                     <span class="badge" aria-label="people in the room">{move || count.get()}</span>
@@ -179,7 +166,8 @@ fn RoomPage(room: String) -> AnyView {
                 <button class="secondary" on:click=copy_link>
                     {move || if copied.get() { "Link copied" } else { "Copy link" }}
                 </button>
-                <Show when=move || !left.get()>
+                // In the call, leaving is on the control bar.
+                <Show when=move || !left.get() && !in_call.get()>
                     <button class="danger" on:click=leave aria-label="Leave room">"Leave"</button>
                 </Show>
             </TopBar>
@@ -193,6 +181,56 @@ fn RoomPage(room: String) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// The call: the stage, the side panels and the control bar under both.
+#[component]
+fn InCall(joined: Memo<bool>, leave: Callback<()>) -> impl IntoView {
+    let session = use_session();
+    let panels = RwSignal::new(Panels::initial(browser::is_narrow()));
+    // The newest chat entry seen with the panel open; what came after is
+    // unread.
+    let seen = RwSignal::new(0u64);
+    let end = Memo::new(move |_| session.model.with(|m| m.room.as_ref().map_or(0, |r| log_end(&r.log))));
+    Effect::new(move |_| {
+        if panels.get().chat {
+            seen.set(end.get());
+        }
+    });
+    let unread = Memo::new(move |_| {
+        let seen = seen.get();
+        session.model.with(|m| m.room.as_ref().map_or(0, |r| unread(&r.log, seen)))
+    });
+    // A window narrowed to phone width keeps one sheet at most.
+    let main = NodeRef::<leptos::html::Main>::new();
+    let observer = StoredValue::new_local(None::<browser::SizeObserver>);
+    Effect::new(move |_| {
+        if let Some(el) = main.get() {
+            let fit = move |_, _| {
+                let narrow = browser::is_narrow();
+                if panels.get_untracked().fit(narrow) != panels.get_untracked() {
+                    panels.update(|p| *p = p.fit(narrow));
+                }
+            };
+            observer.set_value(browser::observe_size(&el, fit));
+        }
+    });
+    let close = move |panel: Panel| Callback::new(move |()| panels.update(|p| *p = p.close(panel)));
+    view! {
+        <main id="main" tabindex="-1" class="room-main" node_ref=main data-joined=move || joined.get().to_string()
+            class:with-panel=move || panels.get().any()>
+            <div class="call-area">
+                <Show when=move || joined.get() fallback=|| view! { <div class="stage waiting"><p class="muted">"Joining…"</p></div> }>
+                    <Stage/>
+                </Show>
+            </div>
+            <aside class="sidebar" hidden=move || !panels.get().any()>
+                <MemberList open=Signal::derive(move || panels.get().people) on_close=close(Panel::People)/>
+                <ChatPanel open=Signal::derive(move || panels.get().chat) on_close=close(Panel::Chat)/>
+            </aside>
+            <CallControls panels unread on_leave=leave/>
+        </main>
+    }
 }
 
 /// After the Leave button: rejoin, or go back to the lobby.

@@ -42,8 +42,30 @@ export function memberNames(page: Page) {
   return page.getByTestId('member-list').locator('.member-name');
 }
 
+/** The call's control bar. */
+export function controlBar(page: Page) {
+  return page.getByRole('toolbar', { name: 'Call controls' });
+}
+
+/** Opens a side panel of the call if it is closed (on a phone, panels
+ *  start closed). */
+export async function openPanel(page: Page, panel: 'Chat' | 'People') {
+  const toggle = controlBar(page).getByRole('button', { name: new RegExp(`^${panel}`) });
+  if ((await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+}
+
+/** Opens the control bar's "More options" menu (layout and devices). */
+export async function openMoreOptions(page: Page) {
+  const more = controlBar(page).getByRole('button', { name: 'More options' });
+  if ((await more.getAttribute('aria-expanded')) === 'false') await more.click();
+  return page.getByRole('group', { name: 'More options' });
+}
+
 export async function sendChat(page: Page, text: string) {
-  await page.getByLabel('Message', { exact: true }).fill(text);
+  const box = page.getByLabel('Message', { exact: true });
+  if (!(await box.isVisible())) await openPanel(page, 'Chat');
+  await box.fill(text);
   await page.getByRole('button', { name: 'Send message' }).click();
 }
 

@@ -1,0 +1,99 @@
+// The call screen around the video: the control bar at the bottom, the
+// chat and people panels that open and close, the unread badge, and a
+// phone layout with the call first and no page scroll.
+import { Page } from '@playwright/test';
+import { expect, test } from './support/fixtures';
+import { joinCall, probedPage, tiles } from './support/call';
+import { chatLog, controlBar, openMoreOptions, openPanel, sendChat } from './support/pages';
+
+const stageWidth = (page: Page) => page.locator('section.stage').evaluate((s) => s.getBoundingClientRect().width);
+const chatButton = (page: Page) => controlBar(page).getByRole('button', { name: /^Chat/ });
+
+async function call(browser: any, server: any, room: string, viewport: { width: number; height: number }) {
+  const ann = (await probedPage(browser, viewport)).page;
+  await joinCall(ann, server.url, 'Ann', room);
+  const ben = (await probedPage(browser, { width: 1280, height: 800 })).page;
+  await joinCall(ben, server.url, 'Ben', room);
+  await expect(tiles(ann)).toHaveCount(2);
+  return { ann, ben };
+}
+
+test('panels close to give the call the screen, and the chat button counts what came meanwhile', async ({ browser, server }) => {
+  const { ann, ben } = await call(browser, server, 'panels', { width: 1280, height: 800 });
+  // A desktop starts with both panels beside the call.
+  await expect(ann.getByRole('region', { name: 'Chat' })).toBeVisible();
+  await expect(ann.getByRole('region', { name: /^People/ })).toBeVisible();
+  const narrow = await stageWidth(ann);
+
+  // One closes from the bar, the other with its own close button.
+  await chatButton(ann).click();
+  await ann.getByRole('button', { name: 'Close people' }).click();
+  await expect(ann.getByRole('region', { name: 'Chat' })).toBeHidden();
+  await expect(ann.getByRole('region', { name: /^People/ })).toBeHidden();
+  await expect.poll(() => stageWidth(ann)).toBeGreaterThan(narrow + 300);
+  await expect(chatButton(ann)).toHaveAttribute('aria-expanded', 'false');
+
+  // Ben writes twice and Ann once: Ann's button counts Ben's two.
+  await sendChat(ben, 'first while closed');
+  await sendChat(ben, 'second while closed');
+  await expect(chatButton(ann)).toHaveAccessibleName('Chat, 2 unread messages');
+  await expect(controlBar(ann).getByTestId('unread')).toHaveText('2');
+  await ann.screenshot({ path: 'screenshots/call-panels-closed.png' });
+
+  // Opened from the keyboard, the chat shows them and the count goes.
+  await chatButton(ann).focus();
+  await ann.keyboard.press('Enter');
+  await expect(chatLog(ann)).toContainText('second while closed');
+  await expect(chatButton(ann)).toHaveAccessibleName('Chat');
+  await expect(controlBar(ann).getByTestId('unread')).toBeHidden();
+  // While it is open, nothing piles up.
+  await sendChat(ben, 'seen at once');
+  await expect(chatLog(ann)).toContainText('seen at once');
+  await expect(chatButton(ann)).toHaveAccessibleName('Chat');
+});
+
+test('on a phone the call fills the screen, panels are sheets over it, and the page never scrolls', async ({ browser, server }) => {
+  const { ann, ben } = await call(browser, server, 'phone-call', { width: 390, height: 844 });
+  const fitsTheScreen = () =>
+    ann.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight && document.documentElement.scrollWidth <= window.innerWidth);
+  // Nothing but the call: no panel open, no page scroll, every control on screen.
+  await expect(ann.getByRole('region', { name: 'Chat' })).toBeHidden();
+  await expect(ann.getByRole('region', { name: /^People/ })).toBeHidden();
+  expect(await fitsTheScreen()).toBe(true);
+  for (const name of ['Mute microphone', 'Turn camera off', 'Share screen', 'More options', 'Chat', 'People', 'Leave room']) {
+    await expect(controlBar(ann).getByRole('button', { name, exact: true })).toBeInViewport({ ratio: 1 });
+  }
+  const stage = await ann.locator('section.stage').boundingBox();
+  expect(stage!.height).toBeGreaterThan(844 * 0.6);
+  await ann.screenshot({ path: 'screenshots/call-phone.png' });
+
+  // People is a sheet over the stage, with the bar still below it.
+  await openPanel(ann, 'People');
+  const people = ann.getByRole('region', { name: /^People/ });
+  await expect(people).toBeInViewport({ ratio: 1 });
+  await expect(people.getByTestId('member-list')).toContainText('Ben');
+  await expect(controlBar(ann)).toBeInViewport({ ratio: 1 });
+  // Opening the chat closes it: one sheet at a time.
+  await openPanel(ann, 'Chat');
+  await expect(people).toBeHidden();
+  await sendChat(ben, 'hello phone');
+  await expect(chatLog(ann)).toContainText('hello phone');
+  await sendChat(ann, 'hello desk');
+  await expect(chatLog(ben)).toContainText('hello desk');
+  expect(await fitsTheScreen()).toBe(true);
+  await ann.screenshot({ path: 'screenshots/call-phone-chat.png' });
+  // The sheet's own button closes it; so does Escape.
+  await ann.getByRole('button', { name: 'Close chat' }).click();
+  await expect(ann.getByRole('region', { name: 'Chat' })).toBeHidden();
+  await openPanel(ann, 'People');
+  await ann.keyboard.press('Escape');
+  await expect(people).toBeHidden();
+
+  // The menu's devices and layout fit the phone too.
+  const menu = await openMoreOptions(ann);
+  await expect(menu).toBeInViewport({ ratio: 1 });
+  await expect(menu.getByLabel('Switch camera')).toBeVisible();
+  await ann.screenshot({ path: 'screenshots/call-phone-more.png' });
+  await ann.keyboard.press('Escape');
+  await expect(menu).toBeHidden();
+});
