@@ -29,6 +29,8 @@ command -v nft >/dev/null || missing+=(nftables)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v turnserver >/dev/null || missing+=(coturn)
 command -v node >/dev/null || missing+=(nodejs npm)
+# Reactions are emoji: drawn in colour, as on people's own machines.
+fc-list 2>/dev/null | grep -q NotoColorEmoji || missing+=(fonts-noto-color-emoji)
 # deploy/check.sh: a certificate, HTTPS fetches, and checking the unit file.
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)

@@ -68,6 +68,57 @@ pub struct Member {
     pub nickname: String,
     #[serde(default)]
     pub media: MediaState,
+    /// When they raised their hand (server time, ms), while it is up:
+    /// hands are listed in this order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand: Option<u64>,
+}
+
+/// The reactions one can send to the room: a fixed few, so that nobody can
+/// float arbitrary text over other people's video.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reaction {
+    ThumbsUp,
+    Heart,
+    Laugh,
+    Wow,
+    Clap,
+    Party,
+}
+
+impl Reaction {
+    pub const ALL: [Reaction; 6] = [
+        Reaction::ThumbsUp,
+        Reaction::Heart,
+        Reaction::Laugh,
+        Reaction::Wow,
+        Reaction::Clap,
+        Reaction::Party,
+    ];
+
+    pub fn emoji(self) -> &'static str {
+        match self {
+            Reaction::ThumbsUp => "👍",
+            Reaction::Heart => "❤️",
+            Reaction::Laugh => "😂",
+            Reaction::Wow => "😮",
+            Reaction::Clap => "👏",
+            Reaction::Party => "🎉",
+        }
+    }
+
+    /// What a screen reader says for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reaction::ThumbsUp => "thumbs up",
+            Reaction::Heart => "heart",
+            Reaction::Laugh => "laughing",
+            Reaction::Wow => "surprised",
+            Reaction::Clap => "applause",
+            Reaction::Party => "celebration",
+        }
+    }
 }
 
 /// One entry of `RTCConfiguration.iceServers`.
@@ -213,6 +264,19 @@ pub enum ClientMsg {
     /// Your connections to the server failed (SFU rooms): drop both and
     /// start over. Answered with `media_restarted`.
     RestartMedia,
+    /// Raise your hand, or lower it.
+    RaiseHand {
+        up: bool,
+    },
+    /// Host only: lower someone's raised hand.
+    LowerHand {
+        id: PeerId,
+    },
+    /// Float a reaction over your tile for everyone in the room (a few a
+    /// second at most).
+    React {
+        reaction: Reaction,
+    },
 }
 
 impl ClientMsg {
@@ -233,6 +297,9 @@ impl ClientMsg {
             ClientMsg::Media { .. } => "media",
             ClientMsg::SetRoomMedia { .. } => "set_room_media",
             ClientMsg::RestartMedia => "restart_media",
+            ClientMsg::RaiseHand { .. } => "raise_hand",
+            ClientMsg::LowerHand { .. } => "lower_hand",
+            ClientMsg::React { .. } => "react",
         }
     }
 
@@ -253,6 +320,9 @@ impl ClientMsg {
         "media",
         "set_room_media",
         "restart_media",
+        "raise_hand",
+        "lower_hand",
+        "react",
     ];
 }
 
@@ -436,6 +506,16 @@ pub enum ServerMsg {
     /// comes, and their tiles say why. Sent when it changes. SFU rooms only.
     HeldBack {
         peers: Vec<PeerId>,
+    },
+    /// `id` raised their hand at `hand` (server ms), or it went down (null).
+    PeerHand {
+        id: PeerId,
+        hand: Option<u64>,
+    },
+    /// `from` sent a reaction to the room (you too, for your own).
+    Reacted {
+        from: PeerId,
+        reaction: Reaction,
     },
 }
 }
@@ -687,6 +767,8 @@ named_enum! {
         ActiveSpeaker { peer: Option<PeerId> },
         PausedLayers { rids: Vec<String> },
         HeldBack { peers: Vec<PeerId> },
+        PeerHand { id: PeerId, hand: Option<u64> },
+        Reacted { from: PeerId, reaction: Reaction },
     }
 }
 
@@ -740,7 +822,9 @@ impl ServerMsg {
             | ServerMsg::MediaRestarted
             | ServerMsg::ActiveSpeaker { .. }
             | ServerMsg::PausedLayers { .. }
-            | ServerMsg::HeldBack { .. }) => Err(msg),
+            | ServerMsg::HeldBack { .. }
+            | ServerMsg::PeerHand { .. }
+            | ServerMsg::Reacted { .. }) => Err(msg),
         }
     }
 
@@ -769,6 +853,8 @@ impl ServerMsg {
             ServerMsg::ActiveSpeaker { peer } => Ok(RoomMsg::ActiveSpeaker { peer }),
             ServerMsg::PausedLayers { rids } => Ok(RoomMsg::PausedLayers { rids }),
             ServerMsg::HeldBack { peers } => Ok(RoomMsg::HeldBack { peers }),
+            ServerMsg::PeerHand { id, hand } => Ok(RoomMsg::PeerHand { id, hand }),
+            ServerMsg::Reacted { from, reaction } => Ok(RoomMsg::Reacted { from, reaction }),
             msg @ (ServerMsg::Welcome { .. }
             | ServerMsg::NicknameSet { .. }
             | ServerMsg::Rooms { .. }
@@ -825,11 +911,26 @@ mod tests {
                 sdp_m_line_index: Some(0),
             },
         });
+        round_trip_client(ClientMsg::RaiseHand { up: true });
+        round_trip_client(ClientMsg::LowerHand { id: PeerId("p1".into()) });
+        for reaction in Reaction::ALL {
+            round_trip_client(ClientMsg::React { reaction });
+        }
+        assert_eq!(
+            encode(&ClientMsg::React { reaction: Reaction::ThumbsUp }),
+            r#"{"type":"react","reaction":"thumbs_up"}"#
+        );
+        assert!(decode_client(r#"{"type":"react","reaction":"<b>spam</b>"}"#).is_err(), "only the fixed few");
     }
 
     /// One of every server message (both signal payloads, with and without options).
     fn every_server_msg() -> Vec<ServerMsg> {
-        let member = Member { id: PeerId("a".into()), nickname: "Ada".into(), media: MediaState::default() };
+        let member = Member {
+            id: PeerId("a".into()),
+            nickname: "Ada".into(),
+            media: MediaState::default(),
+            hand: None,
+        };
         vec![
             ServerMsg::Welcome {
                 id: PeerId("a".into()),
@@ -848,6 +949,18 @@ mod tests {
                 resumed: true,
             },
             ServerMsg::PeerMedia { id: PeerId("a".into()), media: MediaState { audio: false, video: true } },
+            ServerMsg::PeerHand { id: PeerId("a".into()), hand: Some(1_700_000_000_000) },
+            ServerMsg::PeerHand { id: PeerId("a".into()), hand: None },
+            ServerMsg::Reacted { from: PeerId("a".into()), reaction: Reaction::Heart },
+            ServerMsg::Joined {
+                room: "x".into(),
+                members: vec![Member { hand: Some(5), ..member.clone() }],
+                sharer: None,
+                locked: false,
+                passcode: false,
+                media: MediaMode::Sfu,
+                resumed: false,
+            },
             ServerMsg::NicknameSet { nickname: "Ada".into() },
             ServerMsg::Rooms {
                 rooms: vec![
@@ -1050,6 +1163,9 @@ mod tests {
             },
             ClientMsg::SetRoomMedia { media: MediaMode::Sfu },
             ClientMsg::RestartMedia,
+            ClientMsg::RaiseHand { up: false },
+            ClientMsg::LowerHand { id: PeerId(String::new()) },
+            ClientMsg::React { reaction: Reaction::Laugh },
         ];
         for msg in samples {
             let value: serde_json::Value = serde_json::from_str(&encode(&msg)).unwrap();
@@ -1057,7 +1173,7 @@ mod tests {
             assert!(ClientMsg::TYPES.contains(&tag), "{tag} missing from ClientMsg::TYPES");
             assert_eq!(msg.kind(), tag);
         }
-        assert_eq!(ClientMsg::TYPES.len(), 14);
+        assert_eq!(ClientMsg::TYPES.len(), 17);
     }
 
     #[test]

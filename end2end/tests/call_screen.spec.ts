@@ -3,8 +3,8 @@
 // phone layout with the call first and no page scroll.
 import { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
-import { joinCall, probedPage, tiles } from './support/call';
-import { chatLog, controlBar, openMoreOptions, openPanel, sendChat } from './support/pages';
+import { joinCall, probedPage, tileOf, tiles } from './support/call';
+import { chatLog, controlBar, memberNames, openMoreOptions, openPanel, sendChat } from './support/pages';
 
 const stageWidth = (page: Page) => page.locator('section.stage').evaluate((s) => s.getBoundingClientRect().width);
 const chatButton = (page: Page) => controlBar(page).getByRole('button', { name: /^Chat/ });
@@ -89,6 +89,17 @@ test('on a phone the call fills the screen, panels are sheets over it, and the p
   await ann.keyboard.press('Escape');
   await expect(people).toBeHidden();
 
+  // Reactions fit, with the raise-hand button the bar has no room for.
+  await controlBar(ann).getByRole('button', { name: 'Send a reaction' }).click();
+  const reactions = ann.getByRole('group', { name: 'Reactions' });
+  await expect(reactions).toBeInViewport({ ratio: 1 });
+  await reactions.getByRole('button', { name: 'Raise hand' }).click();
+  await expect(tileOf(ben, 'Ann').getByRole('img', { name: 'hand raised' })).toBeVisible();
+  await expect(reactions.getByRole('button', { name: 'Lower hand' })).toHaveAttribute('aria-pressed', 'true');
+  await ann.screenshot({ path: 'screenshots/call-phone-reactions.png' });
+  await ann.keyboard.press('Escape');
+  await expect(reactions).toBeHidden();
+
   // The menu's devices and layout fit the phone too.
   const menu = await openMoreOptions(ann);
   await expect(menu).toBeInViewport({ ratio: 1 });
@@ -96,4 +107,55 @@ test('on a phone the call fills the screen, panels are sheets over it, and the p
   await ann.screenshot({ path: 'screenshots/call-phone-more.png' });
   await ann.keyboard.press('Escape');
   await expect(menu).toBeHidden();
+});
+
+test('raised hands and reactions reach everyone; the host lowers a hand', async ({ browser, server }) => {
+  const people: Page[] = [];
+  for (const name of ['Ann', 'Ben', 'Cat']) {
+    const { page } = await probedPage(browser, { width: 1280, height: 800 });
+    await joinCall(page, server.url, name, 'hands');
+    people.push(page);
+  }
+  const [ann, ben, cat] = people;
+  await expect(tiles(ann)).toHaveCount(3);
+  const raisedOn = (page: Page, who: string) => tileOf(page, who).getByRole('img', { name: 'hand raised' });
+
+  // Ben raises his hand from the keyboard (H), then Cat from the bar.
+  await ben.locator('body').press('h');
+  await expect(controlBar(ben).getByRole('button', { name: 'Lower hand' })).toHaveAttribute('aria-pressed', 'true');
+  await controlBar(cat).getByRole('button', { name: 'Raise hand' }).click();
+  for (const page of people) {
+    await expect(raisedOn(page, 'Ben')).toBeVisible();
+    await expect(raisedOn(page, 'Cat')).toBeVisible();
+    await expect(raisedOn(page, 'Ann')).toHaveCount(0);
+    // People lists raised hands first, in the order they went up.
+    await expect(memberNames(page)).toHaveText(['Ben', 'Cat', 'Ann']);
+  }
+  await ann.screenshot({ path: 'screenshots/call-hands.png' });
+
+  // Only the host has a button to lower someone else's hand.
+  await expect(cat.getByRole('button', { name: "Lower Ben's hand" })).toHaveCount(0);
+  await ann.getByRole('button', { name: "Lower Ben's hand" }).click();
+  for (const page of people) await expect(raisedOn(page, 'Ben')).toHaveCount(0);
+  await expect(controlBar(ben).getByRole('button', { name: 'Raise hand' })).toHaveAttribute('aria-pressed', 'false');
+  await expect(memberNames(ann)).toHaveText(['Cat', 'Ann', 'Ben']);
+  // Cat lowers her own.
+  await controlBar(cat).getByRole('button', { name: 'Lower hand' }).click();
+  await expect(raisedOn(ann, 'Cat')).toHaveCount(0);
+
+  // A reaction floats over the sender's tile for everyone, then goes.
+  await controlBar(ben).getByRole('button', { name: 'Send a reaction' }).click();
+  await ben.getByRole('group', { name: 'Reactions' }).getByRole('button', { name: 'applause' }).click();
+  for (const page of people) await expect(tileOf(page, 'Ben').getByTestId('reaction')).toHaveText(['👏']);
+  await expect(tileOf(ann, 'Cat').getByTestId('reaction')).toHaveCount(0);
+  await ann.screenshot({ path: 'screenshots/call-reaction.png' });
+  await expect(tileOf(ann, 'Ben').getByTestId('reaction')).toHaveCSS('opacity', '0', { timeout: 8_000 });
+
+  // A flood is cut off by the server, which says why.
+  const heart = ben.getByRole('group', { name: 'Reactions' }).getByRole('button', { name: 'heart' });
+  for (let i = 0; i < 10; i++) await heart.click();
+  await expect(ben.getByTestId('problem')).toContainText('a lot of reactions');
+  const hearts = tileOf(cat, 'Ben').getByTestId('reaction').filter({ hasText: '❤️' });
+  await expect(hearts).not.toHaveCount(0);
+  expect(await hearts.count()).toBeLessThanOrEqual(6);
 });

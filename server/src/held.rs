@@ -96,7 +96,12 @@ mod tests {
     use app::protocol::{MediaState, Member};
 
     fn chat(text: &str) -> Outgoing {
-        let from = Member { id: PeerId("ada".into()), nickname: "Ada".into(), media: MediaState::default() };
+        let from = Member {
+            id: PeerId("ada".into()),
+            nickname: "Ada".into(),
+            media: MediaState::default(),
+            hand: None,
+        };
         Outgoing {
             node: None,
             event: ClusterEvent::Chat { room: "x".into(), from, text: text.into(), ts: 0, nonce: None },
@@ -162,7 +167,12 @@ mod tests {
             node: None,
             event: ClusterEvent::Left {
                 room: "x".into(),
-                member: Member { id: PeerId("b".into()), nickname: "B".into(), media: MediaState::default() },
+                member: Member {
+                    id: PeerId("b".into()),
+                    nickname: "B".into(),
+                    media: MediaState::default(),
+                    hand: None,
+                },
             },
         };
         assert_eq!(sender_to_tell(&left), None);

@@ -2,7 +2,7 @@
 
 mod support;
 
-use app::protocol::{ClientMsg, ErrorCode, SdpType, ServerMsg, SignalPayload};
+use app::protocol::{ClientMsg, ErrorCode, Reaction, SdpType, ServerMsg, SignalPayload};
 use std::time::{Duration, Instant};
 use support::{room_count, Client, Redis, Server};
 
@@ -188,6 +188,44 @@ async fn passcodes_locks_and_host_actions_span_nodes() {
     bob.recv_until(|m| matches!(m, ServerMsg::Removed { .. })).await;
     let bob_id = bob.id.clone();
     ada.recv_until(|m| matches!(m, ServerMsg::PeerLeft { peer } if peer.id == bob_id)).await;
+}
+
+#[tokio::test]
+async fn hands_and_reactions_span_nodes() {
+    let redis = Redis::start().await;
+    let a = node(&redis).await;
+    let b = node(&redis).await;
+    let mut ada = Client::in_room(&a, "Ada", "hands").await; // host, on A
+    let mut bob = Client::in_room(&b, "Bob", "hands").await;
+    ada.recv_until(|m| matches!(m, ServerMsg::PeerJoined { .. })).await;
+    let bob_id = bob.id.clone();
+
+    bob.send(&ClientMsg::RaiseHand { up: true }).await;
+    let on_a = |m: &ServerMsg| matches!(m, ServerMsg::PeerHand { id, hand: Some(_) } if *id == bob_id);
+    ada.recv_until(on_a).await;
+    // Someone joining on A sees Bob's hand up in the member list.
+    let mut cy = Client::named(&a, "Cy").await;
+    cy.send(&ClientMsg::Join { room: "hands".into(), passcode: None }).await;
+    match cy.recv_until(|m| matches!(m, ServerMsg::Joined { .. })).await {
+        ServerMsg::Joined { members, .. } => {
+            let bob = members.iter().find(|m| m.nickname == "Bob").unwrap();
+            assert!(bob.hand.is_some());
+        }
+        _ => unreachable!(),
+    }
+    // The host on A lowers it; Bob's own node hears.
+    ada.send(&ClientMsg::LowerHand { id: bob_id.clone() }).await;
+    bob.recv_until(|m| matches!(m, ServerMsg::PeerHand { id, hand: None } if *id == bob_id)).await;
+
+    ada.send(&ClientMsg::React { reaction: Reaction::Party }).await;
+    let ada_id = ada.id.clone();
+    bob.recv_until(
+        |m| matches!(m, ServerMsg::Reacted { from, reaction: Reaction::Party } if *from == ada_id),
+    )
+    .await;
+    // A reaction nobody offers is refused as a bad message.
+    bob.send_raw(r#"{"type":"react","reaction":"<img src=x>"}"#).await;
+    bob.expect_error(ErrorCode::BadMessage).await;
 }
 
 #[tokio::test]

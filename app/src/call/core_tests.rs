@@ -6,7 +6,7 @@ fn id(s: &str) -> PeerId {
 }
 
 fn member(s: &str) -> Member {
-    Member { id: id(s), nickname: s.to_uppercase(), media: MediaState::default() }
+    Member { id: id(s), nickname: s.to_uppercase(), media: MediaState::default(), hand: None }
 }
 
 fn roster(me: &str, members: &[&str], media: MediaMode) -> Input {

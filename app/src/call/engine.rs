@@ -153,6 +153,7 @@ fn member(call: Call, id: &PeerId) -> Member {
             id: id.clone(),
             nickname: "Someone".into(),
             media: Default::default(),
+            hand: None,
         })
     })
 }

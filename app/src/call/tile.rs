@@ -3,8 +3,8 @@
 
 use super::quality::Quality;
 use super::{CallState, PeerLink};
-use crate::protocol::{MediaState, Member, PeerId};
-use crate::session::Model;
+use crate::protocol::{MediaState, Member, PeerId, Reaction};
+use crate::session::{Floating, Model};
 
 /// The part of the session the stage needs. The stage keeps it in one memo:
 /// a chat line changes the session but not this, so no tile hears of it.
@@ -14,6 +14,7 @@ pub struct StageFacts {
     pub members: Vec<Member>,
     pub sharer: Option<PeerId>,
     pub signaling_up: bool,
+    pub reactions: Vec<Floating>,
 }
 
 impl StageFacts {
@@ -24,6 +25,7 @@ impl StageFacts {
             members: room.map(|r| r.members.clone()).unwrap_or_default(),
             sharer: room.and_then(|r| r.sharer.clone()),
             signaling_up: model.is_open(),
+            reactions: room.map(|r| r.reactions.clone()).unwrap_or_default(),
         }
     }
 
@@ -58,6 +60,9 @@ pub struct TileView {
     pub held_back: bool,
     /// What the tile says over the video, if anything.
     pub status: Option<&'static str>,
+    pub hand_raised: bool,
+    /// Reactions floating over the tile now, each with its own number.
+    pub reactions: Vec<(u64, Reaction)>,
 }
 
 impl TileView {
@@ -115,6 +120,8 @@ pub fn tile_view(facts: &StageFacts, call: &CallState, id: &PeerId) -> TileView 
         quality: peer.and_then(|p| p.quality),
         held_back,
         status,
+        hand_raised: member.is_some_and(|m| m.hand.is_some()),
+        reactions: facts.reactions.iter().filter(|r| &r.from == id).map(|r| (r.seq, r.reaction)).collect(),
     }
 }
 
@@ -223,7 +230,7 @@ mod tests {
     }
 
     fn member(who: &str, audio: bool, video: bool) -> Member {
-        Member { id: id(who), nickname: who.to_uppercase(), media: MediaState { audio, video } }
+        Member { id: id(who), nickname: who.to_uppercase(), media: MediaState { audio, video }, hand: None }
     }
 
     fn facts() -> StageFacts {
@@ -232,7 +239,22 @@ mod tests {
             members: vec![member("ann", true, false), member("me", false, false), member("bo", false, true)],
             sharer: None,
             signaling_up: true,
+            reactions: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_tile_shows_its_owners_hand_and_only_their_reactions() {
+        let mut facts = facts();
+        facts.members[0].hand = Some(7);
+        let float = |seq, who: &str| Floating { seq, from: id(who), reaction: Reaction::Wow, at_ms: 0 };
+        facts.reactions = vec![float(1, "ann"), float(2, "bo"), float(3, "ann")];
+        let ann = tile_view(&facts, &call(), &id("ann"));
+        assert!(ann.hand_raised);
+        assert_eq!(ann.reactions, vec![(1, Reaction::Wow), (3, Reaction::Wow)]);
+        let bo = tile_view(&facts, &call(), &id("bo"));
+        assert!(!bo.hand_raised);
+        assert_eq!(bo.reactions, vec![(2, Reaction::Wow)]);
     }
 
     fn call() -> CallState {

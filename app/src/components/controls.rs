@@ -3,13 +3,13 @@ use super::icons;
 use super::panels::{Panel, Panels};
 use crate::browser;
 use crate::call::use_call;
-use crate::protocol::MediaMode;
+use crate::protocol::{ClientMsg, MediaMode, Reaction};
 use leptos::prelude::*;
 
 /// The call's control bar, always at the bottom of the screen: microphone,
-/// camera, share, more (layout and devices), the panels and leave.
-/// M and V toggle the microphone and camera; Escape closes the menu and,
-/// on a phone, an open sheet.
+/// camera, share, reactions, raise hand, more (layout and devices), the
+/// panels and leave. M and V toggle the microphone and camera, H the hand;
+/// Escape closes the menus and, on a phone, an open sheet.
 #[component]
 pub fn CallControls(
     panels: RwSignal<Panels>,
@@ -22,12 +22,22 @@ pub fn CallControls(
     let sharing = Memo::new(move |_| state.with(|s| s.sharing));
     let camera_on = Memo::new(move |_| state.with(|s| s.camera_on && s.has_camera));
     let menu = RwSignal::new(false);
+    let reactions = RwSignal::new(false);
+    let hand_up = Memo::new(move |_| {
+        call.session.model.with(|m| {
+            let me = m.me.as_ref();
+            m.room.as_ref().is_some_and(|r| r.members.iter().any(|x| Some(&x.id) == me && x.hand.is_some()))
+        })
+    });
+    let toggle_hand = move || call.session.send(ClientMsg::RaiseHand { up: !hand_up.get_untracked() });
 
     let shortcuts = browser::on_shortcut(move |key| match key {
         "m" => call.toggle_mic(),
         "v" => call.toggle_camera(),
+        "h" => toggle_hand(),
         "escape" => {
             menu.set(false);
+            reactions.set(false);
             if browser::is_narrow() {
                 panels.set(Panels::initial(true));
             }
@@ -67,6 +77,29 @@ pub fn CallControls(
                     title=move || if sharing.get() { "Stop sharing your screen" } else { "Share your screen" }
                     on:click=move |_| call.toggle_share()
                 >{icons::screen()}</button>
+                <div class="menu-anchor">
+                    <button class="round" aria-label="Send a reaction" title="Reactions"
+                        aria-expanded=move || reactions.get().to_string() class:active=move || reactions.get()
+                        on:click=move |_| reactions.update(|r| *r = !*r)
+                    >{icons::smile()}</button>
+                    <div class="reaction-bar" role="group" aria-label="Reactions" hidden=move || !reactions.get()>
+                        {Reaction::ALL.map(|reaction| view! {
+                            <button class="ghost" aria-label=reaction.name() title=reaction.name()
+                                on:click=move |_| call.session.send(ClientMsg::React { reaction })
+                            >{reaction.emoji()}</button>
+                        })}
+                        // A phone's bar has no room for its own hand button.
+                        <button class="secondary phone-only" aria-pressed=move || hand_up.get().to_string()
+                            on:click=move |_| toggle_hand()
+                        >{icons::hand()}{move || if hand_up.get() { "Lower hand" } else { "Raise hand" }}</button>
+                    </div>
+                </div>
+                <button class="round wide-only" class:active=move || hand_up.get()
+                    aria-label=move || if hand_up.get() { "Lower hand" } else { "Raise hand" }
+                    aria-pressed=move || hand_up.get().to_string()
+                    title=move || if hand_up.get() { "Lower your hand (H)" } else { "Raise your hand (H)" }
+                    on:click=move |_| toggle_hand()
+                >{icons::hand()}</button>
                 <div class="menu-anchor">
                     <button class="round" aria-label="More options" title="Layout and devices"
                         aria-expanded=move || menu.get().to_string() class:active=move || menu.get()

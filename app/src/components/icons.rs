@@ -66,3 +66,13 @@ pub fn hang_up() -> impl IntoView {
 pub fn close() -> impl IntoView {
     icon(r#"<path d="M6 6l12 12M18 6L6 18"/>"#)
 }
+
+pub fn hand() -> impl IntoView {
+    icon(
+        r#"<path d="M18 11V6.5a1.5 1.5 0 0 0-3 0V11M15 10.5v-6a1.5 1.5 0 0 0-3 0v6M12 10.5V5a1.5 1.5 0 0 0-3 0v7.5M9 12.5V9a1.5 1.5 0 0 0-3 0v5.5a7 7 0 0 0 7 7h.5a6.5 6.5 0 0 0 5.9-3.8L21 13.5a1.5 1.5 0 0 0-2.6-1.4L18 13"/>"#,
+    )
+}
+
+pub fn smile() -> impl IntoView {
+    icon(r#"<circle cx="12" cy="12" r="9"/><path d="M8.5 14a4 4 0 0 0 7 0M9 9.5h.01M15 9.5h.01"/>"#)
+}

@@ -9,8 +9,14 @@ use leptos::prelude::*;
 #[component]
 pub fn MemberList(#[prop(into)] open: Signal<bool>, on_close: Callback<()>) -> impl IntoView {
     let session = use_session();
+    // Raised hands first, the first raised at the top; then join order.
     let members = Memo::new(move |_| {
-        session.model.with(|m| m.room.as_ref().map(|r| r.members.clone()).unwrap_or_default())
+        session.model.with(|m| {
+            let Some(room) = m.room.as_ref() else { return Vec::new() };
+            let mut list: Vec<Member> = room.raised_hands().into_iter().cloned().collect();
+            list.extend(room.members.iter().filter(|x| x.hand.is_none()).cloned());
+            list
+        })
     });
     let me = Memo::new(move |_| session.model.with(|m| m.me.clone()));
     let host = Memo::new(move |_| session.model.with(|m| m.room.as_ref().and_then(|r| r.host().cloned())));
@@ -31,8 +37,23 @@ pub fn MemberList(#[prop(into)] open: Signal<bool>, on_close: Callback<()>) -> i
             <li class="member">
                 <span class="avatar small" aria-hidden="true">{initials(&member.nickname)}</span>
                 <span class="member-name">{member.nickname.clone()}</span>
+                {member.hand.is_some().then(|| view! {
+                    <span class="hand-badge" role="img" aria-label="hand raised" title="Hand raised" data-testid="raised-hand">{icons::hand()}</span>
+                })}
                 {move || is_host.get().then(|| view! { <span class="badge host" data-testid="host-badge">"host"</span> })}
                 {move || is_me.get().then(|| view! { <span class="muted">"you"</span> })}
+                {(member.hand.is_some()).then(|| {
+                    let id = member.id.clone();
+                    let label = format!("Lower {}'s hand", member.nickname);
+                    move || (i_host.get() && !is_me.get()).then(|| {
+                        let id = id.clone();
+                        view! {
+                            <button class="ghost small" aria-label=label.clone()
+                                on:click=move |_| session.send(ClientMsg::LowerHand { id: id.clone() })
+                            >"Lower"</button>
+                        }
+                    })
+                })}
                 {move || (i_host.get() && !is_me.get()).then(|| {
                     let id = id.clone();
                     view! {
@@ -75,7 +96,7 @@ pub fn MemberList(#[prop(into)] open: Signal<bool>, on_close: Callback<()>) -> i
                 </div>
             </Show>
             <ul class="member-list" data-testid="member-list">
-                <For each=move || members.get() key=|m| (m.id.clone(), m.nickname.clone()) let:member>
+                <For each=move || members.get() key=|m| (m.id.clone(), m.nickname.clone(), m.hand) let:member>
                     {row(member)}
                 </For>
             </ul>

@@ -85,7 +85,8 @@ mod tests {
     use crate::protocol::{Member, PeerId};
 
     fn chat(seq: u64, mine: bool) -> Logged {
-        let from = Member { id: PeerId("p".into()), nickname: "Ann".into(), media: Default::default() };
+        let from =
+            Member { id: PeerId("p".into()), nickname: "Ann".into(), media: Default::default(), hand: None };
         let entry =
             LogEntry::Chat { from, text: "hi".into(), ts: 0, mine, pending: false, nonce: None, p2p: false };
         Logged { seq, entry }

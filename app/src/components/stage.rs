@@ -84,6 +84,9 @@ fn Tile(id: PeerId, facts: Memo<StageFacts>) -> impl IntoView {
                 <Show when=move || !tile.with(|t| t.media.audio)>
                     <span class="muted-badge" aria-label="microphone off" title="Microphone off">{icons::mic_off()}</span>
                 </Show>
+                <Show when=move || tile.with(|t| t.hand_raised)>
+                    <span class="hand-badge" role="img" aria-label="hand raised" title="Hand raised">{icons::hand()}</span>
+                </Show>
                 <span>{move || tile.with(|t| t.nickname.clone())}{is_me.then_some(" (you)")}</span>
                 <Show when=move || tile.with(|t| t.presenting)>
                     <span class="presenting-badge">"presenting"</span>
@@ -105,6 +108,11 @@ fn Tile(id: PeerId, facts: Memo<StageFacts>) -> impl IntoView {
                 <StatsPanel peer=stats_id.clone()/>
             </Show>
             {move || status.get().map(|text| view! { <div class="tile-status" role="status">{text}</div> })}
+            <div class="reactions" aria-hidden="true">
+                <For each=move || tile.with(|t| t.reactions.clone()) key=|r| r.0 let:r>
+                    <span class="reaction" data-testid="reaction">{r.1.emoji()}</span>
+                </For>
+            </div>
         </div>
     }
 }

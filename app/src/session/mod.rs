@@ -7,7 +7,7 @@ pub mod model;
 #[cfg(test)]
 mod tests;
 
-pub use model::{Conn, LogEntry, Logged, Model, Problem, RoomView};
+pub use model::{Conn, Floating, LogEntry, Logged, Model, Problem, RoomView, REACTION_SHOWN_MS};
 
 use crate::protocol::ClientMsg;
 use futures::channel::mpsc::UnboundedSender;

@@ -8,8 +8,8 @@
 
 use crate::endpoint::Transport;
 use crate::protocol::{
-    ClientMsg, ErrorCode, IceServer, LobbyMsg, MediaMode, MediaState, Member, PeerId, RoomMsg, RoomSummary,
-    Routed, ServerMsg,
+    ClientMsg, ErrorCode, IceServer, LobbyMsg, MediaMode, MediaState, Member, PeerId, Reaction, RoomMsg,
+    RoomSummary, Routed, ServerMsg,
 };
 use crate::rules;
 
@@ -88,7 +88,24 @@ pub struct RoomView {
     pub returning: Vec<PeerId>,
     returning_until: u64,
     next_seq: u64,
+    /// Reactions floating over tiles now, oldest first.
+    pub reactions: Vec<Floating>,
 }
+
+/// A reaction on its way up someone's tile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Floating {
+    /// Tells two of the same reaction apart.
+    pub seq: u64,
+    pub from: PeerId,
+    pub reaction: Reaction,
+    pub at_ms: u64,
+}
+
+/// How long a reaction floats (the stylesheet's animation is as long).
+pub const REACTION_SHOWN_MS: u64 = 4_000;
+/// Reactions kept at once: a room's burst of applause, no more.
+const MAX_FLOATING: usize = 24;
 
 impl RoomView {
     fn new(name: String, members: Vec<Member>) -> Self {
@@ -104,7 +121,25 @@ impl RoomView {
             returning: Vec::new(),
             returning_until: 0,
             next_seq: 0,
+            reactions: Vec::new(),
         }
+    }
+
+    /// Starts a reaction floating, and lets go of those that have landed.
+    fn float(&mut self, from: PeerId, reaction: Reaction, now_ms: u64) {
+        self.reactions.retain(|r| r.at_ms + REACTION_SHOWN_MS > now_ms);
+        if self.reactions.len() >= MAX_FLOATING {
+            self.reactions.remove(0);
+        }
+        self.reactions.push(Floating { seq: self.next_seq, from, reaction, at_ms: now_ms });
+        self.next_seq += 1;
+    }
+
+    /// Raised hands, the first raised first.
+    pub fn raised_hands(&self) -> Vec<&Member> {
+        let mut hands: Vec<&Member> = self.members.iter().filter(|m| m.hand.is_some()).collect();
+        hands.sort_by(|a, b| (a.hand, &a.id.0).cmp(&(b.hand, &b.id.0)));
+        hands
     }
 
     /// The first member (join order) is the host; the server decides, this
@@ -326,6 +361,7 @@ impl Model {
             id: self.me.clone().unwrap_or(PeerId(String::new())),
             nickname: self.nickname.clone().unwrap_or_default(),
             media: self.media,
+            hand: None,
         }
     }
 
@@ -542,6 +578,16 @@ impl Model {
                 }
             }
             RoomMsg::Chat { from, text, ts, nonce } => self.on_chat(from, text, ts, nonce),
+            RoomMsg::PeerHand { id, hand } => {
+                if let Some(m) = self.room.as_mut().and_then(|r| r.members.iter_mut().find(|m| m.id == id)) {
+                    m.hand = hand;
+                }
+            }
+            RoomMsg::Reacted { from, reaction } => {
+                if let Some(room) = self.room.as_mut() {
+                    room.float(from, reaction, now_ms);
+                }
+            }
             // The call engine takes these before they reach the model:
             // signals and the SFU's messages belong to the transports, the
             // server's active speaker to the call's state.

@@ -1,8 +1,10 @@
 use super::model::*;
-use crate::protocol::{ClientMsg, ErrorCode, MediaMode, MediaState, Member, PeerId, RoomSummary, ServerMsg};
+use crate::protocol::{
+    ClientMsg, ErrorCode, MediaMode, MediaState, Member, PeerId, Reaction, RoomSummary, ServerMsg,
+};
 
 fn member(id: &str, nick: &str) -> Member {
-    Member { id: PeerId(id.into()), nickname: nick.into(), media: MediaState::default() }
+    Member { id: PeerId(id.into()), nickname: nick.into(), media: MediaState::default(), hand: None }
 }
 
 fn welcomed(id: &str) -> Model {
@@ -482,4 +484,41 @@ fn entering_a_room_offline_joins_it_on_resume() {
     m.enter_room("x".into());
     let sent = welcome(&mut m, "me", true);
     assert_eq!(sent.last(), Some(&ClientMsg::Join { room: "x".into(), passcode: None }));
+}
+
+#[test]
+fn hands_are_kept_on_members_and_listed_first_raised_first() {
+    let mut m = welcomed("me");
+    m.enter_room("x".into());
+    let cat = Member { hand: Some(50), ..member("c", "Cat") };
+    joined(&mut m, "x", vec![member("me", "Ada"), member("b", "Bob"), cat]);
+    m.on_server(ServerMsg::PeerHand { id: PeerId("b".into()), hand: Some(20) }, 0);
+    let hands = |m: &Model| {
+        m.room.as_ref().unwrap().raised_hands().iter().map(|h| h.nickname.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(hands(&m), vec!["Bob", "Cat"]);
+    m.on_server(ServerMsg::PeerHand { id: PeerId("b".into()), hand: None }, 0);
+    assert_eq!(hands(&m), vec!["Cat"]);
+}
+
+#[test]
+fn reactions_float_for_a_while_and_a_burst_is_capped() {
+    let mut m = welcomed("me");
+    m.enter_room("x".into());
+    joined(&mut m, "x", vec![member("me", "Ada"), member("b", "Bob")]);
+    let react = |m: &mut Model, at: u64| {
+        m.on_server(ServerMsg::Reacted { from: PeerId("b".into()), reaction: Reaction::Clap }, at);
+    };
+    react(&mut m, 1_000);
+    react(&mut m, 1_000);
+    let floating = &m.room.as_ref().unwrap().reactions;
+    assert_eq!(floating.len(), 2);
+    assert_ne!(floating[0].seq, floating[1].seq, "the same reaction twice is two");
+    // Once the first have landed, they are let go.
+    react(&mut m, 1_000 + REACTION_SHOWN_MS);
+    assert_eq!(m.room.as_ref().unwrap().reactions.len(), 1);
+    for _ in 0..100 {
+        react(&mut m, 9_000);
+    }
+    assert!(m.room.as_ref().unwrap().reactions.len() <= 24);
 }

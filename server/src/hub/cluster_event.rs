@@ -1,5 +1,5 @@
 use super::Passcode;
-use app::protocol::{MediaMode, MediaState, Member, PeerId, SignalPayload};
+use app::protocol::{MediaMode, MediaState, Member, PeerId, Reaction, SignalPayload};
 use serde::{Deserialize, Serialize};
 
 /// A change one node tells the others about. Room events go to everyone
@@ -64,6 +64,17 @@ pub enum ClusterEvent {
         room: String,
         by: Member,
     },
+    /// `id`'s hand went up at `hand`, or down (by them or the host).
+    Hand {
+        room: String,
+        id: PeerId,
+        hand: Option<u64>,
+    },
+    Reacted {
+        room: String,
+        from: PeerId,
+        reaction: Reaction,
+    },
     /// To the node a resume token names: a page came back through the
     /// sender with that token (generation `generation` of `id`'s). `ask`
     /// pairs the answer with the waiting socket.
@@ -98,6 +109,9 @@ pub struct Handed {
     pub room: Option<String>,
     pub since: u64,
     pub media: MediaState,
+    /// A raised hand stays up across the move.
+    #[serde(default)]
+    pub hand: Option<u64>,
 }
 
 impl ClusterEvent {
@@ -110,7 +124,9 @@ impl ClusterEvent {
             | ClusterEvent::ShareStarted { room, .. }
             | ClusterEvent::ShareStopped { room, .. }
             | ClusterEvent::Settings { room, .. }
-            | ClusterEvent::MuteAll { room, .. } => Some(room),
+            | ClusterEvent::MuteAll { room, .. }
+            | ClusterEvent::Hand { room, .. }
+            | ClusterEvent::Reacted { room, .. } => Some(room),
             ClusterEvent::Signal { .. }
             | ClusterEvent::Remove { .. }
             | ClusterEvent::HandoverAsk { .. }

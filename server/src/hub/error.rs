@@ -36,6 +36,8 @@ pub enum HubError {
     TooManyForMesh(usize),
     #[error("this server is full right now: try again in a little while")]
     ServerFull,
+    #[error("that is a lot of reactions: wait a moment before the next")]
+    TooManyReactions,
 }
 
 impl HubError {
@@ -63,6 +65,7 @@ impl HubError {
             HubError::NotSfuRoom => ErrorCode::NotSfuRoom,
             HubError::TooManyForMesh(_) => ErrorCode::TooManyForMesh,
             HubError::ServerFull => ErrorCode::ServerFull,
+            HubError::TooManyReactions => ErrorCode::RateLimited,
         }
     }
 }

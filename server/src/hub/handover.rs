@@ -25,6 +25,7 @@ impl Hub {
             room: peer.room.clone(),
             since: peer.since,
             media: peer.media,
+            hand: peer.hand,
         };
         match &session.room {
             Some(room) => {
@@ -55,11 +56,11 @@ impl Hub {
     /// it had. Roommates here knew it already as another node's member;
     /// one who did not (it was missing from the record) hears it joined.
     pub fn adopt(&mut self, session: Handed) -> Output {
-        let Handed { id, nickname, shown, room, since, media, .. } = session;
+        let Handed { id, nickname, shown, room, since, media, hand, .. } = session;
         self.missing.remove(&id);
         let mut out = Vec::new();
         let Some(room) = room else {
-            self.peers.insert(id.clone(), Peer { nickname, shown, room: None, media, node: None, since });
+            self.peers.insert(id.clone(), Peer { nickname, shown, media, since, ..Peer::default() });
             self.lobby.insert(id);
             return self.output(None, Ok(out));
         };
@@ -74,7 +75,7 @@ impl Hub {
             let at = self.place_in_order(&room, since, &id);
             self.rooms.get_mut(&room).expect("just made").members.insert(at, id.clone());
         }
-        let peer = Peer { nickname, shown, room: Some(room.clone()), media, node: None, since };
+        let peer = Peer { nickname, shown, room: Some(room.clone()), media, since, hand, ..Peer::default() };
         self.peers.insert(id.clone(), peer);
         self.mark_dirty(&room);
         if self.rooms.get(&room).is_some_and(|r| r.media == MediaMode::Sfu) {

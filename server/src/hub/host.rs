@@ -9,7 +9,7 @@ use app::protocol::{MediaMode, Member, PeerId, ServerMsg};
 
 impl Hub {
     /// The host of the sender's room, if the sender is it.
-    fn hosted_room(&self, from: &PeerId) -> Result<String, HubError> {
+    pub(super) fn hosted_room(&self, from: &PeerId) -> Result<String, HubError> {
         let room = self.room_of(from).ok_or(HubError::NotInRoom)?.to_owned();
         match self.rooms.get(&room).and_then(|r| r.members.first()) {
             Some(host) if host == from => Ok(room),

@@ -15,6 +15,7 @@ mod cluster_event;
 mod delivery;
 mod error;
 mod handover;
+mod hands;
 mod host;
 mod ice;
 #[cfg(test)]
@@ -58,6 +59,9 @@ struct Peer {
     /// When they joined their room (ms), which orders members on every
     /// node alike, so that all agree on who the host is.
     since: u64,
+    /// When they raised their hand, while it is up (in this room only).
+    hand: Option<u64>,
+    reactions: hands::Reactions,
 }
 
 #[derive(Default)]
@@ -332,6 +336,9 @@ impl Hub {
             }
             ClientMsg::RestartMedia => self.media_cmd(from, MediaCmd::Restart { peer: from.clone() }),
             ClientMsg::SetRoomMedia { media } => self.set_room_media(from, media),
+            ClientMsg::RaiseHand { up } => self.raise_hand(from, up, now_ms),
+            ClientMsg::LowerHand { id } => self.lower_hand(from, &id),
+            ClientMsg::React { reaction } => self.react(from, reaction, now_ms),
         }
     }
 
@@ -436,9 +443,11 @@ impl Hub {
         match self.peers.get(id) {
             Some(p) => {
                 let nickname = p.shown.as_ref().or(p.nickname.as_ref()).cloned().unwrap_or_default();
-                Member { id: id.clone(), nickname, media: p.media }
+                Member { id: id.clone(), nickname, media: p.media, hand: p.hand }
             }
-            None => Member { id: id.clone(), nickname: String::new(), media: MediaState::default() },
+            None => {
+                Member { id: id.clone(), nickname: String::new(), media: MediaState::default(), hand: None }
+            }
         }
     }
 
@@ -622,6 +631,7 @@ impl Hub {
         let peer = self.peers.get_mut(from).expect("checked in handle");
         peer.room = Some(room.clone());
         peer.since = since;
+        peer.hand = None;
         self.lobby.remove(from);
         self.mark_dirty(&room);
         if mode == MediaMode::Sfu {
@@ -716,7 +726,9 @@ impl Hub {
     /// Takes `id` out of its room, telling the others; returns the room left.
     fn leave_room(&mut self, id: &PeerId, out: &mut Vec<Delivery>) -> Option<String> {
         let local = self.is_local(id);
-        let room_name = self.peers.get_mut(id)?.room.take()?;
+        let peer = self.peers.get_mut(id)?;
+        peer.hand = None;
+        let room_name = peer.room.take()?;
         let room = self.rooms.get_mut(&room_name)?;
         room.members.retain(|m| m != id);
         if (room.media == MediaMode::Sfu || room.draining.is_some()) && local {

@@ -188,6 +188,10 @@ impl Hub {
                 out
             }
             ClusterEvent::Remove { room, id, by } => self.remove_local(&room, &id, by),
+            ClusterEvent::Hand { room, id, hand } => self.apply_hand(&room, &id, hand),
+            ClusterEvent::Reacted { room, from, reaction } => {
+                vec![Delivery::many(self.local_members_of(&room), ServerMsg::Reacted { from, reaction })]
+            }
             ClusterEvent::MuteAll { room, by } => {
                 let to: Vec<PeerId> =
                     self.local_members_of(&room).into_iter().filter(|p| *p != by.id).collect();
@@ -202,6 +206,7 @@ impl Hub {
                 let media_changed = peer.media != member.media;
                 peer.nickname = Some(member.nickname.clone());
                 peer.media = member.media;
+                peer.hand = member.hand;
                 let to = self.local_members_of(&room);
                 let mut out = Vec::new();
                 if renamed {
@@ -269,6 +274,7 @@ impl Hub {
             if let Some(peer) = self.peers.get_mut(&member.id).filter(|p| p.node.is_some()) {
                 peer.nickname = Some(member.nickname);
                 peer.media = member.media;
+                peer.hand = member.hand;
                 peer.node = Some(node);
             }
             return Vec::new();
@@ -285,6 +291,8 @@ impl Hub {
                 media: member.media,
                 node: Some(node),
                 since,
+                hand: member.hand,
+                ..Peer::default()
             },
         );
         self.mark_dirty(room);

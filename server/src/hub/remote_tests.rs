@@ -89,7 +89,7 @@ fn pump(from: &mut Node, from_node: &str, to: &mut Node) -> Vec<Delivery> {
 
 fn placed(who: &str, node: &str) -> Placed {
     Placed {
-        member: Member { id: id(who), nickname: who.into(), media: MediaState::default() },
+        member: Member { id: id(who), nickname: who.into(), media: MediaState::default(), hand: None },
         node: node.into(),
         since: 0,
     }
@@ -363,4 +363,39 @@ fn a_session_in_the_lobby_moves_with_its_name_and_one_not_held_is_refused_as_end
         a.take_outgoing().as_slice(),
         [Outgoing { event: ClusterEvent::HandoverRefused { ask: 8, ended: true }, .. }]
     ));
+}
+
+#[test]
+fn hands_and_reactions_reach_the_other_node_and_its_host_lowers_a_remote_hand() {
+    use app::protocol::Reaction;
+    let (mut a, mut b) = (clustered(), clustered());
+    local(&mut a, "ada");
+    local(&mut b, "bob");
+    a.handle(&id("ada"), ClientMsg::Join { room: "x".into(), passcode: None }, 0).unwrap();
+    b.reconcile("x", vec![placed("ada", "A")]);
+    b.handle(&id("bob"), ClientMsg::Join { room: "x".into(), passcode: None }, 10).unwrap();
+    let _ = a.take_outgoing();
+    pump(&mut b, "B", &mut a);
+
+    b.handle(&id("bob"), ClientMsg::RaiseHand { up: true }, 500).unwrap();
+    let seen = pump(&mut b, "B", &mut a);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].to.ids(), &[id("ada")], "only A's own members");
+    assert_eq!(seen[0].msg, ServerMsg::PeerHand { id: id("bob"), hand: Some(500) });
+
+    // Ada hosts (she came first) and lowers Bob's hand from her node.
+    let here = a.handle(&id("ada"), ClientMsg::LowerHand { id: id("bob") }, 600).unwrap();
+    assert_eq!(here[0].to.ids(), &[id("ada")]);
+    let there = pump(&mut a, "A", &mut b);
+    assert_eq!(there.len(), 1);
+    assert_eq!(there[0].to.ids(), &[id("bob")]);
+    assert_eq!(there[0].msg, ServerMsg::PeerHand { id: id("bob"), hand: None });
+    // Bob's own node now has it down: raising again is news everywhere.
+    let up = b.handle(&id("bob"), ClientMsg::RaiseHand { up: true }, 700).unwrap();
+    assert_eq!(up[0].msg, ServerMsg::PeerHand { id: id("bob"), hand: Some(700) });
+
+    a.handle(&id("ada"), ClientMsg::React { reaction: Reaction::Party }, 800).unwrap();
+    let seen = pump(&mut a, "A", &mut b);
+    assert_eq!(seen[0].to.ids(), &[id("bob")]);
+    assert_eq!(seen[0].msg, ServerMsg::Reacted { from: id("ada"), reaction: Reaction::Party });
 }

@@ -463,3 +463,91 @@ fn a_seat_is_good_only_until_the_restart_grace_ends() {
     let seat = hub.seat_of(&id("ada")).unwrap();
     assert_eq!((seat.since_ms, seat.locked), (5_001, false), "joined as anyone new would");
 }
+
+#[test]
+fn a_raised_hand_reaches_the_room_keeps_its_place_and_goes_with_the_room() {
+    let mut hub = hub_with(&["a", "b", "c"]);
+    join(&mut hub, "a", "x");
+    join(&mut hub, "b", "x");
+    join(&mut hub, "c", "x");
+    let up = hub.handle(&id("b"), ClientMsg::RaiseHand { up: true }, 100).result().unwrap();
+    assert_eq!(up.len(), 1);
+    assert_eq!(recipients(&up[0]), vec!["a", "b", "c"]);
+    assert_eq!(up[0].msg, ServerMsg::PeerHand { id: id("b"), hand: Some(100) });
+    // Raising again is not a new place in the queue, and says nothing.
+    assert!(hub.handle(&id("b"), ClientMsg::RaiseHand { up: true }, 200).result().unwrap().is_empty());
+    hub.handle(&id("c"), ClientMsg::RaiseHand { up: true }, 150).result().unwrap();
+    // A newcomer sees the hands in the member list.
+    let d = hub_join_members(&mut hub, "x");
+    assert_eq!(
+        d,
+        vec![("a".into(), None), ("b".into(), Some(100)), ("c".into(), Some(150)), ("d".into(), None)]
+    );
+    // Leaving the room lowers it: back in, the hand is down.
+    join(&mut hub, "b", "y");
+    join(&mut hub, "b", "x");
+    assert!(hub_join_members(&mut hub, "x").contains(&("b".into(), None)));
+}
+
+/// Connects "d" and joins it to `room`: the members its `joined` lists,
+/// with their hands.
+fn hub_join_members(hub: &mut Hub, room: &str) -> Vec<(String, Option<u64>)> {
+    if !hub.has_nickname(&id("d")) {
+        let _ = hub.connect(&id("d"), 0, None);
+        hub.handle(&id("d"), ClientMsg::SetNickname { nickname: "d".into() }, 0).result().unwrap();
+    }
+    let out = join(hub, "d", room);
+    let joined = out.iter().find_map(|d| match &d.msg {
+        ServerMsg::Joined { members, .. } => Some(members.clone()),
+        _ => None,
+    });
+    joined.unwrap().into_iter().map(|m| (m.id.0, m.hand)).collect()
+}
+
+#[test]
+fn only_the_host_lowers_someone_elses_hand() {
+    let mut hub = hub_with(&["a", "b", "c"]);
+    join(&mut hub, "a", "x");
+    join(&mut hub, "b", "x");
+    join(&mut hub, "c", "y");
+    hub.handle(&id("b"), ClientMsg::RaiseHand { up: true }, 100).result().unwrap();
+    let refused = hub.handle(&id("b"), ClientMsg::LowerHand { id: id("a") }, 0);
+    assert_eq!(refused.refused, Some(HubError::NotHost));
+    let elsewhere = hub.handle(&id("a"), ClientMsg::LowerHand { id: id("c") }, 0);
+    assert_eq!(elsewhere.refused, Some(HubError::PeerNotInRoom));
+    let lowered = hub.handle(&id("a"), ClientMsg::LowerHand { id: id("b") }, 0).result().unwrap();
+    assert_eq!(lowered[0].msg, ServerMsg::PeerHand { id: id("b"), hand: None });
+    assert_eq!(recipients(&lowered[0]), vec!["a", "b"]);
+    // Their own hand, anyone may lower.
+    hub.handle(&id("b"), ClientMsg::RaiseHand { up: true }, 300).result().unwrap();
+    let own = hub.handle(&id("b"), ClientMsg::RaiseHand { up: false }, 0).result().unwrap();
+    assert_eq!(own[0].msg, ServerMsg::PeerHand { id: id("b"), hand: None });
+}
+
+#[test]
+fn reactions_reach_the_whole_room_a_burst_at_a_time() {
+    use app::protocol::Reaction;
+    use hands::{REACTION_BURST, REACTION_WINDOW_MS};
+    let mut hub = hub_with(&["a", "b"]);
+    assert_eq!(
+        hub.handle(&id("a"), ClientMsg::React { reaction: Reaction::Clap }, 0).refused,
+        Some(HubError::NotInRoom)
+    );
+    join(&mut hub, "a", "x");
+    join(&mut hub, "b", "x");
+    for i in 0..u64::from(REACTION_BURST) {
+        let out =
+            hub.handle(&id("a"), ClientMsg::React { reaction: Reaction::Clap }, 1_000 + i).result().unwrap();
+        assert_eq!(recipients(&out[0]), vec!["a", "b"]);
+        assert_eq!(out[0].msg, ServerMsg::Reacted { from: id("a"), reaction: Reaction::Clap });
+    }
+    let flood = hub.handle(&id("a"), ClientMsg::React { reaction: Reaction::Heart }, 1_500);
+    assert_eq!(flood.refused, Some(HubError::TooManyReactions));
+    assert_eq!(flood.refused.unwrap().code(), ErrorCode::RateLimited);
+    // Someone else's reactions are their own count.
+    assert!(hub.handle(&id("b"), ClientMsg::React { reaction: Reaction::Heart }, 1_500).refused.is_none());
+    // The next window lets them through again.
+    let later =
+        hub.handle(&id("a"), ClientMsg::React { reaction: Reaction::Wow }, 1_000 + REACTION_WINDOW_MS);
+    assert!(later.refused.is_none());
+}
