@@ -159,3 +159,16 @@ test('raised hands and reactions reach everyone; the host lowers a hand', async 
   await expect(hearts).not.toHaveCount(0);
   expect(await hearts.count()).toBeLessThanOrEqual(6);
 });
+
+test('pin someone large for yourself alone', async ({ browser, server }) => {
+  const { ann, ben } = await call(browser, server, 'pins', { width: 1280, height: 800 });
+  await tileOf(ann, 'Ben').hover();
+  await ann.getByRole('button', { name: 'Pin Ben' }).click();
+  await expect(tileOf(ann, 'Ben')).toHaveClass(/featured/);
+  await expect(ann.locator('section.stage')).toHaveClass(/focus/);
+  await expect(tileOf(ann, 'Ann')).not.toHaveClass(/featured/);
+  await expect(ben.locator('.tile.featured')).toHaveCount(0);
+  await ann.screenshot({ path: 'screenshots/call-pinned.png' });
+  await ann.getByRole('button', { name: 'Unpin Ben' }).click();
+  await expect(ann.locator('.tile.featured')).toHaveCount(0);
+});

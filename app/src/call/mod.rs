@@ -104,6 +104,8 @@ pub struct CallState {
     pub held_back: Vec<PeerId>,
     /// Layout: the speaker (or the shared screen) large, the rest in a strip.
     pub speaker_view: bool,
+    /// Shown large for us alone, whoever speaks or presents.
+    pub pinned: Option<PeerId>,
 }
 
 impl Default for CallState {
@@ -127,6 +129,7 @@ impl Default for CallState {
             active_speaker: None,
             held_back: Vec::new(),
             speaker_view: false,
+            pinned: None,
         }
     }
 }
@@ -256,6 +259,11 @@ impl Call {
 
     pub fn toggle_speaker_view(&self) {
         self.state.update(|s| s.speaker_view = !s.speaker_view);
+    }
+
+    /// Pins `id` large (for us only), or unpins them.
+    pub fn toggle_pin(&self, id: &PeerId) {
+        self.state.update(|s| s.pinned = if s.pinned.as_ref() == Some(id) { None } else { Some(id.clone()) });
     }
 
     pub fn toggle_camera(&self) {

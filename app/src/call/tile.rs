@@ -36,9 +36,15 @@ impl StageFacts {
         ids
     }
 
-    /// Someone presents, or speaker view is on: one large tile and a strip.
+    /// Someone is pinned or presents, or speaker view is on: one large tile
+    /// and a strip.
     pub fn focused(&self, call: &CallState) -> bool {
-        self.sharer.is_some() || call.speaker_view
+        self.pinned(call).is_some() || self.sharer.is_some() || call.speaker_view
+    }
+
+    /// Whom we pinned, while they are still here.
+    pub fn pinned<'a>(&self, call: &'a CallState) -> Option<&'a PeerId> {
+        call.pinned.as_ref().filter(|p| self.members.iter().any(|m| &m.id == *p))
     }
 }
 
@@ -51,9 +57,10 @@ pub struct TileView {
     pub link: Option<PeerLink>,
     pub speaking: bool,
     pub presenting: bool,
-    /// The large tile: whoever presents, else the active speaker in
-    /// speaker view.
+    /// The large tile: whoever we pinned, else whoever presents, else the
+    /// active speaker in speaker view.
     pub featured: bool,
+    pub pinned: bool,
     pub quality: Option<Quality>,
     /// The server holds their video back from us (our connection cannot
     /// take it): their initials and the reason, not a frozen picture.
@@ -94,9 +101,11 @@ pub fn tile_view(facts: &StageFacts, call: &CallState, id: &PeerId) -> TileView 
     let held_back = peer.is_some_and(|p| p.via_server) && call.held_back.contains(id);
     let presenting = facts.sharer.as_ref() == Some(id);
     let speaking = call.active_speaker.as_ref() == Some(id);
-    let featured = match &facts.sharer {
-        Some(sharer) => sharer == id,
-        None => call.speaker_view && speaking,
+    let pinned = facts.pinned(call) == Some(id);
+    let featured = match (facts.pinned(call), &facts.sharer) {
+        (Some(pin), _) => pin == id,
+        (None, Some(sharer)) => sharer == id,
+        (None, None) => call.speaker_view && speaking,
     };
     // No connection to a remote member yet, or none while the signaling
     // socket is down (a server restart): say so rather than show black.
@@ -117,6 +126,7 @@ pub fn tile_view(facts: &StageFacts, call: &CallState, id: &PeerId) -> TileView 
         speaking,
         presenting,
         featured,
+        pinned,
         quality: peer.and_then(|p| p.quality),
         held_back,
         status,
@@ -305,6 +315,24 @@ mod tests {
         let bo = tile_view(&sharing, &call, &id("bo"));
         assert!(bo.featured && bo.presenting && !bo.shows_avatar());
         assert!(!tile_view(&sharing, &call, &id("ann")).featured, "the screen beats the speaker");
+    }
+
+    #[test]
+    fn a_pin_beats_the_screen_and_the_speaker_and_lapses_when_they_leave() {
+        let mut call = call();
+        call.active_speaker = Some(id("ann"));
+        call.speaker_view = true;
+        call.pinned = Some(id("me"));
+        let sharing = StageFacts { sharer: Some(id("bo")), ..facts() };
+        let me = tile_view(&sharing, &call, &id("me"));
+        assert!(me.featured && me.pinned);
+        assert!(!tile_view(&sharing, &call, &id("bo")).featured);
+        assert!(!tile_view(&sharing, &call, &id("ann")).featured);
+        // Pinned someone who left: back to what the room shows.
+        call.pinned = Some(id("gone"));
+        assert!(tile_view(&sharing, &call, &id("bo")).featured);
+        let grid = CallState { speaker_view: false, ..call };
+        assert!(!facts().focused(&grid), "nobody left to pin: the grid");
     }
 
     #[test]

@@ -76,3 +76,7 @@ pub fn hand() -> impl IntoView {
 pub fn smile() -> impl IntoView {
     icon(r#"<circle cx="12" cy="12" r="9"/><path d="M8.5 14a4 4 0 0 0 7 0M9 9.5h.01M15 9.5h.01"/>"#)
 }
+
+pub fn pin() -> impl IntoView {
+    icon(r#"<path d="M9 4h6l-1 6 3 3v2H7v-2l3-3zM12 15v6"/>"#)
+}

@@ -62,6 +62,16 @@ fn Tile(id: PeerId, facts: Memo<StageFacts>) -> impl IntoView {
     let status = Memo::new(move |_| tile.with(|t| t.status));
     let show_stats = RwSignal::new(false);
     let stats_id = id.clone();
+    let pin_id = id.clone();
+    let pinned = Memo::new(move |_| tile.with(|t| t.pinned));
+    let pin_label = move || {
+        let name = tile.with(|t| t.nickname.clone());
+        if pinned.get() {
+            format!("Unpin {name}")
+        } else {
+            format!("Pin {name}")
+        }
+    };
     view! {
         <div
             class="tile" class:me=is_me class:speaking=move || tile.with(|t| t.speaking)
@@ -108,6 +118,10 @@ fn Tile(id: PeerId, facts: Memo<StageFacts>) -> impl IntoView {
                 <StatsPanel peer=stats_id.clone()/>
             </Show>
             {move || status.get().map(|text| view! { <div class="tile-status" role="status">{text}</div> })}
+            <button class="pin" class:active=move || pinned.get() aria-label=pin_label
+                aria-pressed=move || pinned.get().to_string()
+                title=move || if pinned.get() { "Unpin" } else { "Pin: keep them large, for you only" }
+                on:click=move |_| call.toggle_pin(&pin_id)>{icons::pin()}</button>
             <div class="reactions" aria-hidden="true">
                 <For each=move || tile.with(|t| t.reactions.clone()) key=|r| r.0 let:r>
                     <span class="reaction" data-testid="reaction">{r.1.emoji()}</span>
