@@ -164,8 +164,8 @@ mod imp {
 }
 
 pub use imp::{
-    clock, copy_text, is_narrow, now_ms, observe_size, on_shortcut, page_url, scroll_to_end, KeyListener,
-    SizeObserver,
+    clock, copy_text, is_narrow, load, now_ms, observe_size, on_shortcut, page_url, save, scroll_to_end,
+    KeyListener, SizeObserver,
 };
 
 pub fn load_nickname() -> Option<String> {

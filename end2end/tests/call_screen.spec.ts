@@ -152,12 +152,14 @@ test('raised hands and reactions reach everyone; the host lowers a hand', async 
   await expect(tileOf(ann, 'Ben').getByTestId('reaction')).toHaveCSS('opacity', '0', { timeout: 8_000 });
 
   // A flood is cut off by the server, which says why.
+  // Ten clicks in one go (one task, well inside one 3 s window): six pass.
   const heart = ben.getByRole('group', { name: 'Reactions' }).getByRole('button', { name: 'heart' });
-  for (let i = 0; i < 10; i++) await heart.click();
+  await heart.evaluate((button: HTMLElement) => {
+    for (let i = 0; i < 10; i++) button.click();
+  });
   await expect(ben.getByTestId('problem')).toContainText('a lot of reactions');
   const hearts = tileOf(cat, 'Ben').getByTestId('reaction').filter({ hasText: '❤️' });
-  await expect(hearts).not.toHaveCount(0);
-  expect(await hearts.count()).toBeLessThanOrEqual(6);
+  await expect(hearts).toHaveCount(6);
 });
 
 test('pin someone large for yourself alone', async ({ browser, server }) => {
@@ -171,4 +173,47 @@ test('pin someone large for yourself alone', async ({ browser, server }) => {
   await ann.screenshot({ path: 'screenshots/call-pinned.png' });
   await ann.getByRole('button', { name: 'Unpin Ben' }).click();
   await expect(ann.locator('.tile.featured')).toHaveCount(0);
+});
+
+test('sounds for arrivals, departures and raised hands, with a switch that is remembered', async ({ browser, server }) => {
+  const { context, page: ann } = await probedPage(browser, { width: 1280, height: 800 });
+  // Counts the notes the page synthesises (each sound is one oscillator a note).
+  await context.addInitScript(() => {
+    const w = window as any;
+    w.__notes = 0;
+    const create = AudioContext.prototype.createOscillator;
+    AudioContext.prototype.createOscillator = function () {
+      w.__notes++;
+      return create.call(this);
+    };
+  });
+  const notes = () => ann.evaluate(() => (window as any).__notes as number);
+  await joinCall(ann, server.url, 'Ann', 'sounds');
+  const ben = (await probedPage(browser, { width: 1280, height: 800 })).page;
+  await joinCall(ben, server.url, 'Ben', 'sounds');
+  await expect(tiles(ann)).toHaveCount(2);
+  await expect.poll(notes, { message: 'a join sounds two rising notes' }).toBe(2);
+
+  // Sounds off (remembered): Cat's arrival and Ben's hand are silent.
+  const sounds = (await openMoreOptions(ann)).getByRole('switch', { name: 'Sounds' });
+  await sounds.click();
+  await expect(sounds).toHaveAttribute('aria-checked', 'false');
+  expect(await ann.evaluate(() => localStorage.getItem('noom.sounds'))).toBe('off');
+  const cat = (await probedPage(browser, { width: 1280, height: 800 })).page;
+  await joinCall(cat, server.url, 'Cat', 'sounds');
+  await expect(tiles(ann)).toHaveCount(3);
+  await controlBar(ben).getByRole('button', { name: 'Raise hand' }).click();
+  await expect(tileOf(ann, 'Ben').getByRole('img', { name: 'hand raised' })).toBeVisible();
+  expect(await notes()).toBe(2);
+
+  // On again: a raised hand pings once, a departure sounds two notes.
+  await sounds.click();
+  await expect(sounds).toHaveAttribute('aria-checked', 'true');
+  await controlBar(ben).getByRole('button', { name: 'Lower hand' }).click();
+  await expect(tileOf(ann, 'Ben').getByRole('img', { name: 'hand raised' })).toHaveCount(0);
+  await controlBar(ben).getByRole('button', { name: 'Raise hand' }).click();
+  await expect.poll(notes).toBe(3);
+  await cat.context().close();
+  await expect(tiles(ann)).toHaveCount(2);
+  await expect.poll(notes).toBe(5);
 });

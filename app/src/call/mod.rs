@@ -7,6 +7,7 @@
 //! or media code and never touch web-sys themselves.
 
 pub mod core;
+pub mod cues;
 #[cfg(feature = "browser")]
 mod engine;
 pub mod quality;
@@ -259,6 +260,14 @@ impl Call {
 
     pub fn toggle_speaker_view(&self) {
         self.state.update(|s| s.speaker_view = !s.speaker_view);
+    }
+
+    /// A short sound for something that happened in the room.
+    pub fn play(&self, cue: cues::Cue) {
+        #[cfg(feature = "browser")]
+        crate::rtc::sounds::play(cue);
+        #[cfg(not(feature = "browser"))]
+        let _ = cue;
     }
 
     /// Pins `id` large (for us only), or unpins them.

@@ -14,6 +14,7 @@ use leptos::prelude::*;
 pub fn CallControls(
     panels: RwSignal<Panels>,
     #[prop(into)] unread: Signal<usize>,
+    sounds: RwSignal<bool>,
     on_leave: Callback<()>,
 ) -> impl IntoView {
     let call = use_call();
@@ -105,7 +106,7 @@ pub fn CallControls(
                         aria-expanded=move || menu.get().to_string() class:active=move || menu.get()
                         on:click=move |_| menu.update(|m| *m = !*m)
                     >{icons::more()}</button>
-                    <MoreMenu open=menu/>
+                    <MoreMenu open=menu sounds/>
                 </div>
             </div>
             <div class="controls-group">
@@ -135,7 +136,7 @@ pub fn CallControls(
 
 /// Speaker or grid view, and which camera and microphone to use.
 #[component]
-fn MoreMenu(open: RwSignal<bool>) -> impl IntoView {
+fn MoreMenu(open: RwSignal<bool>, sounds: RwSignal<bool>) -> impl IntoView {
     let call = use_call();
     let state = call.state;
     let speaker_view = Memo::new(move |_| state.with(|s| s.speaker_view));
@@ -151,6 +152,14 @@ fn MoreMenu(open: RwSignal<bool>) -> impl IntoView {
                 title="Show the active speaker large"
                 on:click=move |_| call.toggle_speaker_view()
             >{move || if speaker_view.get() { "Grid view" } else { "Speaker view" }}</button>
+            <button class="toggle" class:off=move || !sounds.get() role="switch"
+                aria-checked=move || sounds.get().to_string()
+                title="A short sound when someone joins, leaves or raises their hand"
+                on:click=move |_| sounds.update(|s| *s = !*s)
+            >
+                "Sounds"
+                <span class="state" aria-hidden="true">{move || if sounds.get() { "on" } else { "off" }}</span>
+            </button>
             <label class="field">
                 <span>"Camera"</span>
                 <select aria-label="Switch camera" on:change=move |ev| call.use_camera(event_target_value(&ev))>

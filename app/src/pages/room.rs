@@ -1,9 +1,13 @@
+use crate::call::cues::cues;
 use crate::call::{use_call, Phase};
 use crate::components::{
     log_end, page_title, unread, CallControls, ChatPanel, MemberList, NicknamePrompt, Panel, Panels, PreJoin,
     ProblemBanner, RouteBadge, Stage, TextField, TopBar,
 };
-use crate::protocol::MAX_PASSCODE_CHARS;
+use crate::protocol::{Member, MAX_PASSCODE_CHARS};
+
+/// Where the sounds setting is remembered.
+const SOUNDS_KEY: &str = "noom.sounds";
 use crate::session::use_session;
 use crate::{browser, rules};
 use leptos::prelude::*;
@@ -216,6 +220,23 @@ fn InCall(joined: Memo<bool>, leave: Callback<()>) -> impl IntoView {
         }
     });
     let close = move |panel: Panel| Callback::new(move |()| panels.update(|p| *p = p.close(panel)));
+    // Sounds for arrivals, departures and raised hands, unless turned off.
+    let call = use_call();
+    let sounds = RwSignal::new(browser::load(SOUNDS_KEY).as_deref() != Some("off"));
+    Effect::new(move |_| browser::save(SOUNDS_KEY, if sounds.get() { "on" } else { "off" }));
+    let members = Memo::new(move |_| session.model.with(|m| m.room.as_ref().map(|r| r.members.clone())));
+    Effect::new(move |before: Option<Option<Vec<Member>>>| {
+        let after = members.get();
+        if let (Some(Some(before)), Some(after)) = (&before, &after) {
+            if sounds.get_untracked() {
+                let me = session.model.with_untracked(|m| m.me.clone());
+                for cue in cues(before, after, me.as_ref()) {
+                    call.play(cue);
+                }
+            }
+        }
+        after
+    });
     view! {
         <main id="main" tabindex="-1" class="room-main" node_ref=main data-joined=move || joined.get().to_string()
             class:with-panel=move || panels.get().any()>
@@ -228,7 +249,7 @@ fn InCall(joined: Memo<bool>, leave: Callback<()>) -> impl IntoView {
                 <MemberList open=Signal::derive(move || panels.get().people) on_close=close(Panel::People)/>
                 <ChatPanel open=Signal::derive(move || panels.get().chat) on_close=close(Panel::Chat)/>
             </aside>
-            <CallControls panels unread on_leave=leave/>
+            <CallControls panels unread sounds on_leave=leave/>
         </main>
     }
 }

@@ -17,6 +17,7 @@ pub mod negotiation;
 pub mod p2p;
 pub mod readings;
 pub mod slots;
+pub mod sounds;
 
 #[cfg(feature = "browser")]
 mod files;
