@@ -217,3 +217,21 @@ test('sounds for arrivals, departures and raised hands, with a switch that is re
   await expect(tiles(ann)).toHaveCount(2);
   await expect.poll(notes).toBe(5);
 });
+
+test('your own video minimises to a corner and the others fill the stage', async ({ browser, server }) => {
+  const { ann } = await call(browser, server, 'self-view', { width: 1280, height: 800 });
+  const width = (name: string) => tileOf(ann, name).evaluate((t) => t.getBoundingClientRect().width);
+  const benBefore = await width('Ben');
+  await tileOf(ann, 'Ann').hover();
+  await ann.getByRole('button', { name: 'Minimise your video' }).click();
+  await expect(tileOf(ann, 'Ann')).toHaveClass(/floating/);
+  await expect.poll(() => width('Ann')).toBeLessThan(250);
+  await expect.poll(() => width('Ben')).toBeGreaterThan(benBefore + 100);
+  // Still on screen, inside the stage, over its corner.
+  await expect(tileOf(ann, 'Ann')).toBeInViewport({ ratio: 1 });
+  await ann.screenshot({ path: 'screenshots/call-self-minimised.png' });
+  // Back from the keyboard (the button shows on focus).
+  await ann.getByRole('button', { name: 'Put your video back in the grid' }).focus();
+  await ann.keyboard.press('Enter');
+  await expect.poll(() => width('Ann')).toBeGreaterThan(250);
+});

@@ -107,6 +107,8 @@ pub struct CallState {
     pub speaker_view: bool,
     /// Shown large for us alone, whoever speaks or presents.
     pub pinned: Option<PeerId>,
+    /// Our own video small in a corner instead of a tile of the grid.
+    pub self_minimised: bool,
 }
 
 impl Default for CallState {
@@ -131,6 +133,7 @@ impl Default for CallState {
             held_back: Vec::new(),
             speaker_view: false,
             pinned: None,
+            self_minimised: false,
         }
     }
 }
@@ -268,6 +271,10 @@ impl Call {
         crate::rtc::sounds::play(cue);
         #[cfg(not(feature = "browser"))]
         let _ = cue;
+    }
+
+    pub fn toggle_self_view(&self) {
+        self.state.update(|s| s.self_minimised = !s.self_minimised);
     }
 
     /// Pins `id` large (for us only), or unpins them.

@@ -42,6 +42,17 @@ impl StageFacts {
         self.pinned(call).is_some() || self.sharer.is_some() || call.speaker_view
     }
 
+    /// Our own video floats small in a corner: we asked, and someone else
+    /// is here to fill the grid.
+    pub fn self_floating(&self, call: &CallState) -> bool {
+        call.self_minimised && self.members.len() > 1
+    }
+
+    /// How many tiles the grid lays out.
+    pub fn in_grid(&self, call: &CallState) -> usize {
+        self.members.len() - usize::from(self.self_floating(call))
+    }
+
     /// Whom we pinned, while they are still here.
     pub fn pinned<'a>(&self, call: &'a CallState) -> Option<&'a PeerId> {
         call.pinned.as_ref().filter(|p| self.members.iter().any(|m| &m.id == *p))
@@ -61,6 +72,8 @@ pub struct TileView {
     /// active speaker in speaker view.
     pub featured: bool,
     pub pinned: bool,
+    /// Our own tile, minimised to a corner.
+    pub floating: bool,
     pub quality: Option<Quality>,
     /// The server holds their video back from us (our connection cannot
     /// take it): their initials and the reason, not a frozen picture.
@@ -127,6 +140,7 @@ pub fn tile_view(facts: &StageFacts, call: &CallState, id: &PeerId) -> TileView 
         presenting,
         featured,
         pinned,
+        floating: is_me && facts.self_floating(call),
         quality: peer.and_then(|p| p.quality),
         held_back,
         status,
@@ -315,6 +329,18 @@ mod tests {
         let bo = tile_view(&sharing, &call, &id("bo"));
         assert!(bo.featured && bo.presenting && !bo.shows_avatar());
         assert!(!tile_view(&sharing, &call, &id("ann")).featured, "the screen beats the speaker");
+    }
+
+    #[test]
+    fn a_minimised_self_view_floats_and_leaves_the_grid_unless_alone() {
+        let call = CallState { self_minimised: true, ..call() };
+        let facts = facts();
+        assert!(tile_view(&facts, &call, &id("me")).floating);
+        assert!(!tile_view(&facts, &call, &id("ann")).floating);
+        assert_eq!(facts.in_grid(&call), 2);
+        let alone = StageFacts { members: vec![member("me", true, true)], ..facts };
+        assert!(!tile_view(&alone, &call, &id("me")).floating, "alone, the grid is ours");
+        assert_eq!(alone.in_grid(&call), 1);
     }
 
     #[test]

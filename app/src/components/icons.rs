@@ -80,3 +80,7 @@ pub fn smile() -> impl IntoView {
 pub fn pin() -> impl IntoView {
     icon(r#"<path d="M9 4h6l-1 6 3 3v2H7v-2l3-3zM12 15v6"/>"#)
 }
+
+pub fn minimise() -> impl IntoView {
+    icon(r#"<path d="M4 14h6v6M20 10h-6V4M14 10l7-7M3 21l7-7"/>"#)
+}

@@ -33,7 +33,7 @@ pub fn Stage() -> impl IntoView {
     });
     let fit = Memo::new(move |_| {
         let (width, height) = size.get()?;
-        let n = facts.with(|f| f.members.len());
+        let n = facts.with(|f| call.state.with(|s| f.in_grid(s)));
         Some(grid_fit(n, width, height, GAP_PX, tile_aspects(width, height)))
     });
     let grid_style = move || {
@@ -77,6 +77,7 @@ fn Tile(id: PeerId, facts: Memo<StageFacts>) -> impl IntoView {
             class="tile" class:me=is_me class:speaking=move || tile.with(|t| t.speaking)
             class:presenting=move || tile.with(|t| t.presenting)
             class:featured=move || tile.with(|t| t.featured)
+            class:floating=move || tile.with(|t| t.floating)
             data-testid="tile" data-peer=id.0.clone()
             data-link=move || tile.with(TileView::link_state)
             data-speaking=move || tile.with(|t| t.speaking).to_string()
@@ -118,6 +119,15 @@ fn Tile(id: PeerId, facts: Memo<StageFacts>) -> impl IntoView {
                 <StatsPanel peer=stats_id.clone()/>
             </Show>
             {move || status.get().map(|text| view! { <div class="tile-status" role="status">{text}</div> })}
+            {is_me.then(|| {
+                let floating = Memo::new(move |_| tile.with(|t| t.floating));
+                view! {
+                    <button class="minimise" aria-pressed=move || floating.get().to_string()
+                        aria-label=move || if floating.get() { "Put your video back in the grid" } else { "Minimise your video" }
+                        title=move || if floating.get() { "Back in the grid" } else { "Minimise: keep yourself small in a corner" }
+                        on:click=move |_| call.toggle_self_view()>{icons::minimise()}</button>
+                }
+            })}
             <button class="pin" class:active=move || pinned.get() aria-label=pin_label
                 aria-pressed=move || pinned.get().to_string()
                 title=move || if pinned.get() { "Unpin" } else { "Pin: keep them large, for you only" }
