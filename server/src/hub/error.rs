@@ -38,6 +38,8 @@ pub enum HubError {
     ServerFull,
     #[error("that is a lot of reactions: wait a moment before the next")]
     TooManyReactions,
+    #[error("your hand went up and down a lot: wait a moment")]
+    TooManyHandChanges,
 }
 
 impl HubError {
@@ -65,7 +67,7 @@ impl HubError {
             HubError::NotSfuRoom => ErrorCode::NotSfuRoom,
             HubError::TooManyForMesh(_) => ErrorCode::TooManyForMesh,
             HubError::ServerFull => ErrorCode::ServerFull,
-            HubError::TooManyReactions => ErrorCode::RateLimited,
+            HubError::TooManyReactions | HubError::TooManyHandChanges => ErrorCode::RateLimited,
         }
     }
 }

@@ -61,7 +61,8 @@ struct Peer {
     since: u64,
     /// When they raised their hand, while it is up (in this room only).
     hand: Option<u64>,
-    reactions: hands::Reactions,
+    reactions: hands::Burst,
+    hand_changes: hands::Burst,
 }
 
 #[derive(Default)]
@@ -631,7 +632,6 @@ impl Hub {
         let peer = self.peers.get_mut(from).expect("checked in handle");
         peer.room = Some(room.clone());
         peer.since = since;
-        peer.hand = None;
         self.lobby.remove(from);
         self.mark_dirty(&room);
         if mode == MediaMode::Sfu {

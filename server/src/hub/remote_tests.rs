@@ -390,6 +390,14 @@ fn hands_and_reactions_reach_the_other_node_and_its_host_lowers_a_remote_hand() 
     assert_eq!(there.len(), 1);
     assert_eq!(there[0].to.ids(), &[id("bob")]);
     assert_eq!(there[0].msg, ServerMsg::PeerHand { id: id("bob"), hand: None });
+    // Bob's node writes it into the cluster's record (re-read every few
+    // seconds by every node, and shown to newcomers).
+    let record = b.take_outgoing();
+    assert!(
+        record.iter().any(|o| matches!(&o.event,
+            ClusterEvent::Updated { member, .. } if member.id == id("bob") && member.hand.is_none())),
+        "{record:?}"
+    );
     // Bob's own node now has it down: raising again is news everywhere.
     let up = b.handle(&id("bob"), ClientMsg::RaiseHand { up: true }, 700).unwrap();
     assert_eq!(up[0].msg, ServerMsg::PeerHand { id: id("bob"), hand: Some(700) });

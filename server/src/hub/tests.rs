@@ -489,6 +489,24 @@ fn a_raised_hand_reaches_the_room_keeps_its_place_and_goes_with_the_room() {
     assert!(hub_join_members(&mut hub, "x").contains(&("b".into(), None)));
 }
 
+#[test]
+fn a_hand_going_up_and_down_is_limited_and_no_change_says_nothing() {
+    use hands::{REACTION_BURST, REACTION_WINDOW_MS};
+    let mut hub = hub_with(&["a", "b"]);
+    join(&mut hub, "a", "x");
+    join(&mut hub, "b", "x");
+    assert!(hub.handle(&id("b"), ClientMsg::RaiseHand { up: false }, 0).result().unwrap().is_empty());
+    assert!(hub.handle(&id("a"), ClientMsg::LowerHand { id: id("b") }, 0).result().unwrap().is_empty());
+    for i in 0..u64::from(REACTION_BURST) {
+        let out = hub.handle(&id("b"), ClientMsg::RaiseHand { up: i % 2 == 0 }, 1_000 + i).result().unwrap();
+        assert_eq!(out.len(), 1, "change {i}");
+    }
+    let flood = hub.handle(&id("b"), ClientMsg::RaiseHand { up: true }, 1_100);
+    assert_eq!(flood.refused, Some(HubError::TooManyHandChanges));
+    let later = hub.handle(&id("b"), ClientMsg::RaiseHand { up: true }, 1_000 + REACTION_WINDOW_MS);
+    assert!(later.refused.is_none());
+}
+
 /// Connects "d" and joins it to `room`: the members its `joined` lists,
 /// with their hands.
 fn hub_join_members(hub: &mut Hub, room: &str) -> Vec<(String, Option<u64>)> {
