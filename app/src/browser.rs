@@ -112,7 +112,8 @@ mod imp {
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
                 .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-            if !typing {
+            // Escape still closes a menu or sheet from the chat box.
+            if !typing || ev.key() == "Escape" {
                 f(&ev.key().to_lowercase());
             }
         });

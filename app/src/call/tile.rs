@@ -42,10 +42,22 @@ impl StageFacts {
         self.pinned(call).is_some() || self.sharer.is_some() || call.speaker_view
     }
 
-    /// Our own video floats small in a corner: we asked, and someone else
-    /// is here to fill the grid.
+    /// Our own video floats small in a corner: we asked, someone else is
+    /// here to fill the grid, and we are not the one shown large.
     pub fn self_floating(&self, call: &CallState) -> bool {
-        call.self_minimised && self.members.len() > 1
+        call.self_minimised
+            && self.members.len() > 1
+            && !self.me.as_ref().is_some_and(|me| self.featured(call, me))
+    }
+
+    /// The large tile: whoever we pinned, else whoever presents, else the
+    /// active speaker in speaker view.
+    pub fn featured(&self, call: &CallState, id: &PeerId) -> bool {
+        match (self.pinned(call), &self.sharer) {
+            (Some(pin), _) => pin == id,
+            (None, Some(sharer)) => sharer == id,
+            (None, None) => call.speaker_view && call.active_speaker.as_ref() == Some(id),
+        }
     }
 
     /// How many tiles the grid lays out.
@@ -115,11 +127,7 @@ pub fn tile_view(facts: &StageFacts, call: &CallState, id: &PeerId) -> TileView 
     let presenting = facts.sharer.as_ref() == Some(id);
     let speaking = call.active_speaker.as_ref() == Some(id);
     let pinned = facts.pinned(call) == Some(id);
-    let featured = match (facts.pinned(call), &facts.sharer) {
-        (Some(pin), _) => pin == id,
-        (None, Some(sharer)) => sharer == id,
-        (None, None) => call.speaker_view && speaking,
-    };
+    let featured = facts.featured(call, id);
     // No connection to a remote member yet, or none while the signaling
     // socket is down (a server restart): say so rather than show black.
     let status = match link {
@@ -338,9 +346,14 @@ mod tests {
         assert!(tile_view(&facts, &call, &id("me")).floating);
         assert!(!tile_view(&facts, &call, &id("ann")).floating);
         assert_eq!(facts.in_grid(&call), 2);
-        let alone = StageFacts { members: vec![member("me", true, true)], ..facts };
+        let alone = StageFacts { members: vec![member("me", true, true)], ..facts.clone() };
         assert!(!tile_view(&alone, &call, &id("me")).floating, "alone, the grid is ours");
         assert_eq!(alone.in_grid(&call), 1);
+        // Shown large (pinned, presenting, speaking in speaker view): not shrunk.
+        let pinned = CallState { pinned: Some(id("me")), ..call.clone() };
+        assert!(!tile_view(&facts, &pinned, &id("me")).floating);
+        let presenting = StageFacts { sharer: Some(id("me")), ..facts };
+        assert!(!tile_view(&presenting, &call, &id("me")).floating);
     }
 
     #[test]

@@ -224,13 +224,17 @@ fn InCall(joined: Memo<bool>, leave: Callback<()>) -> impl IntoView {
     let call = use_call();
     let sounds = RwSignal::new(browser::load(SOUNDS_KEY).as_deref() != Some("off"));
     Effect::new(move |_| browser::save(SOUNDS_KEY, if sounds.get() { "on" } else { "off" }));
-    let members = Memo::new(move |_| session.model.with(|m| m.room.as_ref().map(|r| r.members.clone())));
-    Effect::new(move |before: Option<Option<Vec<Member>>>| {
+    // Kept with the join they came from: a rejoin after a reconnect
+    // (perhaps as a new session, under a new id of our own) is not people
+    // coming and going.
+    let members =
+        Memo::new(move |_| session.model.with(|m| m.room.as_ref().map(|r| (r.joins, r.members.clone()))));
+    Effect::new(move |before: Option<Option<(u32, Vec<Member>)>>| {
         let after = members.get();
-        if let (Some(Some(before)), Some(after)) = (&before, &after) {
-            if sounds.get_untracked() {
+        if let (Some(Some((was_join, before))), Some((join, now))) = (&before, &after) {
+            if was_join == join && sounds.get_untracked() {
                 let me = session.model.with_untracked(|m| m.me.clone());
-                for cue in cues(before, after, me.as_ref()) {
+                for cue in cues(before, now, me.as_ref()) {
                     call.play(cue);
                 }
             }

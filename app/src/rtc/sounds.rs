@@ -45,6 +45,9 @@ mod imp {
                 *c = AudioContext::new().ok();
             }
             if let Some(ctx) = c.as_ref() {
+                // Made before any click on the page (a rejoin), it starts
+                // suspended; asking again from a later event lets it play.
+                let _ = ctx.resume();
                 let _ = notes(ctx, cue);
             }
         });
