@@ -64,7 +64,8 @@ pub enum ClusterEvent {
         room: String,
         by: Member,
     },
-    /// `id`'s hand went up at `hand`, or down (by them or the host).
+    /// To the node holding `id`: the host (on another node) lowered their
+    /// hand. The change itself reaches everyone as that node's `updated`.
     Hand {
         room: String,
         id: PeerId,
@@ -125,10 +126,10 @@ impl ClusterEvent {
             | ClusterEvent::ShareStopped { room, .. }
             | ClusterEvent::Settings { room, .. }
             | ClusterEvent::MuteAll { room, .. }
-            | ClusterEvent::Hand { room, .. }
             | ClusterEvent::Reacted { room, .. } => Some(room),
             ClusterEvent::Signal { .. }
             | ClusterEvent::Remove { .. }
+            | ClusterEvent::Hand { .. }
             | ClusterEvent::HandoverAsk { .. }
             | ClusterEvent::HandedOver { .. }
             | ClusterEvent::HandoverRefused { .. } => None,

@@ -63,15 +63,19 @@ impl Hub {
         }
     }
 
+    /// A host lowering the hand of someone another node holds asks that
+    /// node too: only it writes their entry in the cluster's record.
     fn set_hand(&mut self, room: &str, id: &PeerId, hand: Option<u64>) -> Vec<Delivery> {
-        self.publish(None, ClusterEvent::Hand { room: room.to_owned(), id: id.clone(), hand });
+        if let Some(node) = self.peers.get(id).and_then(|p| p.node.clone()) {
+            self.publish(Some(node), ClusterEvent::Hand { room: room.to_owned(), id: id.clone(), hand });
+        }
         self.apply_hand(room, id, hand)
     }
 
-    /// Sets `id`'s hand here and tells this node's members of `room`; every
-    /// other node of the room does the same with the published event. The
-    /// node holding `id` also rewrites its entry in the cluster's record,
-    /// which nodes re-read every few seconds and which newcomers are shown.
+    /// Sets `id`'s hand here and tells this node's members of `room`. The
+    /// node holding `id` rewrites its entry in the cluster's record (which
+    /// newcomers are shown, and nodes re-read every few seconds); that
+    /// `updated` tells the other nodes, as a change of microphone does.
     pub(super) fn apply_hand(&mut self, room: &str, id: &PeerId, hand: Option<u64>) -> Vec<Delivery> {
         let Some(peer) = self.peers.get_mut(id).filter(|p| p.room.as_deref() == Some(room)) else {
             return Vec::new();

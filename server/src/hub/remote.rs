@@ -204,6 +204,7 @@ impl Hub {
                 };
                 let renamed = peer.nickname.as_deref() != Some(member.nickname.as_str());
                 let media_changed = peer.media != member.media;
+                let hand_changed = peer.hand != member.hand;
                 peer.nickname = Some(member.nickname.clone());
                 peer.media = member.media;
                 peer.hand = member.hand;
@@ -213,7 +214,13 @@ impl Hub {
                     out.push(Delivery::many(to.clone(), ServerMsg::PeerRenamed { peer: member.clone() }));
                 }
                 if media_changed {
-                    out.push(Delivery::many(to, ServerMsg::PeerMedia { id: member.id, media: member.media }));
+                    out.push(Delivery::many(
+                        to.clone(),
+                        ServerMsg::PeerMedia { id: member.id.clone(), media: member.media },
+                    ));
+                }
+                if hand_changed {
+                    out.push(Delivery::many(to, ServerMsg::PeerHand { id: member.id, hand: member.hand }));
                 }
                 out
             }
