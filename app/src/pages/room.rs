@@ -5,12 +5,12 @@ use crate::components::{
     ProblemBanner, RouteBadge, Stage, TextField, TopBar,
 };
 use crate::protocol::{Member, MAX_PASSCODE_CHARS};
-
-/// Where the sounds setting is remembered.
-const SOUNDS_KEY: &str = "noom.sounds";
 use crate::session::use_session;
 use crate::{browser, rules};
 use leptos::prelude::*;
+
+/// Where the sounds setting is remembered.
+const SOUNDS_KEY: &str = "noom.sounds";
 
 /// The room's page, from its lazily loaded wasm chunk: with
 /// `cargo leptos --split` the room page, the call and the WebRTC engine are
@@ -211,9 +211,9 @@ fn InCall(joined: Memo<bool>, leave: Callback<()>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(el) = main.get() {
             let fit = move |_, _| {
-                let narrow = browser::is_narrow();
-                if panels.get_untracked().fit(narrow) != panels.get_untracked() {
-                    panels.update(|p| *p = p.fit(narrow));
+                let (now, fitted) = panels.with_untracked(|p| (*p, p.fit(browser::is_narrow())));
+                if fitted != now {
+                    panels.set(fitted);
                 }
             };
             observer.set_value(browser::observe_size(&el, fit));
