@@ -211,9 +211,9 @@ fn InCall(joined: Memo<bool>, leave: Callback<()>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(el) = main.get() {
             let fit = move |_, _| {
-                let (now, fitted) = panels.with_untracked(|p| (*p, p.fit(browser::is_narrow())));
-                if fitted != now {
-                    panels.set(fitted);
+                let narrow = browser::is_narrow();
+                if panels.get_untracked().fit(narrow) != panels.get_untracked() {
+                    panels.update(|p| *p = p.fit(narrow));
                 }
             };
             observer.set_value(browser::observe_size(&el, fit));
